@@ -1,0 +1,86 @@
+"""The ASGI application: health checks, the tenant API behind the RLS middleware."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from apps.projects.endpoints import routes as project_routes
+from apps.rls.clients import READ_DB, close_read_pool, start_read_pool
+from apps.rls.jwt_auth import TokenVerifier
+from apps.rls.middleware import TenantTransactionMiddleware
+from apps.web.errors import EXCEPTION_HANDLERS
+from apps.web.responses import JSONResponse, error_response
+from settings import get_settings
+
+log = logging.getLogger("refresh.app")
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    """Ready when a read-pool connection answers within the acquire timeout."""
+    timeout = get_settings().db_acquire_timeout
+    try:
+        assert READ_DB.pool is not None
+        async with asyncio.timeout(timeout):
+            async with READ_DB.pool.acquire() as connection:
+                await connection.fetchval("select 1")
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+        log.warning("not ready: %s: %s", type(exc).__name__, exc)
+        return error_response(503, "unavailable", "the database is not reachable")
+    return JSONResponse({"status": "ready"})
+
+
+def api_routes() -> list[BaseRoute]:
+    return [*project_routes]
+
+
+def create_api(routes: Sequence[BaseRoute]) -> Starlette:
+    settings = get_settings()
+    return Starlette(
+        routes=list(routes),
+        middleware=[
+            Middleware(
+                TenantTransactionMiddleware,
+                engine=READ_DB,
+                verifier=TokenVerifier(settings),
+                role=settings.authenticated_role,
+            )
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    await start_read_pool()
+    try:
+        yield
+    finally:
+        await close_read_pool()
+
+
+def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Mount("/api", app=create_api([*api_routes(), *extra_api_routes])),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+
+
+app = create_app()

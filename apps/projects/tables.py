@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from piccolo.columns import UUID, Text, Varchar
+from piccolo.columns.defaults.uuid import UUID4
+from piccolo.constraints import Check
+from piccolo.table import Table
+
+from apps.rls.base import ReadClientTable, Timestamps
+from apps.tenants.tables import TenantScoped
+
+
+class ProjectStatus(StrEnum):
+    active = "active"
+    archived = "archived"
+
+
+class Project(ReadClientTable, TenantScoped, Timestamps, Table):
+    id = UUID(primary_key=True, default=UUID4())
+    name = Varchar(length=200, null=False)
+    description = Text(default="", null=False)
+    status = Varchar(length=16, choices=ProjectStatus, default=ProjectStatus.active, null=False)
+
+    project_status_check = Check("status in ('active', 'archived')")

@@ -1,0 +1,95 @@
+"""The two database clients (DESIGN.md "Database roles").
+
+READ_DB   logs in as the authenticator, which holds no grants: it can do nothing until a
+          request transaction (apps/rls/transaction.py) switches it to `authenticated`
+          with the caller's claims. Every table here is bound to it (apps/rls/base.py),
+          so a request handler uses it without asking for it.
+write_client  logs in as the admin role and bypasses RLS. It is for CLI commands,
+          migrations and system jobs only; `grep -rn write_client` lists every use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from piccolo.engine.postgres import PostgresEngine
+
+from settings import Settings, get_settings
+
+WRITE_NODE = "write"
+
+
+def database_urls(settings: Settings) -> tuple[str, str]:
+    """(write, read) URLs: configured ones, or the embedded server's (started if needed)."""
+    if settings.write_database_url and settings.read_database_url:
+        return settings.write_database_url, settings.read_database_url
+    from apps.rls.embedded import embedded_urls
+
+    return embedded_urls(settings)
+
+
+def engine_config(url: str, settings: Settings) -> dict[str, Any]:
+    config: dict[str, Any] = {"dsn": url, "timeout": settings.db_acquire_timeout}
+    if settings.pgbouncer:
+        # PgBouncer in transaction mode hands each transaction to any server
+        # connection: a prepared statement cached on one is missing on the next.
+        config["statement_cache_size"] = 0
+    return config
+
+
+class WriteClient:
+    """System access through the admin role: bypasses RLS, so use it sparingly."""
+
+    def __init__(self, engine: PostgresEngine, read_engine: PostgresEngine) -> None:
+        self.engine = engine
+        self._read_engine = read_engine
+
+    async def run(self, query: Any) -> Any:
+        """Run a Piccolo query of any table on the write connection."""
+        uses_read_engine = query.table._meta.db is self._read_engine
+        return await query.run(node=WRITE_NODE if uses_read_engine else None)
+
+    def transaction(self) -> Any:
+        """`async with write_client.transaction():` groups write-client queries."""
+        return self.engine.transaction()
+
+    async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Raw SQL on the write connection (joins a write_client.transaction())."""
+        tx = self.engine.current_transaction.get()
+        if tx is not None:
+            rows = await tx.connection.fetch(sql, *args)
+        else:
+            connection = await self.engine.get_new_connection()
+            try:
+                rows = await connection.fetch(sql, *args)
+            finally:
+                await connection.close()
+        return [dict(row) for row in rows]
+
+
+_settings = get_settings()
+WRITE_URL, READ_URL = database_urls(_settings)
+WRITE_DB = PostgresEngine(config=engine_config(WRITE_URL, _settings))
+READ_DB = PostgresEngine(
+    config=engine_config(READ_URL, _settings), extra_nodes={WRITE_NODE: WRITE_DB}
+)
+write_client = WriteClient(WRITE_DB, READ_DB)
+
+
+async def reset_connection(connection: Any) -> None:
+    """Pool reset: belt and braces, as role and claims are transaction-local anyway."""
+    await connection.execute("RESET ROLE; " + connection.get_reset_query())
+
+
+async def start_read_pool(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    await READ_DB.start_connection_pool(
+        min_size=settings.read_pool_min_size,
+        max_size=settings.read_pool_max_size,
+        reset=reset_connection,
+    )
+
+
+async def close_read_pool() -> None:
+    if READ_DB.pool is not None:
+        await READ_DB.close_connection_pool()

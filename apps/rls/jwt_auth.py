@@ -1,0 +1,150 @@
+"""JWT verification (PyJWT): signature, expiry, not-before, audience and issuer.
+
+The verified claims are what the database sees through `auth.jwt()`; nothing in them
+can choose the database role, which the middleware fixes to `authenticated`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from starlette.concurrency import run_in_threadpool
+
+from settings import Settings
+
+TENANT_ROLES = ("member", "admin")
+
+
+class AuthError(Exception):
+    """The request's credentials are missing or invalid (HTTP 401)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Claims:
+    tenant_id: uuid.UUID
+    user_id: str
+    tenant_role: str
+    payload: dict[str, Any]
+
+    def as_json(self) -> str:
+        return json.dumps(self.payload, separators=(",", ":"))
+
+
+def claims_from_payload(payload: dict[str, Any]) -> Claims:
+    tenant = payload.get("tenant_id")
+    if not isinstance(tenant, str):
+        raise AuthError("invalid_token", "token has no tenant_id claim")
+    try:
+        tenant_id = uuid.UUID(tenant)
+    except ValueError:
+        raise AuthError("invalid_token", "tenant_id claim is not a UUID") from None
+    subject = payload.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise AuthError("invalid_token", "token has no sub claim")
+    tenant_role = payload.get("tenant_role", "member")
+    if tenant_role not in TENANT_ROLES:
+        raise AuthError("invalid_token", "tenant_role claim must be member or admin")
+    # The canonical UUID form is what the database compares against.
+    normalised = {**payload, "tenant_id": str(tenant_id), "tenant_role": tenant_role}
+    return Claims(tenant_id, subject, tenant_role, normalised)
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.algorithms = list(settings.jwt_algorithms)
+        self._jwks_client: jwt.PyJWKClient | None = None
+        self._jwk_set: jwt.PyJWKSet | None = None
+        if settings.jwks_url:
+            self._jwks_client = jwt.PyJWKClient(settings.jwks_url, lifespan=300)
+        elif settings.jwks_file:
+            self._jwk_set = jwt.PyJWKSet.from_json(settings.jwks_file.read_text())
+
+    async def verify(self, token: str) -> Claims:
+        if len(token) > self.settings.jwt_max_bytes:
+            raise AuthError("invalid_token", "token is too large")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise AuthError("invalid_token", "token is malformed") from None
+        algorithm = header.get("alg")
+        if algorithm not in self.algorithms:
+            raise AuthError("invalid_token", "token algorithm is not accepted")
+        key = await self._key_for(token, header)
+        try:
+            payload = jwt.decode(
+                token,
+                key,
+                algorithms=[algorithm],
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                leeway=self.settings.jwt_leeway_seconds,
+                options={
+                    "require": ["exp"],
+                    "verify_aud": self.settings.jwt_audience is not None,
+                },
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("token_expired", "token has expired") from None
+        except jwt.ImmatureSignatureError:
+            raise AuthError("invalid_token", "token is not valid yet (nbf)") from None
+        except jwt.InvalidAudienceError:
+            raise AuthError("invalid_token", "token audience is not accepted") from None
+        except jwt.InvalidIssuerError:
+            raise AuthError("invalid_token", "token issuer is not accepted") from None
+        except jwt.PyJWTError:
+            raise AuthError("invalid_token", "token signature or claims are invalid") from None
+        return claims_from_payload(payload)
+
+    async def _key_for(self, token: str, header: dict[str, Any]) -> Any:
+        if str(header.get("alg", "")).startswith("HS"):
+            return self.settings.jwt_secret
+        try:
+            if self._jwks_client is not None:
+                # PyJWKClient caches keys; a miss fetches over HTTP, so off the loop.
+                signing_key = await run_in_threadpool(
+                    self._jwks_client.get_signing_key_from_jwt, token
+                )
+                return signing_key.key
+            if self._jwk_set is not None:
+                return self._jwk_set[str(header.get("kid"))].key
+        except (jwt.PyJWKClientError, KeyError):
+            raise AuthError("invalid_token", "token key id is unknown") from None
+        raise AuthError("invalid_token", "no key is configured for this algorithm")
+
+
+def issue_token(
+    settings: Settings,
+    tenant_id: uuid.UUID,
+    user_id: str,
+    tenant_role: str = "member",
+    ttl_seconds: int = 3600,
+) -> str:
+    """Sign an HS256 token (development, CLI, tests); production tokens come from an IdP."""
+    if not settings.jwt_secret:
+        raise ValueError("signing tokens needs JWT_SECRET")
+    if tenant_role not in TENANT_ROLES:
+        raise ValueError("role must be member or admin")
+    now = int(time.time())
+    payload: dict[str, Any] = {
+        "sub": user_id,
+        "tenant_id": str(tenant_id),
+        "tenant_role": tenant_role,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if settings.jwt_audience:
+        payload["aud"] = settings.jwt_audience
+    if settings.jwt_issuer:
+        payload["iss"] = settings.jwt_issuer
+    return jwt.encode(payload, settings.jwt_secret, algorithm="HS256")

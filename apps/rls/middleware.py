@@ -1,0 +1,126 @@
+"""The tenant request path (DESIGN.md "One request"), as a pure-ASGI middleware.
+
+1. verify the bearer JWT, or answer 401 without touching the database;
+2. open a transaction on the read pool (READ ONLY for GET/HEAD) and switch it to
+   `authenticated` with the claims, in one statement;
+3. run the endpoint: its Piccolo queries join the transaction through a ContextVar;
+4. commit when the status is below 400, otherwise roll back; the buffered response is
+   sent only after the commit succeeded, so a client never sees success for a write
+   that was lost;
+5. the connection goes back to the pool, where its reset also runs RESET ROLE.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from typing import Any
+
+import asyncpg
+from piccolo.engine.postgres import PostgresEngine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from apps.rls.jwt_auth import AuthError, TokenVerifier
+from apps.rls.transaction import RequestTransaction
+from apps.web.responses import error_body
+
+log = logging.getLogger("refresh.request")
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD"})
+# The database is unreachable or the pool is exhausted: tell the client to retry.
+UNAVAILABLE = (
+    OSError,
+    TimeoutError,
+    socket.gaierror,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+def bearer_token(scope: Scope) -> str:
+    values = [v for k, v in scope["headers"] if k == b"authorization"]
+    if not values:
+        raise AuthError("missing_token", "Authorization: Bearer <token> is required")
+    if len(values) > 1:
+        raise AuthError("invalid_token", "only one Authorization header is allowed")
+    try:
+        scheme, _, token = values[0].decode("latin-1").partition(" ")
+    except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes any byte
+        raise AuthError("invalid_token", "Authorization header is malformed") from None
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("invalid_token", "Authorization must use the Bearer scheme")
+    return token.strip()
+
+
+async def send_json(send: Send, status: int, body: bytes, extra: list[Any] | None = None) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class TenantTransactionMiddleware:
+    def __init__(
+        self, app: ASGIApp, engine: PostgresEngine, verifier: TokenVerifier, role: str
+    ) -> None:
+        self.app = app
+        self.engine = engine
+        self.verifier = verifier
+        self.role = role
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            claims = await self.verifier.verify(bearer_token(scope))
+        except AuthError as exc:
+            challenge = f'Bearer error="invalid_token", error_description="{exc.message}"'
+            if exc.code == "missing_token":
+                challenge = "Bearer"
+            await send_json(
+                send,
+                401,
+                error_body(exc.code, exc.message),
+                [(b"www-authenticate", challenge.encode())],
+            )
+            return
+
+        scope.setdefault("state", {})["claims"] = claims
+        response: list[Message] = []
+
+        async def buffer(message: Message) -> None:
+            response.append(message)
+
+        transaction = RequestTransaction(
+            self.engine, claims.as_json(), self.role, scope["method"] in READ_ONLY_METHODS
+        )
+        try:
+            async with transaction:
+                await self.app(scope, receive, buffer)
+                status = response[0]["status"] if response else 500
+                if status < 400:
+                    await transaction.commit()
+                else:
+                    await transaction.rollback()
+        except UNAVAILABLE as exc:
+            log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+            await send_json(
+                send,
+                503,
+                error_body("unavailable", "the database is unavailable"),
+                [(b"retry-after", b"1")],
+            )
+            return
+        except asyncpg.SerializationError:
+            await send_json(send, 409, error_body("conflict", "concurrent update, retry"))
+            return
+        except Exception:
+            log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            await send_json(send, 500, error_body("internal_error", "internal server error"))
+            return
+        for message in response:
+            await send(message)

@@ -1,0 +1,49 @@
+"""Helpers for hand-written SQL migrations.
+
+Migrations keep their SQL literally in the migration file (so it can be reviewed and
+never changes after it ran); role names are the only parameters, written as
+{admin}, {authenticator}, {authenticated}, {anonymous} and filled in from settings.
+"""
+
+from __future__ import annotations
+
+from piccolo.engine import engine_finder
+
+from settings import get_settings
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def render(sql: str) -> str:
+    """Fill in {role} (an identifier) and {role_literal} (a string) for each role."""
+    settings = get_settings()
+    roles = {
+        "admin": settings.admin_role,
+        "authenticator": settings.authenticator_role,
+        "authenticated": settings.authenticated_role,
+        "anonymous": settings.anonymous_role,
+    }
+    values = {key: quote_ident(name) for key, name in roles.items()}
+    values.update({f"{key}_literal": quote_literal(name) for key, name in roles.items()})
+    return sql.format(**values)
+
+
+async def execute(sql: str) -> None:
+    """Run a multi-statement script inside the migration's transaction."""
+    engine = engine_finder()
+    assert engine is not None, "piccolo_conf.DB is not configured"
+    transaction = engine.current_transaction.get()
+    if transaction is not None:
+        await transaction.connection.execute(render(sql))
+        return
+    connection = await engine.get_new_connection()  # type: ignore[attr-defined]
+    try:
+        await connection.execute(render(sql))
+    finally:
+        await connection.close()

@@ -1,0 +1,70 @@
+"""Exception handlers: every failure leaves as JSON with the right status, never a trace or SQL."""
+
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from apps.web.responses import error_response
+
+log = logging.getLogger("refresh.errors")
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    503: "unavailable",
+}
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, "error")
+    return error_response(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ValidationError)
+    details = [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+    return error_response(422, "validation_error", "request body is invalid", details)
+
+
+# SQLSTATE classes a client can cause; the message is ours, never the server's
+# (it could name another tenant's row or the SQL).
+PG_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
+    asyncpg.UniqueViolationError: (409, "conflict", "a row with these values exists already"),
+    asyncpg.ForeignKeyViolationError: (422, "not_found", "a referenced row was not found"),
+    asyncpg.CheckViolationError: (422, "validation_error", "a value is out of range"),
+    asyncpg.NotNullViolationError: (422, "validation_error", "a required value is missing"),
+    asyncpg.InsufficientPrivilegeError: (403, "forbidden", "not allowed for this tenant or role"),
+    asyncpg.QueryCanceledError: (503, "timeout", "the database took too long"),
+}
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    for error_class, (status, code, message) in PG_ERRORS.items():
+        if isinstance(exc, error_class):
+            return error_response(status, code, message)
+    log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal_error", "internal server error")
+
+
+EXCEPTION_HANDLERS = {
+    HTTPException: http_exception,
+    ValidationError: validation_error,
+    asyncpg.PostgresError: database_error,
+}

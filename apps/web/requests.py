@@ -1,0 +1,40 @@
+"""Reading requests: claims, path ids and JSON bodies, with JSON errors on bad input."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import TypeVar
+
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from apps.rls.jwt_auth import Claims
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def claims_of(request: Request) -> Claims:
+    claims: Claims = request.state.claims
+    return claims
+
+
+def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
+    """A malformed id cannot name any row: 404, the same as an id that is absent."""
+    try:
+        return uuid.UUID(request.path_params[name])
+    except ValueError:
+        raise HTTPException(404, "not found") from None
+
+
+async def json_body(request: Request, model: type[Model]) -> Model:
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "application/json":
+        raise HTTPException(415, "Content-Type must be application/json")
+    raw = await request.body()
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise HTTPException(400, "request body is not valid JSON") from None
+    return model.model_validate(data)

@@ -1,0 +1,105 @@
+"""Every setting of the project, read once from the environment (and `.env`).
+
+Misconfiguration is a startup error with a message that names the setting, never a
+surprise at the first request.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+#: The development secret; accepted only when ENVIRONMENT=development or test.
+PLACEHOLDER_JWT_SECRET = "dev-only-insecure-secret-change-me-0123456789"  # noqa: S105 (refused in production)
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or unsafe; the message says which and how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+
+    # Databases. Both unset: an embedded PostgreSQL in EMBEDDED_DATA_DIR is used.
+    write_database_url: str | None = None
+    read_database_url: str | None = None
+    embedded_data_dir: Path = PROJECT_ROOT / ".data" / "postgres"
+    embedded_database: str = "refresh"
+
+    # Role names (DESIGN.md "Database roles").
+    admin_role: str = "refresh_admin"
+    authenticator_role: str = "refresh_authenticator"
+    authenticated_role: str = "authenticated"
+    anonymous_role: str = "anonymous"
+
+    # Read pool.
+    read_pool_min_size: int = Field(default=2, ge=0)
+    read_pool_max_size: int = Field(default=10, ge=1)
+    db_acquire_timeout: float = Field(default=5.0, gt=0)
+    # Behind PgBouncer in transaction mode prepared statements break: cache off.
+    pgbouncer: bool = False
+
+    # JWT verification.
+    jwt_secret: str | None = PLACEHOLDER_JWT_SECRET
+    jwt_algorithms: list[str] = ["HS256"]
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    jwt_leeway_seconds: int = Field(default=0, ge=0, le=300)
+    jwt_max_bytes: int = Field(default=8192, ge=256)
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if bool(self.write_database_url) != bool(self.read_database_url):
+            raise ValueError(
+                "set both WRITE_DATABASE_URL and READ_DATABASE_URL, or neither "
+                "(neither = embedded PostgreSQL)"
+            )
+        uses_secret = any(a.startswith("HS") for a in self.jwt_algorithms)
+        if uses_secret and not self.jwt_secret:
+            raise ValueError("JWT_SECRET is required for HS* algorithms")
+        if uses_secret and self.jwt_secret and len(self.jwt_secret) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 characters")
+        if (
+            self.environment == "production"
+            and uses_secret
+            and self.jwt_secret == PLACEHOLDER_JWT_SECRET
+        ):
+            raise ValueError(
+                "JWT_SECRET is the development placeholder; set a real secret "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if any(not a.startswith("HS") for a in self.jwt_algorithms) and not (
+            self.jwks_url or self.jwks_file
+        ):
+            raise ValueError("RS*/ES* algorithms need JWKS_URL or JWKS_FILE")
+        if self.read_pool_min_size > self.read_pool_max_size:
+            raise ValueError("READ_POOL_MIN_SIZE exceeds READ_POOL_MAX_SIZE")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return not self.write_database_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise SettingsError(f"invalid configuration: {problems}") from None

@@ -1,0 +1,78 @@
+"""Fixtures: one fresh database per run, migrated by the real CLI; the app over ASGI;
+two tenants (A and B) with members and tokens."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.database import create_test_database, drop_test_database, piccolo
+
+DATABASE = create_test_database()  # before any project module reads settings
+piccolo("migrations", "forwards", "all")
+
+import httpx  # noqa: E402
+
+from tests.routes import test_routes  # noqa: E402
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    drop_test_database(DATABASE)
+
+
+@pytest.fixture(scope="session")
+async def app() -> AsyncIterator[Any]:
+    from app import create_app
+
+    application = create_app(extra_api_routes=test_routes)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://refresh.test") as c:
+        yield c
+
+
+@dataclass
+class TenantFixture:
+    id: Any
+    slug: str
+    token: str
+    admin_token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def make_tenant(slug: str) -> TenantFixture:
+    from apps.rls.jwt_auth import issue_token
+    from apps.tenants.commands import create_tenant, ensure_member
+    from settings import get_settings
+
+    tenant_id = await create_tenant(slug, slug.title())
+    await ensure_member(tenant_id, f"{slug}-member", f"m@{slug}.test", "Member", "member")
+    await ensure_member(tenant_id, f"{slug}-admin", f"a@{slug}.test", "Admin", "admin")
+    settings = get_settings()
+    return TenantFixture(
+        id=tenant_id,
+        slug=slug,
+        token=issue_token(settings, tenant_id, f"{slug}-member", "member"),
+        admin_token=issue_token(settings, tenant_id, f"{slug}-admin", "admin"),
+    )
+
+
+@pytest.fixture(scope="session")
+async def tenant_a(app: Any) -> TenantFixture:
+    return await make_tenant("tenant-a")
+
+
+@pytest.fixture(scope="session")
+async def tenant_b(app: Any) -> TenantFixture:
+    return await make_tenant("tenant-b")

@@ -1,0 +1,85 @@
+"""The suite's database: a fresh one per run, on an embedded server unless TEST_DATABASE_URL.
+
+This runs before any project module reads settings, and exports WRITE_DATABASE_URL and
+READ_DATABASE_URL so the app, the CLI subprocesses and the tests all use the new database.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+
+@dataclass
+class TestDatabase:
+    superuser_url: str
+    name: str
+    write_url: str
+    read_url: str
+    embedded_dir: Path | None
+
+
+def _with_user_and_db(url: str, user: str, database: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, f"{user}@{host}", f"/{database}", parts.query, ""))
+
+
+def create_test_database() -> TestDatabase:
+    os.environ.setdefault("ENVIRONMENT", "test")
+    from apps.rls.bootstrap import bootstrap
+    from settings import Settings
+
+    settings = Settings(write_database_url=None, read_database_url=None)
+    embedded_dir: Path | None = None
+    superuser_url = os.environ.get("TEST_DATABASE_URL")
+    if not superuser_url:
+        from apps.rls.embedded import socket_url, start_server
+
+        embedded_dir = Path(tempfile.mkdtemp(prefix="refresh-test-")) / "pg"
+        superuser_url = socket_url(start_server(embedded_dir), "postgres", "postgres")
+    name = f"refresh_test_{uuid.uuid4().hex[:12]}"
+    bootstrap(superuser_url, name, settings)
+    database = TestDatabase(
+        superuser_url=superuser_url,
+        name=name,
+        write_url=_with_user_and_db(superuser_url, settings.admin_role, name),
+        read_url=_with_user_and_db(superuser_url, settings.authenticator_role, name),
+        embedded_dir=embedded_dir,
+    )
+    os.environ["WRITE_DATABASE_URL"] = database.write_url
+    os.environ["READ_DATABASE_URL"] = database.read_url
+    return database
+
+
+def piccolo(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `piccolo` CLI of this virtualenv against the test database."""
+    executable = Path(sys.executable).parent / "piccolo"
+    return subprocess.run(
+        [str(executable), *args],
+        capture_output=True,
+        text=True,
+        check=check,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def drop_test_database(database: TestDatabase) -> None:
+    from apps.rls.bootstrap import drop_database
+
+    drop_database(database.superuser_url, database.name)
+    if database.embedded_dir is not None:
+        from apps.rls.embedded import stop_server
+
+        stop_server(database.embedded_dir)
+        subprocess.run(["rm", "-rf", str(database.embedded_dir.parent)], check=False)

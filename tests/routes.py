@@ -1,0 +1,47 @@
+"""Endpoints that exist only in the test app, to exercise the request path's edges."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from apps.projects.tables import Project
+from apps.web.requests import claims_of
+from apps.web.responses import JSONResponse, error_response
+
+
+async def _insert(request: Request) -> None:
+    name = request.query_params["name"]
+    await Project.insert(Project(tenant=claims_of(request).tenant_id, name=name))
+
+
+async def write_then_raise(request: Request) -> Response:
+    await _insert(request)
+    raise RuntimeError("handler failed after a write")
+
+
+async def write_then_reject(request: Request) -> Response:
+    await _insert(request)
+    return error_response(400, "bad_request", "rejected after a write")
+
+
+async def write_in_get(request: Request) -> Response:
+    await _insert(request)
+    return JSONResponse({"written": True})
+
+
+async def session_state(request: Request) -> Response:
+    rows = await Project.raw(
+        "select current_user as role, auth.tenant_id() as tenant_id, "
+        "auth.user_id() as user_id, current_setting('transaction_read_only') as read_only"
+    )
+    return JSONResponse(rows[0])
+
+
+test_routes = [
+    Route("/_test/write-then-raise", write_then_raise, methods=["POST"]),
+    Route("/_test/write-then-reject", write_then_reject, methods=["POST"]),
+    Route("/_test/write-in-get", write_in_get, methods=["GET"]),
+    Route("/_test/session", session_state, methods=["GET", "POST"]),
+]
