@@ -5,8 +5,11 @@ Tables themselves are bound to the read client (apps/rls/base.py). With no datab
 configured, importing this starts (or reuses) the embedded PostgreSQL in .data/postgres.
 """
 
+import sys
+
 from piccolo.conf.apps import AppRegistry
 
+from apps.rls.cli_args import normalise_argv
 from apps.rls.clients import WRITE_DB
 
 DB = WRITE_DB
@@ -17,4 +20,15 @@ APP_REGISTRY = AppRegistry(
         "apps.tenants.piccolo_app",
         "apps.projects.piccolo_app",
     ]
+)
+
+# Let this project's commands take `--option value` as well as `--option=value`.
+sys.argv = normalise_argv(
+    sys.argv,
+    {
+        (config.app_name, command.command_name or command.callable.__name__): command.callable
+        for config in APP_REGISTRY.app_configs.values()
+        if config.app_name in ("rls", "tenants")
+        for command in config.get_commands()
+    },
 )

@@ -1,0 +1,54 @@
+"""Misconfiguration is a clear startup error that names the setting."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from settings import PLACEHOLDER_JWT_SECRET, Settings, SettingsError, get_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"environment": "production"}, "JWT_SECRET is the development placeholder"),
+        ({"jwt_secret": "short"}, "at least 32 characters"),
+        ({"write_database_url": "postgresql://x/y"}, "set both"),
+        ({"jwt_algorithms": ["RS256"]}, "JWKS_URL or JWKS_FILE"),
+        ({"read_pool_min_size": 20, "read_pool_max_size": 5}, "READ_POOL_MIN_SIZE"),
+    ],
+)
+def test_invalid_settings_are_refused(overrides, message):
+    base = {"write_database_url": None, "read_database_url": None}
+    if "write_database_url" in overrides:
+        base = {"read_database_url": None}
+    with pytest.raises(ValueError, match=message):
+        Settings(**{**base, **overrides})
+
+
+def test_placeholder_secret_is_fine_in_development():
+    settings = Settings(environment="development", write_database_url=None, read_database_url=None)
+    assert settings.jwt_secret == PLACEHOLDER_JWT_SECRET
+
+
+def test_the_app_refuses_to_start_with_a_placeholder_secret_in_production():
+    env = {**os.environ, "ENVIRONMENT": "production"}
+    env.pop("JWT_SECRET", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import app"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("settings.SettingsError: invalid configuration")
+    assert "JWT_SECRET" in last_line
+
+
+def test_settings_error_type():
+    assert issubclass(SettingsError, RuntimeError)
+    assert get_settings().environment == "test"
