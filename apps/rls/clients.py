@@ -37,6 +37,21 @@ def engine_config(url: str, settings: Settings) -> dict[str, Any]:
     return config
 
 
+class Engine(PostgresEngine):
+    """A PostgresEngine that does not connect while it is constructed.
+
+    Piccolo's constructor connects twice (version check, extensions) at import time:
+    a cost for every process, and a warning before the first migration, when the
+    authenticator role does not exist yet. We use no extensions and need PostgreSQL 13+.
+    """
+
+    async def check_version(self) -> None:
+        return None
+
+    async def prep_database(self) -> None:
+        return None
+
+
 class WriteClient:
     """System access through the admin role: bypasses RLS, so use it sparingly."""
 
@@ -69,8 +84,8 @@ class WriteClient:
 
 _settings = get_settings()
 WRITE_URL, READ_URL = database_urls(_settings)
-WRITE_DB = PostgresEngine(config=engine_config(WRITE_URL, _settings))
-READ_DB = PostgresEngine(
+WRITE_DB = Engine(config=engine_config(WRITE_URL, _settings))
+READ_DB = Engine(
     config=engine_config(READ_URL, _settings), extra_nodes={WRITE_NODE: WRITE_DB}
 )
 write_client = WriteClient(WRITE_DB, READ_DB)
