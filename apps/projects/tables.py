@@ -7,8 +7,7 @@ from piccolo.columns.defaults.uuid import UUID4
 from piccolo.constraints import Check
 from piccolo.table import Table
 
-from apps.rls.base import ReadClientTable, Timestamps
-from apps.tenants.tables import TenantScoped
+from apps.tenants.tables import TenantTable
 
 
 class ProjectStatus(StrEnum):
@@ -16,7 +15,7 @@ class ProjectStatus(StrEnum):
     archived = "archived"
 
 
-class Project(ReadClientTable, TenantScoped, Timestamps, Table):
+class Project(TenantTable, Table):
     id = UUID(primary_key=True, default=UUID4())
     name = Varchar(length=200, null=False)
     description = Text(default="", null=False)

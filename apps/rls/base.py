@@ -6,6 +6,7 @@ from typing import Any
 
 from piccolo.columns import Timestamptz
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
 
 from apps.rls.clients import READ_DB
 
@@ -18,7 +19,8 @@ class ReadClientTable:
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        kwargs.setdefault("db", READ_DB)
+        if issubclass(cls, Table):  # not for mixins built on this one (TenantTable)
+            kwargs.setdefault("db", READ_DB)
         super().__init_subclass__(**kwargs)
 
 

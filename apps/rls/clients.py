@@ -85,9 +85,7 @@ class WriteClient:
 _settings = get_settings()
 WRITE_URL, READ_URL = database_urls(_settings)
 WRITE_DB = Engine(config=engine_config(WRITE_URL, _settings))
-READ_DB = Engine(
-    config=engine_config(READ_URL, _settings), extra_nodes={WRITE_NODE: WRITE_DB}
-)
+READ_DB = Engine(config=engine_config(READ_URL, _settings), extra_nodes={WRITE_NODE: WRITE_DB})
 write_client = WriteClient(WRITE_DB, READ_DB)
 
 

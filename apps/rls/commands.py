@@ -1,4 +1,4 @@
-"""`piccolo rls ...` commands."""
+"""`piccolo rls ...` commands (thin wrappers: the work lives in the modules they import)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,61 @@ async def token(tenant: str = "", user: str = "", role: str = "member", ttl: int
     if tenant_id is None:
         sys.exit(f"no tenant with slug or id {tenant!r}")
     print(issue_token(get_settings(), tenant_id, user, role, ttl))
+
+
+def new(app_name: str, description: str = "") -> None:
+    """Write a migration that brings the app's RLS (policies, grants, ...) to its declarations.
+
+    :param app_name: the Piccolo app, e.g. projects
+    :param description: a note stored in the migration
+    """
+    from apps.rls.generate import write_migration
+
+    sys.exit(write_migration(app_name, description))
+
+
+def sql(app_name: str) -> None:
+    """Print the SQL `piccolo rls new APP` would write, without writing anything.
+
+    :param app_name: the Piccolo app, e.g. projects
+    """
+    from apps.rls.generate import print_sql
+
+    sys.exit(print_sql(app_name))
+
+
+async def check(json: bool = False) -> None:
+    """Check declarations, migrations and the live database; exit 1 on any problem.
+
+    :param json: print the problems as JSON
+    """
+    from apps.rls.check import run_check
+
+    sys.exit(await run_check(as_json=json))
+
+
+async def status(json: bool = False) -> None:
+    """One row per table: tenant or global, RLS enabled/forced, policies, grants, rows.
+
+    :param json: print JSON instead of a table
+    """
+    from apps.rls.status import run_status
+
+    sys.exit(await run_status(as_json=json))
+
+
+async def doctor(token: str = "", table: str = "", json: bool = False) -> None:
+    """Explain, step by step, why a token's queries return no rows.
+
+    :param token: the JWT the client sends
+    :param table: the table the query reads (default: every tenant table)
+    :param json: print the steps as JSON
+    """
+    from apps.rls.doctor import run_doctor
+
+    if not token:
+        sys.exit("usage: piccolo rls doctor --token JWT [--table TABLE]")
+    sys.exit(await run_doctor(token=token, table=table or None, as_json=json))
 
 
 def bootstrap(superuser_url: str, database: str = "") -> None:

@@ -7,6 +7,7 @@ never changes after it ran); role names are the only parameters, written as
 
 from __future__ import annotations
 
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
 from settings import get_settings
@@ -47,3 +48,22 @@ async def execute(sql: str) -> None:
         await connection.execute(render(sql))
     finally:
         await connection.close()
+
+
+def sql_migration(
+    migration_id: str, app_name: str, description: str, forwards_sql: str, backwards_sql: str
+) -> MigrationManager:
+    """A Piccolo migration that runs one SQL script forwards and another backwards."""
+    manager = MigrationManager(
+        migration_id=migration_id, app_name=app_name, description=description
+    )
+
+    async def run() -> None:
+        await execute(forwards_sql)
+
+    async def run_backwards() -> None:
+        await execute(backwards_sql)
+
+    manager.add_raw(run)
+    manager.add_raw_backwards(run_backwards)
+    return manager

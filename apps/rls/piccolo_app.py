@@ -6,7 +6,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig, Command
 
-from apps.rls.commands import bootstrap, token
+from apps.rls.commands import bootstrap, check, doctor, new, sql, status, token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,5 +15,13 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=ROOT / "migrations" / "rls",
     table_classes=[],
     migration_dependencies=[],
-    commands=[Command(token), Command(bootstrap)],
+    commands=[
+        Command(new),
+        Command(sql),
+        Command(check),
+        Command(status),
+        Command(doctor),
+        Command(token),
+        Command(bootstrap),
+    ],
 )

@@ -1,7 +1,7 @@
 """Tenants and their members.
 
 `Tenant` is the root of isolation: a request sees only the tenant row whose id is its
-JWT's `tenant_id`. `TenantScoped` gives every tenant table its `tenant_id` column.
+JWT's `tenant_id`. `TenantTable` is the base of every tenant table.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
 from apps.rls.base import ReadClientTable, Timestamps
+from apps.rls.declarations import AUTHENTICATED, Policy, crud_policy, row_security, tenant_rls
 
 
 class Tenant(ReadClientTable, Timestamps, Table):
@@ -23,11 +24,24 @@ class Tenant(ReadClientTable, Timestamps, Table):
 
     tenant_slug_format = Check("slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'")
 
+    # A request sees its own tenant row only, and cannot change it.
+    rls = row_security(
+        Policy("own_tenant_select", "select", using="id = auth.tenant_id()"),
+        grants={AUTHENTICATED: ("select",)},
+        reason="the tenants themselves: keyed by id, not tenant_id",
+    )
 
-class TenantScoped:
-    """The `tenant_id` column of a tenant table (RLS policies compare it to the JWT)."""
+
+class TenantTable(ReadClientTable, Timestamps):
+    """Base of every tenant table: `tenant_id`, timestamps, and tenant isolation.
+
+    `tenant_id` references Tenant, is indexed, and defaults in the database to the
+    tenant of the current request (auth.tenant_id()). The declared policies allow each
+    command only on rows of that tenant; override `rls` to add (restrictive) policies.
+    """
 
     tenant = ForeignKey(Tenant, null=False, index=True, db_column_name="tenant_id")
+    rls = tenant_rls()
 
 
 class MemberRole(StrEnum):
@@ -35,7 +49,7 @@ class MemberRole(StrEnum):
     admin = "admin"
 
 
-class Member(ReadClientTable, TenantScoped, Timestamps, Table):
+class Member(TenantTable, Table):
     id = UUID(primary_key=True, default=UUID4())
     user_id = Varchar(length=255, null=False)
     email = Varchar(length=320, null=False)
@@ -44,3 +58,8 @@ class Member(ReadClientTable, TenantScoped, Timestamps, Table):
 
     member_tenant_user_unique = Unique(["tenant_id", "user_id"])
     member_role_check = Check("role in ('member', 'admin')")
+
+    # Every member reads the member list; only a tenant admin changes it.
+    rls = tenant_rls(
+        crud_policy("admins_write", modify="auth.tenant_role() = 'admin'", permissive=False)
+    )

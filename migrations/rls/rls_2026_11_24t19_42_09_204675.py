@@ -5,9 +5,7 @@ re-run) finds them in place. Backwards drops the `auth` schema but keeps the rol
 which other databases of the server may be using.
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-
-from apps.rls.migration_sql import execute
+from apps.rls.migration_sql import sql_migration
 
 ID = "2026-11-24T19:42:09:204675"
 VERSION = "1.38.0"
@@ -97,15 +95,5 @@ drop schema if exists auth cascade;
 """
 
 
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="rls", description=DESCRIPTION)
-
-    async def run() -> None:
-        await execute(FORWARDS)
-
-    async def run_backwards() -> None:
-        await execute(BACKWARDS)
-
-    manager.add_raw(run)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+async def forwards():
+    return sql_migration(ID, "rls", DESCRIPTION, FORWARDS, BACKWARDS)

@@ -1,0 +1,181 @@
+"""Row-Level Security declared in Python, next to the columns.
+
+Every table class says what it is, in an `rls` attribute:
+
+    class Project(TenantTable, Table):          # tenant_rls() by default
+        ...
+
+    class Member(TenantTable, Table):
+        rls = tenant_rls(                        # tenants isolated, and only admins write
+            *crud_policy("admins_write", modify="auth.tenant_role() = 'admin'",
+                         permissive=False)
+        )
+
+    class Plan(ReadClientTable, Timestamps, Table):
+        rls = global_table("the price list, the same for every tenant",
+                           grants={AUTHENTICATED: ("select",)})
+
+`piccolo rls new APP` turns the declarations into a migration; `piccolo rls check` reports
+every difference between declarations, migrations and the live database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+AUTHENTICATED = "authenticated"
+ANONYMOUS = "anonymous"
+REQUEST_ROLES = (AUTHENTICATED, ANONYMOUS)
+COMMANDS = ("select", "insert", "update", "delete")
+PRIVILEGES = ("select", "insert", "update", "delete")
+
+#: The isolation rule of every tenant table (DESIGN.md "Policies"): a STABLE sql function
+#: the planner inlines, compared directly, never wrapped in a subquery.
+TENANT_CHECK = "tenant_id = auth.tenant_id()"
+TENANT_COLUMN = "tenant_id"
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One PostgreSQL policy: CREATE POLICY name ON table AS ... FOR command TO roles ..."""
+
+    name: str
+    command: str  # select | insert | update | delete | all
+    using: str | None = None
+    with_check: str | None = None
+    roles: tuple[str, ...] = (AUTHENTICATED,)
+    permissive: bool = True
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"policy name {self.name!r}: use lowercase letters, digits, _")
+        if self.command not in (*COMMANDS, "all"):
+            raise ValueError(f"policy {self.name}: command must be one of {COMMANDS} or all")
+        if self.command in ("select", "delete") and self.with_check is not None:
+            raise ValueError(f"policy {self.name}: {self.command} takes USING only")
+        if self.command == "insert" and self.using is not None:
+            raise ValueError(f"policy {self.name}: insert takes WITH CHECK only")
+        if self.using is None and self.with_check is None:
+            raise ValueError(f"policy {self.name}: give USING, WITH CHECK or both")
+        unknown = set(self.roles) - set(REQUEST_ROLES)
+        if unknown or not self.roles:
+            raise ValueError(f"policy {self.name}: roles must be among {REQUEST_ROLES}")
+
+
+def crud_policy(
+    name: str,
+    *,
+    read: str | None = None,
+    modify: str | None = None,
+    roles: tuple[str, ...] = (AUTHENTICATED,),
+    permissive: bool = True,
+) -> tuple[Policy, ...]:
+    """Who may read, who may modify (like Drizzle's crudPolicy), as one policy per command.
+
+    `read` becomes a SELECT policy; `modify` INSERT (WITH CHECK), UPDATE (USING and
+    WITH CHECK) and DELETE policies. `permissive=False` makes them restrictive: they then
+    narrow the tenant isolation policies instead of widening them.
+    """
+    policies: list[Policy] = []
+    if read is not None:
+        policies.append(
+            Policy(f"{name}_select", "select", using=read, roles=roles, permissive=permissive)
+        )
+    if modify is not None:
+        policies += [
+            Policy(
+                f"{name}_insert", "insert", with_check=modify, roles=roles, permissive=permissive
+            ),
+            Policy(
+                f"{name}_update",
+                "update",
+                using=modify,
+                with_check=modify,
+                roles=roles,
+                permissive=permissive,
+            ),
+            Policy(f"{name}_delete", "delete", using=modify, roles=roles, permissive=permissive),
+        ]
+    return tuple(policies)
+
+
+@dataclass(frozen=True)
+class RowSecurity:
+    """A table under RLS: enabled and forced, with these policies and grants."""
+
+    kind: str  # "tenant" (isolated by tenant_id) or "rls" (custom policies)
+    policies: tuple[Policy, ...]
+    grants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        names = [p.name for p in self.policies]
+        if len(names) != len(set(names)):
+            raise ValueError(f"duplicate policy names in {names}")
+        _check_grants(self.grants)
+
+
+@dataclass(frozen=True)
+class GlobalTable:
+    """A table deliberately shared by all tenants (no RLS), with the reason why."""
+
+    reason: str
+    grants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    kind: str = "global"
+
+    def __post_init__(self) -> None:
+        if len(self.reason.strip()) < 10:
+            raise ValueError("global_table needs a reason a reviewer can judge")
+        _check_grants(self.grants)
+
+
+Declaration = RowSecurity | GlobalTable
+
+TENANT_GRANTS: Mapping[str, tuple[str, ...]] = {AUTHENTICATED: PRIVILEGES}
+
+
+def tenant_rls(
+    *extra: Policy | tuple[Policy, ...],
+    grants: Mapping[str, tuple[str, ...]] = TENANT_GRANTS,
+) -> RowSecurity:
+    """Tenant isolation for every command, plus any extra (e.g. restrictive) policies."""
+    flat: list[Policy] = []
+    for item in extra:
+        flat.extend(item if isinstance(item, tuple) else (item,))
+    isolation = crud_policy("tenant_isolation", read=TENANT_CHECK, modify=TENANT_CHECK)
+    return RowSecurity(kind="tenant", policies=(*isolation, *flat), grants=grants)
+
+
+def row_security(
+    *policies: Policy | tuple[Policy, ...],
+    grants: Mapping[str, tuple[str, ...]],
+    reason: str = "",
+) -> RowSecurity:
+    """RLS with custom policies only (a table whose rows are not keyed by tenant_id)."""
+    flat: list[Policy] = []
+    for item in policies:
+        flat.extend(item if isinstance(item, tuple) else (item,))
+    return RowSecurity(kind="rls", policies=tuple(flat), grants=grants, reason=reason)
+
+
+def global_table(reason: str, grants: Mapping[str, tuple[str, ...]] | None = None) -> GlobalTable:
+    return GlobalTable(reason=reason, grants=grants or {})
+
+
+def declaration_of(table: Any) -> Declaration | None:
+    value = getattr(table, "rls", None)
+    return value if isinstance(value, (RowSecurity, GlobalTable)) else None
+
+
+def _check_grants(grants: Mapping[str, tuple[str, ...]]) -> None:
+    for role, privileges in grants.items():
+        if role not in REQUEST_ROLES:
+            raise ValueError(f"grants: role must be among {REQUEST_ROLES}, not {role!r}")
+        bad = set(privileges) - set(PRIVILEGES)
+        if bad:
+            raise ValueError(f"grants: unknown privileges {sorted(bad)}")
