@@ -83,3 +83,16 @@ def drop_test_database(database: TestDatabase) -> None:
 
         stop_server(database.embedded_dir)
         subprocess.run(["rm", "-rf", str(database.embedded_dir.parent)], check=False)
+
+
+def superuser_sql(database: TestDatabase, sql: str) -> str:
+    """Run SQL as the server's superuser in the test database (faults need it)."""
+    from apps.rls.bootstrap import run_psql
+
+    return run_psql(
+        _with_user_and_db(database.superuser_url, _superuser(database), database.name), sql
+    )
+
+
+def _superuser(database: TestDatabase) -> str:
+    return urlsplit(database.superuser_url).username or "postgres"

@@ -137,5 +137,5 @@ def migrated_state(app_config: AppConfig) -> MigratedState:
     if not recorded:
         return MigratedState(None, {})
     migration_id, module = recorded[-1]
-    raw: dict[str, Any] = module.RLS_STATE  # type: ignore[attr-defined]
+    raw: dict[str, Any] = module.RLS_STATE
     return MigratedState(migration_id, {t: TableState.from_dict(s) for t, s in raw.items()})
