@@ -33,7 +33,7 @@ async def token(tenant: str = "", user: str = "", role: str = "member", ttl: int
     print(issue_token(get_settings(), tenant_id, user, role, ttl))
 
 
-def new(app_name: str, description: str = "") -> None:
+async def new(app_name: str, description: str = "") -> None:
     """Write a migration that brings the app's RLS (policies, grants, ...) to its declarations.
 
     :param app_name: the Piccolo app, e.g. projects
@@ -41,17 +41,17 @@ def new(app_name: str, description: str = "") -> None:
     """
     from apps.rls.generate import write_migration
 
-    sys.exit(write_migration(app_name, description))
+    sys.exit(await write_migration(app_name, description))
 
 
-def sql(app_name: str) -> None:
+async def sql(app_name: str) -> None:
     """Print the SQL `piccolo rls new APP` would write, without writing anything.
 
     :param app_name: the Piccolo app, e.g. projects
     """
     from apps.rls.generate import print_sql
 
-    sys.exit(print_sql(app_name))
+    sys.exit(await print_sql(app_name))
 
 
 async def check(json: bool = False) -> None:

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 import piccolo
+from piccolo.apps.migrations.auto.schema_snapshot import SchemaSnapshot
+from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.apps.migrations.commands.new import _generate_migration_meta
 from piccolo.conf.apps import AppConfig, Finder
 
@@ -57,7 +59,13 @@ class PlanError(Exception):
     pass
 
 
-def plan(app_name: str) -> tuple[AppConfig, str | None, AppState, str, str]:
+async def tables_in_migrations(app_config: AppConfig) -> set[str]:
+    """Tables that the app's Piccolo migrations create (replayed, like `new --auto` does)."""
+    managers = await BaseMigrationManager().get_migration_managers(app_config=app_config)
+    return {table.tablename for table in SchemaSnapshot(managers).get_snapshot()}
+
+
+async def plan(app_name: str) -> tuple[AppConfig, str | None, AppState, str, str]:
     """(app, previous RLS migration id, new state, forwards SQL, backwards SQL)."""
     app_config = Finder().get_app_config(app_name)
     if app_config is None:
@@ -69,6 +77,14 @@ def plan(app_name: str) -> tuple[AppConfig, str | None, AppState, str, str]:
             f"tables without an RLS declaration: {', '.join(exc.tables)}; give each an "
             "`rls` attribute (tenant_rls(), row_security(...) or global_table(reason))"
         ) from None
+    # The RLS migration must sort after the one creating the table: Piccolo runs
+    # migrations in id order (and a migration's raw SQL before its auto operations).
+    unmigrated = sorted(set(new) - await tables_in_migrations(app_config))
+    if unmigrated:
+        raise PlanError(
+            f"no migration creates {', '.join(unmigrated)} yet: run "
+            f"piccolo migrations new {app_name} --auto first, then piccolo rls new {app_name}"
+        )
     previous = migrated_state(app_config)
     return (
         app_config,
@@ -79,9 +95,9 @@ def plan(app_name: str) -> tuple[AppConfig, str | None, AppState, str, str]:
     )
 
 
-def write_migration(app_name: str, description: str = "") -> int:
+async def write_migration(app_name: str, description: str = "") -> int:
     try:
-        app_config, previous, state, forwards, backwards = plan(app_name)
+        app_config, previous, state, forwards, backwards = await plan(app_name)
     except PlanError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -111,9 +127,9 @@ def write_migration(app_name: str, description: str = "") -> int:
     return 0
 
 
-def print_sql(app_name: str) -> int:
+async def print_sql(app_name: str) -> int:
     try:
-        _, _, _, forwards, _ = plan(app_name)
+        _, _, _, forwards, _ = await plan(app_name)
     except PlanError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -130,6 +130,9 @@ async def as_tenant(url: str, tenant: uuid.UUID, sql: str, *args):
 async def test_add_a_tenant_table_then_catch_every_drift(scratch):
     scratch.write_tables()
     scratch.run("migrations", "forwards", "all")
+    too_early = scratch.run("rls", "new", "gadgets", ok=False)
+    assert too_early.returncode == 1
+    assert "no migration creates gadget yet" in too_early.stderr
     scratch.run("migrations", "new", "gadgets", "--auto")
     generated = scratch.run("rls", "new", "gadgets")
     assert "Wrote" in generated.stdout
