@@ -10,14 +10,19 @@ from collections.abc import AsyncIterator, Sequence
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from apps.projects.endpoints import routes as project_routes
+from apps.projects.endpoints import api as projects_api
 from apps.rls.clients import READ_DB, close_read_pool, start_read_pool
 from apps.rls.jwt_auth import TokenVerifier
 from apps.rls.middleware import TenantTransactionMiddleware
+from apps.tasks.comments import api as comments_api
+from apps.tasks.endpoints import api as tasks_api
+from apps.tenants.endpoints import api as tenants_api
+from apps.web.api import Endpoint
 from apps.web.errors import EXCEPTION_HANDLERS
+from apps.web.openapi import DOCS_HTML, openapi_document
 from apps.web.responses import JSONResponse, error_response
 from settings import get_settings
 
@@ -42,8 +47,25 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
+ENDPOINTS: list[Endpoint] = [
+    *tenants_api.endpoints,
+    *projects_api.endpoints,
+    *tasks_api.endpoints,
+    *comments_api.endpoints,
+]
+OPENAPI = openapi_document(ENDPOINTS, version="0.1.0")
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(OPENAPI)
+
+
+async def docs(request: Request) -> Response:
+    return HTMLResponse(DOCS_HTML)
+
+
 def api_routes() -> list[BaseRoute]:
-    return [*project_routes]
+    return [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
 
 
 def create_api(routes: Sequence[BaseRoute]) -> Starlette:
@@ -76,6 +98,9 @@ def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            # Public, so they sit before the authenticated /api mount.
+            Route("/api/openapi.json", openapi_json, methods=["GET"]),
+            Route("/api/docs", docs, methods=["GET"]),
             Mount("/api", app=create_api([*api_routes(), *extra_api_routes])),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -19,6 +19,7 @@ APP_REGISTRY = AppRegistry(
         "apps.rls.piccolo_app",
         "apps.tenants.piccolo_app",
         "apps.projects.piccolo_app",
+        "apps.tasks.piccolo_app",
     ]
 )
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     jwt_leeway_seconds: int = Field(default=0, ge=0, le=300)
     jwt_max_bytes: int = Field(default=8192, ge=256)
 
+    # HTTP input.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if bool(self.write_database_url) != bool(self.read_database_url):

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from apps.projects import schemas
 from apps.projects.tables import Project
+from apps.web.api import Api, parse_query
+from apps.web.pagination import SortKey, after_cursor, order_by, page
 from apps.web.requests import claims_of, json_body, path_uuid
 from apps.web.responses import JSONResponse
 
-PUBLIC_COLUMNS = (
+api = Api()
+TAG = "projects"
+
+COLUMNS = (
     Project.id,
     Project.name,
     Project.description,
@@ -22,51 +26,120 @@ PUBLIC_COLUMNS = (
     Project.created_at,
     Project.updated_at,
 )
+NEWEST_FIRST = SortKey("created_at", "project.created_at", "timestamptz", "created_at")
 
 
-class ProjectCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=10_000)
-    status: Literal["active", "archived"] = "active"
-
-
-def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= 200:
-        raise HTTPException(422, "limit must be an integer from 1 to 200")
-    return int(raw)
-
-
+@api.route(
+    "GET",
+    "/projects",
+    summary="List the tenant's projects, newest first",
+    tag=TAG,
+    query=schemas.ProjectListQuery,
+    response=schemas.ProjectList,
+)
 async def list_projects(request: Request) -> Response:
-    rows: list[dict[str, Any]] = (
-        await Project.select(*PUBLIC_COLUMNS)
-        .order_by(Project.created_at, ascending=False)
-        .order_by(Project.id)
-        .limit(_limit(request))
+    query = parse_query(request, schemas.ProjectListQuery)
+    select = Project.select(*COLUMNS)
+    if query.status is not None:
+        select = select.where(Project.status == query.status)
+    if query.cursor is not None:
+        select = select.where(after_cursor(NEWEST_FIRST, True, query.cursor, "project"))
+    rows = await select.order_by(order_by(NEWEST_FIRST), Project.id, ascending=False).limit(
+        query.limit + 1
     )
-    return JSONResponse({"data": rows})
+    return JSONResponse(page(rows, query.limit, NEWEST_FIRST, True))
 
 
+@api.route(
+    "POST",
+    "/projects",
+    summary="Create a project",
+    tag=TAG,
+    status=201,
+    body=schemas.ProjectCreate,
+    response=schemas.Project,
+    errors=(409,),
+)
 async def create_project(request: Request) -> Response:
-    body = await json_body(request, ProjectCreate)
-    claims = claims_of(request)
-    rows = await Project.insert(Project(tenant=claims.tenant_id, **body.model_dump())).returning(
-        *PUBLIC_COLUMNS
-    )
+    body = await json_body(request, schemas.ProjectCreate)
+    rows = await Project.insert(
+        Project(tenant=claims_of(request).tenant_id, **body.model_dump())
+    ).returning(*COLUMNS)
     return JSONResponse(rows[0], status_code=201)
 
 
+@api.route(
+    "GET",
+    "/projects/{id}",
+    summary="Get a project",
+    tag=TAG,
+    response=schemas.Project,
+    errors=(404,),
+)
 async def get_project(request: Request) -> Response:
-    row = await Project.select(*PUBLIC_COLUMNS).where(Project.id == path_uuid(request)).first()
+    row = await Project.select(*COLUMNS).where(Project.id == path_uuid(request)).first()
     if row is None:
-        raise HTTPException(404, "not found")
+        raise HTTPException(404, "project not found")
     return JSONResponse(row)
 
 
-routes = [
-    Route("/projects", list_projects, methods=["GET"]),
-    Route("/projects", create_project, methods=["POST"]),
-    Route("/projects/{id}", get_project, methods=["GET"]),
-]
+@api.route(
+    "PATCH",
+    "/projects/{id}",
+    summary="Change some fields of a project",
+    tag=TAG,
+    body=schemas.ProjectPatch,
+    response=schemas.Project,
+    errors=(404,),
+)
+async def update_project(request: Request) -> Response:
+    project_id = path_uuid(request)
+    changes: dict[Any, Any] = (await json_body(request, schemas.ProjectPatch)).model_dump(
+        exclude_unset=True
+    )
+    if not changes:
+        return await get_project(request)
+    rows = await Project.update(changes).where(Project.id == project_id).returning(*COLUMNS)
+    if not rows:
+        raise HTTPException(404, "project not found")
+    return JSONResponse(rows[0])
+
+
+@api.route(
+    "DELETE",
+    "/projects/{id}",
+    summary="Delete a project and its tasks",
+    tag=TAG,
+    status=204,
+    errors=(404,),
+)
+async def delete_project(request: Request) -> Response:
+    rows = await Project.delete().where(Project.id == path_uuid(request)).returning(Project.id)
+    if not rows:
+        raise HTTPException(404, "project not found")
+    return Response(status_code=204)
+
+
+@api.route(
+    "GET",
+    "/projects/{id}/stats",
+    summary="Task counts of a project per status",
+    tag=TAG,
+    response=schemas.ProjectStats,
+    errors=(404,),
+)
+async def project_stats(request: Request) -> Response:
+    from apps.tasks.tables import Task, TaskStatus
+
+    project_id = path_uuid(request)
+    if not await Project.exists().where(Project.id == project_id):
+        raise HTTPException(404, "project not found")
+    counts = await Task.raw(
+        "select status, count(*)::int as n from task where project_id = {} group by status",
+        project_id,
+    )
+    by_status = {status.value: 0 for status in TaskStatus}
+    by_status.update({row["status"]: row["n"] for row in counts})
+    return JSONResponse(
+        {"project_id": project_id, "total": sum(by_status.values()), "by_status": by_status}
+    )

@@ -4,7 +4,7 @@ from enum import StrEnum
 
 from piccolo.columns import UUID, Text, Varchar
 from piccolo.columns.defaults.uuid import UUID4
-from piccolo.constraints import Check
+from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
 from apps.tenants.tables import TenantTable
@@ -22,3 +22,5 @@ class Project(TenantTable, Table):
     status = Varchar(length=16, choices=ProjectStatus, default=ProjectStatus.active, null=False)
 
     project_status_check = Check("status in ('active', 'archived')")
+    # Target of the composite foreign keys (tenant_id, project_id) of tasks.
+    project_tenant_id_id_key = Unique(["tenant_id", "id"])

@@ -58,6 +58,8 @@ class Member(TenantTable, Table):
 
     member_tenant_user_unique = Unique(["tenant_id", "user_id"])
     member_role_check = Check("role in ('member', 'admin')")
+    # Target of the composite foreign keys (tenant_id, member_id) of tasks and comments.
+    member_tenant_id_id_key = Unique(["tenant_id", "id"])
 
     # Every member reads the member list; only a tenant admin changes it.
     rls = tenant_rls(

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from apps.web.api import QueryValidationError
 from apps.web.responses import error_response
 
 log = logging.getLogger("refresh.errors")
@@ -34,13 +35,23 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
-async def validation_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ValidationError)
-    details = [
+def _details(exc: ValidationError) -> list[dict[str, str]]:
+    return [
         {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
         for e in exc.errors(include_url=False, include_input=False)
     ]
-    return error_response(422, "validation_error", "request body is invalid", details)
+
+
+async def validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ValidationError)
+    return error_response(422, "validation_error", "request body is invalid", _details(exc))
+
+
+async def query_validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, QueryValidationError)
+    return error_response(
+        422, "validation_error", "query parameters are invalid", _details(exc.error)
+    )
 
 
 # SQLSTATE classes a client can cause; the message is ours, never the server's
@@ -66,5 +77,6 @@ async def database_error(request: Request, exc: Exception) -> Response:
 EXCEPTION_HANDLERS = {
     HTTPException: http_exception,
     ValidationError: validation_error,
+    QueryValidationError: query_validation_error,
     asyncpg.PostgresError: database_error,
 }

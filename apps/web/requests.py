@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from apps.rls.jwt_auth import Claims
+from settings import get_settings
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -32,9 +33,19 @@ async def json_body(request: Request, model: type[Model]) -> Model:
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise HTTPException(415, "Content-Type must be application/json")
-    raw = await request.body()
+    limit = get_settings().max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"request body is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():  # counted as it arrives: no length is trusted
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"request body is larger than {limit} bytes")
+        chunks.append(chunk)
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = json.loads(b"".join(chunks))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        # RecursionError: nesting deeper than the parser's stack, e.g. [[[[...]]]].
         raise HTTPException(400, "request body is not valid JSON") from None
     return model.model_validate(data)

@@ -68,18 +68,17 @@ FAULTS = {
         "grant_missing",
     ),
     "tenant_id index dropped": (
-        "drop index project_tenant_id; drop index project_tenant_created_idx",
-        "create index project_tenant_id on project (tenant_id); create index "
-        "project_tenant_created_idx on project (tenant_id, created_at desc, id)",
-        "project",
-        "tenant_id_without_index",
+        "drop index comment_tenant_id; drop index comment_tenant_task_idx; "
+        "drop index comment_tenant_author_idx",
+        "create index comment_tenant_id on comment (tenant_id); "
+        "create index comment_tenant_task_idx on comment (tenant_id, task_id, created_at, id); "
+        "create index comment_tenant_author_idx on comment (tenant_id, author_id)",
+        "comment", "tenant_id_without_index",
     ),
     "FK index dropped": (
-        "drop index member_tenant_id; alter table member drop constraint member_tenant_user_unique",
-        "create index member_tenant_id on member (tenant_id); alter table member add "
-        "constraint member_tenant_user_unique unique (tenant_id, user_id)",
-        "member",
-        "fk_without_index",
+        "drop index task_assignee_id",
+        "create index task_assignee_id on task (assignee_id)",
+        "task", "fk_without_index",
     ),
     "unique without tenant_id": (
         "create unique index member_email_key on member (email)",

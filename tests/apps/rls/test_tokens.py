@@ -84,4 +84,4 @@ async def test_valid_token_for_an_unknown_tenant_sees_nothing(client, tenant_a):
     token = signed(claims(uuid.uuid4()))
     response = await client.get("/api/projects", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
-    assert response.json() == {"data": []}
+    assert response.json() == {"data": [], "next_cursor": None}

@@ -1,0 +1,55 @@
+"""Request and response shapes of the projects API (validated, and documented in OpenAPI)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ProjectStatus = Literal["active", "archived"]
+
+
+class Strict(BaseModel):
+    """Unknown fields are an error, not silently dropped (a typo must not be a no-op)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ProjectCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    status: ProjectStatus = "active"
+
+
+class ProjectPatch(Strict):
+    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    description: str = Field(default=None, max_length=10_000)  # type: ignore[assignment]
+    status: ProjectStatus = None  # type: ignore[assignment]
+
+
+class Project(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str
+    status: ProjectStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProjectList(BaseModel):
+    data: list[Project]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+class ProjectListQuery(Strict):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None
+    status: ProjectStatus | None = None
+
+
+class ProjectStats(BaseModel):
+    project_id: uuid.UUID
+    total: int
+    by_status: dict[str, int] = Field(description="task count per status, every status listed")

@@ -1,0 +1,133 @@
+"""Comments on a task: members read and write; an author edits or deletes their own."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from apps.tasks import schemas
+from apps.tasks.tables import Comment, Task
+from apps.tenants.tables import Member
+from apps.web.api import Api
+from apps.web.requests import claims_of, json_body, path_uuid
+from apps.web.responses import JSONResponse
+
+api = Api()
+TAG = "comments"
+COLUMNS = (
+    Comment.id,
+    Comment.task.as_alias("task_id"),
+    Comment.author.as_alias("author_id"),
+    Comment.author.display_name.as_alias("author_name"),
+    Comment.body,
+    Comment.created_at,
+    Comment.updated_at,
+)
+
+
+async def visible_task(request: Request) -> uuid.UUID:
+    task_id = path_uuid(request, "task_id")
+    if not await Task.exists().where(Task.id == task_id):
+        raise HTTPException(404, "task not found")
+    return task_id
+
+
+async def caller_member_id(request: Request) -> uuid.UUID:
+    row = await Member.select(Member.id).where(Member.user_id == claims_of(request).user_id).first()
+    if row is None:
+        raise HTTPException(403, "only members of the tenant can comment")
+    member_id: uuid.UUID = row["id"]
+    return member_id
+
+
+async def fetch_comment(task_id: uuid.UUID, comment_id: uuid.UUID) -> dict[str, Any]:
+    row: dict[str, Any] | None = (
+        await Comment.select(*COLUMNS)
+        .where((Comment.id == comment_id) & (Comment.task == task_id))
+        .first()
+    )
+    if row is None:
+        raise HTTPException(404, "comment not found")
+    return row
+
+
+@api.route(
+    "GET",
+    "/tasks/{task_id}/comments",
+    summary="Comments on a task, oldest first",
+    tag=TAG,
+    response=schemas.CommentList,
+    errors=(404,),
+)
+async def list_comments(request: Request) -> Response:
+    task_id = await visible_task(request)
+    rows = (
+        await Comment.select(*COLUMNS)
+        .where(Comment.task == task_id)
+        .order_by(Comment.created_at, Comment.id)
+    )
+    return JSONResponse({"data": rows})
+
+
+@api.route(
+    "POST",
+    "/tasks/{task_id}/comments",
+    summary="Comment on a task",
+    tag=TAG,
+    status=201,
+    body=schemas.CommentCreate,
+    response=schemas.Comment,
+    errors=(403, 404),
+)
+async def create_comment(request: Request) -> Response:
+    body = await json_body(request, schemas.CommentCreate)
+    task_id = await visible_task(request)
+    author = await caller_member_id(request)
+    rows = await Comment.insert(
+        Comment(tenant=claims_of(request).tenant_id, task=task_id, author=author, body=body.body)
+    ).returning(Comment.id)
+    return JSONResponse(await fetch_comment(task_id, rows[0]["id"]), status_code=201)
+
+
+async def own_comment(request: Request) -> tuple[uuid.UUID, uuid.UUID]:
+    """The comment exists on this task and the caller wrote it (or is a tenant admin)."""
+    task_id, comment_id = path_uuid(request, "task_id"), path_uuid(request, "id")
+    comment = await fetch_comment(task_id, comment_id)
+    claims = claims_of(request)
+    if claims.tenant_role != "admin" and comment["author_id"] != await caller_member_id(request):
+        raise HTTPException(403, "only the author or a tenant admin can change a comment")
+    return task_id, comment_id
+
+
+@api.route(
+    "PATCH",
+    "/tasks/{task_id}/comments/{id}",
+    summary="Edit a comment",
+    tag=TAG,
+    body=schemas.CommentPatch,
+    response=schemas.Comment,
+    errors=(403, 404),
+)
+async def update_comment(request: Request) -> Response:
+    body = await json_body(request, schemas.CommentPatch)
+    task_id, comment_id = await own_comment(request)
+    await Comment.update({Comment.body: body.body}).where(Comment.id == comment_id)
+    return JSONResponse(await fetch_comment(task_id, comment_id))
+
+
+@api.route(
+    "DELETE",
+    "/tasks/{task_id}/comments/{id}",
+    summary="Delete a comment",
+    tag=TAG,
+    status=204,
+    errors=(403, 404),
+)
+async def delete_comment(request: Request) -> Response:
+    _, comment_id = await own_comment(request)
+    await Comment.delete().where(Comment.id == comment_id)
+    return Response(status_code=204)

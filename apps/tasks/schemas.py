@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, field_validator
+
+from apps.projects.schemas import Strict
+
+TaskStatus = Literal["todo", "in_progress", "done", "archived"]
+Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\s,]+$")]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("give a timezone, e.g. 2026-12-01T09:00:00Z")
+    return value
+
+
+AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class TaskCreate(Strict):
+    project_id: uuid.UUID
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=10_000)
+    status: TaskStatus = "todo"
+    priority: int = Field(default=3, ge=1, le=5)
+    assignee_id: uuid.UUID | None = None
+    due_at: AwareDatetime | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+
+    @field_validator("tags")
+    @classmethod
+    def _unique(cls, tags: list[str]) -> list[str]:
+        return list(dict.fromkeys(tags))
+
+
+class TaskPatch(Strict):
+    """Only the fields sent change; assignee_id and due_at may be set to null."""
+
+    project_id: uuid.UUID = None  # type: ignore[assignment]
+    title: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    description: str = Field(default=None, max_length=10_000)  # type: ignore[assignment]
+    status: TaskStatus = None  # type: ignore[assignment]
+    priority: int = Field(default=None, ge=1, le=5)  # type: ignore[assignment]
+    assignee_id: uuid.UUID | None = None
+    due_at: AwareDatetime | None = None
+    tags: list[Tag] = Field(default=None, max_length=20)  # type: ignore[arg-type]
+
+
+class BulkTaskUpdate(Strict):
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
+    set: TaskPatch
+
+
+class Task(BaseModel):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    project_name: str
+    title: str
+    description: str
+    status: TaskStatus
+    priority: int
+    assignee_id: uuid.UUID | None
+    assignee_name: str | None
+    due_at: datetime | None
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+
+class TaskList(BaseModel):
+    data: list[Task]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+class BulkResult(BaseModel):
+    updated: int
+
+
+class TaskListQuery(Strict):
+    status: list[TaskStatus] | None = Field(
+        default=None, description="one or more, comma or repeat"
+    )
+    priority_min: int | None = Field(default=None, ge=1, le=5)
+    priority_max: int | None = Field(default=None, ge=1, le=5)
+    assignee: uuid.UUID | Literal["none"] | None = Field(
+        default=None, description="a member id, or none for unassigned tasks"
+    )
+    due_before: AwareDatetime | None = None
+    due_after: AwareDatetime | None = None
+    q: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="case-insensitive text in title or description",
+    )
+    tag: Tag | None = None
+    project: uuid.UUID | None = None
+    sort: Literal["created_at", "due_at", "priority"] = "created_at"
+    order: Literal["asc", "desc"] = "desc"
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=512)
+
+
+class CommentCreate(Strict):
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class CommentPatch(Strict):
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class Comment(BaseModel):
+    id: uuid.UUID
+    task_id: uuid.UUID
+    author_id: uuid.UUID
+    author_name: str
+    body: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class CommentList(BaseModel):
+    data: list[Comment]

@@ -1,0 +1,55 @@
+"""Tasks of a project, and comments on tasks.
+
+References to other rows (project, assignee, task, author) are Piccolo foreign keys for
+joins, and in the database also composite foreign keys (tenant_id, x_id) -> (tenant_id, id)
+(migrations/tasks: the hand-written one), so a row can never point at another tenant's
+row: foreign key checks ignore RLS, the composite key does not.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from piccolo.columns import UUID, Array, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.uuid import UUID4
+from piccolo.constraints import Check, Unique
+from piccolo.table import Table
+
+from apps.projects.tables import Project
+from apps.tenants.tables import Member, TenantTable
+
+
+class TaskStatus(StrEnum):
+    todo = "todo"
+    in_progress = "in_progress"
+    done = "done"
+    archived = "archived"
+
+
+class Task(TenantTable, Table):
+    id = UUID(primary_key=True, default=UUID4())
+    project = ForeignKey(Project, null=False, index=True, db_column_name="project_id")
+    title = Varchar(length=200, null=False)
+    description = Text(default="", null=False)
+    status = Varchar(length=16, choices=TaskStatus, default=TaskStatus.todo, null=False)
+    priority = Integer(default=3, null=False)
+    assignee = ForeignKey(
+        Member, null=True, index=True, on_delete=OnDelete.set_null, db_column_name="assignee_id"
+    )
+    due_at = Timestamptz(null=True, default=None)
+    tags = Array(base_column=Varchar(length=50), default=list, null=False)
+
+    task_tenant_id_id_key = Unique(["tenant_id", "id"])
+    task_status_check = Check("status in ('todo', 'in_progress', 'done', 'archived')")
+    task_priority_check = Check("priority between 1 and 5")
+    task_title_check = Check("length(btrim(title)) > 0")
+
+
+class Comment(TenantTable, Table):
+    id = UUID(primary_key=True, default=UUID4())
+    task = ForeignKey(Task, null=False, index=True, db_column_name="task_id")
+    author = ForeignKey(Member, null=False, index=True, db_column_name="author_id")
+    body = Text(null=False)
+
+    comment_body_check = Check("length(btrim(body)) > 0")
