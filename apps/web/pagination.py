@@ -59,8 +59,9 @@ def after_cursor(key: SortKey, descending: bool, cursor: str, table: str) -> Whe
     operator = "<" if descending else ">"
     # A bad value (e.g. not a timestamp) fails the cast in SQL; check it here instead.
     _validate(key, value)
+    # The value travels as text and is cast in SQL ('infinity' is a valid timestamptz).
     return WhereRaw(
-        f"({key.sql}, {table}.id) {operator} ({{}}::{key.cast}, {{}}::uuid)", value, row_id
+        f"({key.sql}, {table}.id) {operator} ({{}}::text::{key.cast}, {{}}::uuid)", value, row_id
     )
 
 
