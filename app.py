@@ -78,6 +78,7 @@ def create_api(routes: Sequence[BaseRoute]) -> Starlette:
                 engine=READ_DB,
                 verifier=TokenVerifier(settings),
                 role=settings.authenticated_role,
+                statement_timeout_ms=settings.statement_timeout_ms,
             )
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     read_pool_min_size: int = Field(default=2, ge=0)
     read_pool_max_size: int = Field(default=10, ge=1)
     db_acquire_timeout: float = Field(default=5.0, gt=0)
+    # Every statement of a request is cancelled after this long (0: no limit): 503.
+    statement_timeout_ms: int = Field(default=15_000, ge=0)
     # Behind PgBouncer in transaction mode prepared statements break: cache off.
     pgbouncer: bool = False
 

@@ -26,6 +26,8 @@ def start_server(data_dir: Path) -> str:
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process (shared by later commands).
     server = get_server(data_dir, cleanup_mode=None)
+    # get_server() caches the handle per process: after a stop, start again explicitly.
+    server.ensure_postgres_running()
     socket_dir = server.get_postmaster_info().socket_dir
     assert socket_dir is not None, "embedded PostgreSQL is expected on a unix socket"
     return str(socket_dir)

@@ -64,12 +64,18 @@ async def send_json(send: Send, status: int, body: bytes, extra: list[Any] | Non
 
 class TenantTransactionMiddleware:
     def __init__(
-        self, app: ASGIApp, engine: PostgresEngine, verifier: TokenVerifier, role: str
+        self,
+        app: ASGIApp,
+        engine: PostgresEngine,
+        verifier: TokenVerifier,
+        role: str,
+        statement_timeout_ms: int = 0,
     ) -> None:
         self.app = app
         self.engine = engine
         self.verifier = verifier
         self.role = role
+        self.statement_timeout = f"{statement_timeout_ms}ms" if statement_timeout_ms else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,7 +102,11 @@ class TenantTransactionMiddleware:
             response.append(message)
 
         transaction = RequestTransaction(
-            self.engine, claims.as_json(), self.role, scope["method"] in READ_ONLY_METHODS
+            self.engine,
+            claims.as_json(),
+            self.role,
+            scope["method"] in READ_ONLY_METHODS,
+            self.statement_timeout,
         )
         try:
             async with transaction:

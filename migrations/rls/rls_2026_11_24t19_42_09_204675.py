@@ -56,7 +56,10 @@ as $$ select auth.jwt() ->> 'tenant_role' $$;
 -- The one statement of a request that sets role and claims, transaction-local.
 -- SET LOCAL through EXECUTE, not set_config(): Citus forwards SET LOCAL to its workers.
 -- Not SECURITY DEFINER: SET ROLE is checked against the caller, the authenticator.
-create or replace function auth.begin_request(claims text, role_name text)
+-- statement_timeout (optional, e.g. '5s') bounds every statement of the request.
+create or replace function auth.begin_request(
+  claims text, role_name text, statement_timeout text default null
+)
 returns void
 language plpgsql
 as $$
@@ -66,6 +69,9 @@ begin
   end if;
   execute format('set local role %I', role_name);
   execute format('set local request.jwt.claims = %L', claims);
+  if statement_timeout is not null then
+    execute format('set local statement_timeout = %L', statement_timeout);
+  end if;
 end
 $$;
 
@@ -85,7 +91,7 @@ revoke all on function public.set_updated_at() from public;
 grant usage on schema auth to {authenticator}, {authenticated}, {anonymous};
 grant execute on function auth.jwt(), auth.tenant_id(), auth.user_id(), auth.tenant_role()
   to {authenticated}, {anonymous};
-grant execute on function auth.begin_request(text, text) to {authenticator};
+grant execute on function auth.begin_request(text, text, text) to {authenticator};
 grant usage on schema public to {authenticated}, {anonymous};
 """
 
