@@ -15,7 +15,7 @@ from apps.tenants.lookup import find_tenant_id
 from apps.tenants.tables import Member
 from settings import get_settings
 
-DEMO = {
+DEMO: dict[str, dict[str, Any]] = {
     "acme": {
         "name": "Acme Corp",
         "members": [
