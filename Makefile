@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install run test lint stop bench clean
+.PHONY: install run test test-pgbouncer lint stop bench clean
 
 # Reinstall whenever pyproject.toml changes (the stamp is older than it).
 $(STAMP): pyproject.toml
@@ -24,10 +24,21 @@ run: install
 test: install
 	$(BIN)/pytest
 
+# The isolation and pool-safety suites with the read pool behind PgBouncer (needs pgbouncer).
+test-pgbouncer: install
+	TEST_PGBOUNCER=1 $(BIN)/pytest tests/test_isolation_load.py tests/test_isolation_model.py \
+		tests/apps/rls/test_request_transaction.py tests/apps/projects tests/apps/tasks
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check apps app.py settings.py piccolo_conf.py tests
 	$(BIN)/mypy
+
+# Benchmarks of tenant isolation (RLS vs an explicit filter), on their own embedded
+# PostgreSQL in .data/bench-pg; prints one table and writes bench/RESULTS.md.
+# BENCH_QUICK=1 for a smaller run.
+bench: install
+	$(BIN)/python -m bench
 
 stop: install
 	$(BIN)/python -c 'from settings import get_settings; from apps.rls.embedded import stop_server; \

@@ -13,6 +13,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 
@@ -23,6 +24,7 @@ class TestDatabase:
     write_url: str
     read_url: str
     embedded_dir: Path | None
+    pgbouncer: Any = None
 
 
 def _with_user_and_db(url: str, user: str, database: str) -> str:
@@ -55,7 +57,26 @@ def create_test_database() -> TestDatabase:
     )
     os.environ["WRITE_DATABASE_URL"] = database.write_url
     os.environ["READ_DATABASE_URL"] = database.read_url
+    if os.environ.get("TEST_PGBOUNCER"):
+        route_reads_through_pgbouncer(database, settings)
     return database
+
+
+def route_reads_through_pgbouncer(database: TestDatabase, settings: Any) -> None:
+    """TEST_PGBOUNCER=1: the read pool (every request) goes through PgBouncer."""
+    from tests.pgbouncer import available, pgbouncer
+
+    if not available():
+        raise RuntimeError("TEST_PGBOUNCER is set but pgbouncer is not installed")
+    users = [settings.authenticator_role, settings.admin_role]
+    context = pgbouncer(database.superuser_url, users)
+    port = context.__enter__()
+    database.pgbouncer = context  # closed by drop_test_database
+    database.read_url = (
+        f"postgresql://{settings.authenticator_role}@127.0.0.1:{port}/{database.name}"
+    )
+    os.environ["READ_DATABASE_URL"] = database.read_url
+    os.environ["PGBOUNCER"] = "true"
 
 
 def piccolo(
@@ -77,6 +98,8 @@ def piccolo(
 def drop_test_database(database: TestDatabase) -> None:
     from apps.rls.bootstrap import drop_database
 
+    if database.pgbouncer is not None:
+        database.pgbouncer.__exit__(None, None, None)
     drop_database(database.superuser_url, database.name)
     if database.embedded_dir is not None:
         from apps.rls.embedded import stop_server

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -45,3 +46,35 @@ test_routes = [
     Route("/_test/write-in-get", write_in_get, methods=["GET"]),
     Route("/_test/session", session_state, methods=["GET", "POST"]),
 ]
+
+
+async def pool_state(request: Request) -> Response:
+    """Every connection of the read pool: its role and claims outside any request."""
+    from apps.rls.clients import READ_DB
+
+    pool = READ_DB.pool
+    assert pool is not None
+    connections = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        states = [
+            dict(
+                await c.fetchrow(
+                    "select current_user as role, "
+                    "coalesce(current_setting('request.jwt.claims', true), '') as claims"
+                )
+            )
+            for c in connections
+        ]
+    finally:
+        for c in connections:
+            await pool.release(c)
+    return JSONResponse({"connections": states})
+
+
+def create_test_app() -> Starlette:
+    """The real app plus the test routes, for a real uvicorn (`--factory`)."""
+    from app import create_app
+
+    application = create_app(extra_api_routes=test_routes)
+    application.router.routes.insert(0, Route("/_test/pool", pool_state, methods=["GET"]))
+    return application

@@ -75,25 +75,30 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+def uvicorn(
+    env: dict[str, str], workers: int = 1, target: str = "app:app", factory: bool = False
+) -> Iterator[str]:
     """The real app under a real uvicorn on a free loopback port: yields its base URL."""
     port = free_port()
     log = tempfile.NamedTemporaryFile(prefix="uvicorn-", suffix=".log", delete=False)
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--timeout-keep-alive",
+        "30",
+    ]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-        ],
+        command + (["--factory"] if factory else []),
         cwd=ROOT,
         env={**os.environ, **env},
         stdout=log,
