@@ -17,10 +17,14 @@ from apps.web.pagination import SortKey, after_cursor, order_by, page
 
 SORT_KEYS = {
     "created_at": SortKey("created_at", "task.created_at", "timestamptz", "created_at"),
-    # NULL due dates sort last in either direction, as 'infinity' (same as the index).
+    # NULL due dates sort last in either direction: as 'infinity' ascending (the index's
+    # expression), as '-infinity' descending (DUE_AT_DESCENDING).
     "due_at": SortKey("due_at", "coalesce(task.due_at, 'infinity')", "timestamptz", "due_at"),
     "priority": SortKey("priority", "task.priority", "int", "priority"),
 }
+DUE_AT_DESCENDING = SortKey(
+    "due_at", "coalesce(task.due_at, '-infinity')", "timestamptz", "due_at", null="-infinity"
+)
 
 COLUMNS = (
     Task.id,
@@ -72,8 +76,8 @@ def filtered(query: TaskListQuery) -> Select[Any]:
 
 
 async def list_tasks(query: TaskListQuery) -> dict[str, Any]:
-    key = SORT_KEYS[query.sort]
     descending = query.order == "desc"
+    key = DUE_AT_DESCENDING if query.sort == "due_at" and descending else SORT_KEYS[query.sort]
     select = filtered(query)
     if query.cursor is not None:
         select = select.where(after_cursor(key, descending, query.cursor, "task"))

@@ -3,11 +3,12 @@ validation and the OpenAPI operation, so the document cannot drift from the code
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -47,12 +48,30 @@ class Api:
         errors: tuple[int, ...] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
+            checked = handler if query is not None else without_query(handler)
             self.endpoints.append(
-                Endpoint(method, path, handler, summary, tag, body, query, response, status, errors)
+                Endpoint(method, path, checked, summary, tag, body, query, response, status, errors)
             )
             return handler
 
         return register
+
+
+class NoQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def without_query(handler: Handler) -> Handler:
+    """An endpoint that declares no query parameters refuses any: a typo (or a guessed
+    option such as ?cascade=false on a DELETE) must not be silently ignored."""
+
+    @functools.wraps(handler)
+    async def checked(request: Request) -> Response:
+        if request.query_params:
+            parse_query(request, NoQuery)
+        return await handler(request)
+
+    return checked
 
 
 def is_list_field(annotation: Any) -> bool:

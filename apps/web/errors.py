@@ -61,6 +61,8 @@ PG_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     asyncpg.ForeignKeyViolationError: (422, "not_found", "a referenced row was not found"),
     asyncpg.CheckViolationError: (422, "validation_error", "a value is out of range"),
     asyncpg.NotNullViolationError: (422, "validation_error", "a required value is missing"),
+    # class 22, e.g. a NUL character in text, a number out of the column's range
+    asyncpg.DataError: (422, "validation_error", "a value cannot be stored"),
     asyncpg.InsufficientPrivilegeError: (403, "forbidden", "not allowed for this tenant or role"),
     asyncpg.QueryCanceledError: (503, "timeout", "the database took too long"),
 }

@@ -51,7 +51,24 @@ class Components:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         self.schemas.update(schema.pop("$defs", {}))
         self.schemas[model.__name__] = schema
+        for component in self.schemas.values():
+            drop_null_defaults(component)
         return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def drop_null_defaults(schema: dict[str, Any]) -> None:
+    """A patch model's field defaults to None, meaning "absent: unchanged", which is not a
+    value the field accepts; a default the schema rejects makes the document invalid."""
+    for prop in schema.get("properties", {}).values():
+        if "default" in prop and prop["default"] is None and not nullable(prop):
+            del prop["default"]
+
+
+def nullable(schema: dict[str, Any]) -> bool:
+    kinds = schema.get("type")
+    if kinds == "null" or (isinstance(kinds, list) and "null" in kinds):
+        return True
+    return any(nullable(option) for option in schema.get("anyOf", []))
 
 
 def json_content(schema: dict[str, Any]) -> dict[str, Any]:

@@ -11,13 +11,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
 from piccolo.querystring import QueryString
 from starlette.exceptions import HTTPException
+
+INTEGER = re.compile(r"-?[0-9]{1,10}")
 
 
 @dataclass(frozen=True)
@@ -26,11 +30,13 @@ class SortKey:
     sql: str  # the expression sorted on, e.g. coalesce(task.due_at, 'infinity')
     cast: str  # the SQL type a cursor value is cast to
     column: str  # the row field the cursor value is read from
+    # What a NULL sorts as: the value inside the coalesce() of `sql` (nullable timestamps).
+    null: str = "infinity"
 
     def cursor_value(self, row: dict[str, Any]) -> str:
         value = row[self.column]
         if value is None:
-            return "infinity"  # only nullable timestamps sort on coalesce(x, 'infinity')
+            return self.null
         return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
@@ -47,7 +53,7 @@ def decode_cursor(cursor: str, key: SortKey, descending: bool) -> tuple[str, uui
         payload = json.loads(raw)
         value, row_id = payload["v"], uuid.UUID(payload["id"])
         same_order = payload["k"] == key.name and payload["d"] is descending
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, AttributeError):
         raise HTTPException(422, "cursor is not valid") from None
     if not isinstance(value, str) or len(value) > 64 or not same_order:
         raise HTTPException(422, "cursor does not belong to this sort order")
@@ -57,8 +63,9 @@ def decode_cursor(cursor: str, key: SortKey, descending: bool) -> tuple[str, uui
 def after_cursor(key: SortKey, descending: bool, cursor: str, table: str) -> WhereRaw:
     value, row_id = decode_cursor(cursor, key, descending)
     operator = "<" if descending else ">"
-    # A bad value (e.g. not a timestamp) fails the cast in SQL; check it here instead.
-    _validate(key, value)
+    # A bad value (e.g. not a timestamp) would fail the cast in SQL: check it here, and
+    # send the normalised form, which PostgreSQL parses the same way.
+    value = _normalised(key, value)
     # The value travels as text and is cast in SQL ('infinity' is a valid timestamptz).
     return WhereRaw(
         f"({key.sql}, {table}.id) {operator} ({{}}::text::{key.cast}, {{}}::uuid)", value, row_id
@@ -69,17 +76,27 @@ def order_by(key: SortKey) -> QueryString:
     return QueryString(key.sql)
 
 
-def _validate(key: SortKey, value: str) -> None:
-    from datetime import datetime
+def _normalised(key: SortKey, value: str) -> str:
+    """The cursor value as text PostgreSQL casts to `key.cast` without error, or 422.
 
+    Python accepts more than PostgreSQL (week dates, other scripts' digits, 1_000,
+    integers of any size), so the value is parsed here and written out again.
+    """
     try:
         if key.cast == "timestamptz":
-            if value != "infinity":
-                datetime.fromisoformat(value)
-        elif key.cast == "int":
-            int(value)
-    except ValueError:
+            if value == key.null:
+                return value
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=UTC)
+            return parsed.astimezone(UTC).isoformat()
+        if key.cast == "int":
+            if not INTEGER.fullmatch(value) or not -(2**31) <= int(value) < 2**31:
+                raise ValueError(value)
+            return str(int(value))
+    except (ValueError, OverflowError):
         raise HTTPException(422, "cursor is not valid") from None
+    return value
 
 
 def page(rows: list[dict[str, Any]], limit: int, key: SortKey, descending: bool) -> dict[str, Any]:

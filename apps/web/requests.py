@@ -45,7 +45,9 @@ async def json_body(request: Request, model: type[Model]) -> Model:
         chunks.append(chunk)
     try:
         data = json.loads(b"".join(chunks))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        # RecursionError: nesting deeper than the parser's stack, e.g. [[[[...]]]].
+    except (ValueError, RecursionError):
+        # ValueError: JSONDecodeError, UnicodeDecodeError, and an integer longer than
+        # Python converts (4300 digits). RecursionError: nesting deeper than the
+        # parser's stack, e.g. [[[[...]]]].
         raise HTTPException(400, "request body is not valid JSON") from None
     return model.model_validate(data)

@@ -33,10 +33,13 @@ create index comment_tenant_author_idx on comment (tenant_id, author_id);
 -- the task list's sort orders (keyset pagination; a b-tree serves both directions)
 create index task_tenant_created_idx on task (tenant_id, created_at, id);
 create index task_tenant_priority_idx on task (tenant_id, priority, id);
+-- due dates: NULL sorts last both ways, so ascending and descending use different keys
 create index task_tenant_due_idx on task (tenant_id, (coalesce(due_at, 'infinity')), id);
+create index task_tenant_due_desc_idx on task (tenant_id, (coalesce(due_at, '-infinity')), id);
 """
 
 BACKWARDS = """
+drop index if exists task_tenant_due_desc_idx;
 drop index if exists task_tenant_due_idx;
 drop index if exists task_tenant_priority_idx;
 drop index if exists task_tenant_created_idx;

@@ -73,12 +73,14 @@ FAULTS = {
         "create index comment_tenant_id on comment (tenant_id); "
         "create index comment_tenant_task_idx on comment (tenant_id, task_id, created_at, id); "
         "create index comment_tenant_author_idx on comment (tenant_id, author_id)",
-        "comment", "tenant_id_without_index",
+        "comment",
+        "tenant_id_without_index",
     ),
     "FK index dropped": (
         "drop index task_assignee_id",
         "create index task_assignee_id on task (assignee_id)",
-        "task", "fk_without_index",
+        "task",
+        "fk_without_index",
     ),
     "unique without tenant_id": (
         "create unique index member_email_key on member (email)",
