@@ -76,3 +76,14 @@ async def tenant_a(app: Any) -> TenantFixture:
 @pytest.fixture(scope="session")
 async def tenant_b(app: Any) -> TenantFixture:
     return await make_tenant("tenant-b")
+
+
+@pytest.fixture
+def no_server_errors(caplog: pytest.LogCaptureFixture):
+    """Fails the test if the app logged an error (what a 5xx would leave in the log)."""
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="refresh")
+    yield
+    errors = [r for r in caplog.records if r.name.startswith("refresh") and r.levelno >= 40]
+    assert errors == [], [r.getMessage() for r in errors]

@@ -54,9 +54,15 @@ def bad_tokens(tenant_id) -> dict[str, str | None]:
 
 
 @pytest.mark.parametrize("case", list(bad_tokens(uuid.uuid4()).keys()))
-async def test_bad_token_is_401_json(client, tenant_a, case):
+async def test_bad_token_is_401_json(client, tenant_a, case, no_server_errors):
+    from tests.apps.tasks.support import table_counts
+
     token = bad_tokens(tenant_a.id)[case]
     headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    before = await table_counts()
+    post = await client.post("/api/projects", json={"name": "with a bad token"}, headers=headers)
+    assert post.status_code == 401
+    assert await table_counts() == before
     response = await client.get("/api/projects", headers=headers)
     assert response.status_code == 401, response.text
     assert response.headers["content-type"] == "application/json"
