@@ -38,7 +38,7 @@ async def execute(code: str, line: int, namespace: dict[str, Any]) -> str | None
         compiled = compile(
             "\n" * (line - 1) + code, GUIDE, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
         )
-        result = eval(compiled, namespace)  # noqa: S307 (the guide's own examples)
+        result = eval(compiled, namespace)  # the guide's own examples
         if inspect.iscoroutine(result):
             await result
     except BaseException:  # report anything, including SystemExit from a CLI function

@@ -11,6 +11,7 @@ The fence's info string says what the test does with a block:
     ```python excerpt=PATH     not run: must appear verbatim in the project's own PATH
                                (a line `# ...` skips lines), so it cannot go stale
     ```output                  what the block above prints, compared after normalising
+                               (a line `...`: any lines; `…` in a line: any text)
     ```bash, ```sql, ...       shown only (commands a reader adapts, SQL already shown)
 """
 
@@ -118,9 +119,12 @@ def normalise(text: str) -> str:
 
 
 def matches(expected: str, actual: str) -> bool:
-    """Equal after normalising; a line `...` in `expected` stands for any lines."""
+    """Equal after normalising; in `expected` a line `...` stands for any lines, and `…`
+    for any text within a line (e.g. counts that grow with the project)."""
     parts = [
-        r"(?:[^\n]*\n)*?" if line == "..." else re.escape(line) + r"\n"
+        r"(?:[^\n]*\n)*?"
+        if line == "..."
+        else r"[^\n]*?".join(re.escape(piece) for piece in line.split("…")) + r"\n"
         for line in normalise(expected).splitlines()
     ]
     return re.fullmatch("".join(parts), normalise(actual) + "\n") is not None
@@ -140,7 +144,8 @@ def difference(expected: str, actual: str) -> str:
 
 def excerpt_problem(excerpt: str, source: str) -> str | None:
     """None when every chunk of `excerpt` (split at `# ...` lines) is in `source`, in order."""
-    chunks, current = [], []
+    chunks: list[list[str]] = []
+    current: list[str] = []
     for line in excerpt.splitlines():
         if line.strip() in ("# ...", "..."):
             chunks.append(current)
@@ -183,7 +188,7 @@ def update_outputs(path: Path, changes: list[tuple[Block, str]]) -> None:
     """GUIDE_UPDATE=1: write what the code printed into the guide (review the diff)."""
     lines = path.read_text().splitlines()
     for block, printed in sorted(changes, key=lambda c: -c[0].end):
-        new = printed.rstrip("\n").splitlines()
+        new = [line.rstrip() for line in printed.rstrip("\n").splitlines()]
         if block.output_span is not None:
             start, end = block.output_span
             lines[start:end] = new

@@ -1,0 +1,1 @@
+"""Benchmarks: what tenant isolation costs, measured side by side (`make bench`)."""

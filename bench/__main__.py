@@ -1,0 +1,144 @@
+"""`make bench` (= `python -m bench`): every benchmark, one table, bench/RESULTS.md.
+
+BENCH_QUICK=1 runs a smaller version (200 tenants when the data is generated, fewer
+repetitions); BENCH_KEEP_SERVER=1 leaves the bench PostgreSQL running afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+
+from bench import server
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    tenants: int
+    sql_reps: int
+    sql_inner: int
+    sql_reps_c: int
+    http_reps: int
+    http_per_rep: int
+    http_warmup: int
+    roundtrip_requests: int
+
+
+FULL = Config("full", 1_000, 100, 7, 20, 40, 250, 400, 100)
+QUICK = Config("quick (BENCH_QUICK=1)", 200, 30, 3, 5, 10, 150, 150, 30)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    memory = psutil.virtual_memory().total / 2**30
+    return (
+        f"{psutil.cpu_count()} cores ({cpu}), {memory:.0f} GiB, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
+
+
+async def run(config: Config, database: server.BenchDatabase, started: float) -> str:
+    from bench import correlated, datagen, http_bench, report, roundtrips, sql_bench
+    from bench.servers import AppServer
+
+    await datagen.generate(database.write_url, config.tenants)
+    await correlated.prepare(database.write_url, database.authenticated_role)
+    size = await datagen.dataset_size(database.write_url)
+    version = await sql_bench.server_version(database.write_url)
+
+    sql = await sql_bench.run_sql_bench(
+        database.superuser_url,
+        database.write_url,
+        database.read_url,
+        database.authenticated_role,
+        config.sql_reps,
+        config.sql_inner,
+        config.sql_reps_c,
+    )
+
+    log_dir = server.ROOT / ".data" / "bench-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    servers = {v: AppServer(v, database.env(), log_dir) for v in ("rls", "baseline")}
+    try:
+        for app_server in servers.values():
+            app_server.wait_ready()
+        callers = await http_bench.load_callers(database.write_url, 200, seed=3)
+        http = await http_bench.run_http_bench(
+            servers, callers, config.http_reps, config.http_per_rep, config.http_warmup
+        )
+        counts = await roundtrips.count_statements(
+            database.superuser_url, servers, callers, config.roundtrip_requests
+        )
+        peak_rss = {v: s.peak_rss_bytes() for v, s in servers.items()}
+    finally:
+        for app_server in servers.values():
+            app_server.stop()
+
+    minutes = (time.monotonic() - started) / 60
+    load = os.getloadavg()[1]
+    rows = report.sql_rows(sql) + report.http_rows(http) + report.roundtrip_rows(counts)
+    rows.append(report.memory_row(peak_rss))
+    header = "\n".join(
+        [
+            "# Benchmarks: what tenant isolation costs",
+            "",
+            f"`make bench`, {config.name} run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+            f"{minutes:.1f} min. {size['tenants']:,} tenants, {size['tasks']:,} tasks. "
+            f"{version}. {machine()}; load average over the last 5 min {load:.1f} "
+            "(anything above ~2 means other processes competed for the cores).",
+            "",
+            "(a) the real request path: RLS, read pool, a READ ONLY transaction switched by "
+            "`auth.begin_request`. (b) the baseline: the write client with an explicit "
+            "`tenant_id = $n` filter, no transaction. (c) Drizzle's Neon policy form "
+            "`(select auth.tenant_id() = tenant_id)` on a copy of task. Every ratio is "
+            "the median of per-repetition ratios, the variants alternating within each "
+            f"repetition; [p25-p75] is their spread. SQL: {sql.reps} repetitions "
+            f"(each the median of {sql.inner} runs per variant), (c) only in the first "
+            f"{sql.reps_c} (once each: it takes seconds). HTTP: {config.http_reps} "
+            f"repetitions of {config.http_per_rep} requests per variant and endpoint at "
+            "concurrency 32, one uvicorn worker per variant; the load generator shares "
+            "the 2 cores with the server and PostgreSQL, so absolute figures are low and "
+            "noisy: read the ratios.",
+        ]
+    )
+    sections = [
+        ("Inside the server (SQL level, pg_stat_statements)", report.server_view(sql)),
+        (
+            "Statements per request (HTTP level, pg_stat_statements)",
+            report.statements_detail(counts),
+        ),
+        ("Plans of (a): EXPLAIN (ANALYZE, BUFFERS)", report.plans(sql, sql.queries)),
+    ]
+    report.write(header, rows, sections)
+    return report.table(rows)
+
+
+def main() -> int:
+    config = QUICK if os.environ.get("BENCH_QUICK") == "1" else FULL
+    started = time.monotonic()
+    print(f"bench: {config.name}; bench database in {server.DATA_DIR}", flush=True)
+    database = server.start()
+    try:
+        table = asyncio.run(run(config, database, started))
+    finally:
+        if os.environ.get("BENCH_KEEP_SERVER") != "1":
+            server.stop()
+    print()
+    print(table)
+    print()
+    results = Path(__file__).resolve().parent / "RESULTS.md"
+    print(f"bench: written to {results} in {(time.monotonic() - started) / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
