@@ -90,8 +90,12 @@ write_client = WriteClient(WRITE_DB, READ_DB)
 
 
 async def reset_connection(connection: Any) -> None:
-    """Pool reset: belt and braces, as role and claims are transaction-local anyway."""
-    await connection.execute("RESET ROLE; " + connection.get_reset_query())
+    """Pool reset (belt and braces: role and claims are transaction-local anyway), unless
+    the request transaction already sent it with its COMMIT or ROLLBACK."""
+    from apps.rls.transaction import CONNECTION_RESET, reset_sql
+
+    if not CONNECTION_RESET.get():
+        await connection.execute(reset_sql(connection))
 
 
 async def start_read_pool(settings: Settings | None = None) -> None:
