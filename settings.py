@@ -63,6 +63,9 @@ class Settings(BaseSettings):
 
     # HTTP input.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # A body must arrive within this long (408 otherwise); it is read before the request
+    # takes a database connection.
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -76,10 +79,15 @@ class Settings(BaseSettings):
             raise ValueError("JWT_SECRET is required for HS* algorithms")
         if uses_secret and self.jwt_secret and len(self.jwt_secret) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters")
+        # The placeholder is public: accept it only on the embedded development server, or
+        # where ENVIRONMENT=development/test is said explicitly.
+        said_development = "environment" in self.model_fields_set and self.environment != (
+            "production"
+        )
         if (
-            self.environment == "production"
-            and uses_secret
+            uses_secret
             and self.jwt_secret == PLACEHOLDER_JWT_SECRET
+            and (self.environment == "production" or not (self.embedded or said_development))
         ):
             raise ValueError(
                 "JWT_SECRET is the development placeholder; set a real secret "

@@ -52,3 +52,29 @@ def test_the_app_refuses_to_start_with_a_placeholder_secret_in_production():
 def test_settings_error_type():
     assert issubclass(SettingsError, RuntimeError)
     assert get_settings().environment == "test"
+
+
+def test_placeholder_secret_is_refused_on_a_real_server_unless_development_is_explicit(
+    monkeypatch,
+):
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    urls = {"write_database_url": "postgresql://a@h/d", "read_database_url": "postgresql://b@h/d"}
+    with pytest.raises(ValueError, match="JWT_SECRET is the development placeholder"):
+        Settings(**urls)
+    assert Settings(environment="development", **urls).jwt_secret == PLACEHOLDER_JWT_SECRET
+    # the embedded server is development by nature
+    assert Settings(write_database_url=None, read_database_url=None).embedded
+
+
+def test_tokens_are_not_issued_when_the_api_would_refuse_them(tmp_path):
+    import uuid
+
+    from apps.rls.jwt_auth import issue_token
+
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text('{"keys": []}')
+    settings = Settings(
+        write_database_url=None, read_database_url=None, jwt_algorithms=["RS256"], jwks_file=jwks
+    )
+    with pytest.raises(ValueError, match="HS256"):
+        issue_token(settings, uuid.uuid4(), "u")

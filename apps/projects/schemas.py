@@ -45,7 +45,7 @@ class ProjectList(BaseModel):
 
 class ProjectListQuery(Strict):
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = None
+    cursor: str | None = Field(default=None, max_length=512)
     status: ProjectStatus | None = None
 
 

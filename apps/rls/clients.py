@@ -42,7 +42,8 @@ class Engine(PostgresEngine):
 
     Piccolo's constructor connects twice (version check, extensions) at import time:
     a cost for every process, and a warning before the first migration, when the
-    authenticator role does not exist yet. We use no extensions and need PostgreSQL 13+.
+    authenticator role does not exist yet. We use no extensions; the schema needs
+    PostgreSQL 15+ (ON DELETE SET NULL (column) in the tasks migration).
     """
 
     async def check_version(self) -> None:

@@ -30,7 +30,10 @@ async def token(tenant: str = "", user: str = "", role: str = "member", ttl: int
     tenant_id = await find_tenant_id(tenant)
     if tenant_id is None:
         sys.exit(f"no tenant with slug or id {tenant!r}")
-    print(issue_token(get_settings(), tenant_id, user, role, ttl))
+    try:
+        print(issue_token(get_settings(), tenant_id, user, role, ttl))
+    except ValueError as exc:
+        sys.exit(str(exc))
 
 
 async def new(app_name: str, description: str = "") -> None:

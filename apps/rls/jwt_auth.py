@@ -131,8 +131,9 @@ def issue_token(
     ttl_seconds: int = 3600,
 ) -> str:
     """Sign an HS256 token (development, CLI, tests); production tokens come from an IdP."""
-    if not settings.jwt_secret:
-        raise ValueError("signing tokens needs JWT_SECRET")
+    if not settings.jwt_secret or "HS256" not in settings.jwt_algorithms:
+        # A token the API would refuse is worse than none.
+        raise ValueError("signing tokens needs JWT_SECRET and HS256 in JWT_ALGORITHMS")
     if tenant_role not in TENANT_ROLES:
         raise ValueError("role must be member or admin")
     now = int(time.time())

@@ -20,9 +20,12 @@ import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from apps.rls.body import BodyError, ClientGone, read_body, replay
 from apps.rls.jwt_auth import AuthError, TokenVerifier
 from apps.rls.transaction import RequestTransaction
+from apps.web.errors import pg_error
 from apps.web.responses import error_body
+from settings import get_settings
 
 log = logging.getLogger("refresh.request")
 
@@ -54,12 +57,21 @@ def bearer_token(scope: Scope) -> str:
     return token.strip()
 
 
-async def send_json(send: Send, status: int, body: bytes, extra: list[Any] | None = None) -> None:
+def json_messages(status: int, body: bytes, extra: list[Any] | None = None) -> list[Message]:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send(
-        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
-    )
-    await send({"type": "http.response.body", "body": body})
+    return [
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])},
+        {"type": "http.response.body", "body": body},
+    ]
+
+
+def error_messages(status: int, code: str, message: str) -> list[Message]:
+    return json_messages(status, error_body(code, message))
+
+
+async def send_json(send: Send, status: int, body: bytes, extra: list[Any] | None = None) -> None:
+    for message in json_messages(status, body, extra):
+        await send(message)
 
 
 class TenantTransactionMiddleware:
@@ -95,6 +107,19 @@ class TenantTransactionMiddleware:
             )
             return
 
+        if scope["method"] not in READ_ONLY_METHODS:
+            settings = get_settings()
+            try:
+                body = await read_body(
+                    receive, settings.max_body_bytes, settings.body_read_timeout_seconds
+                )
+            except BodyError as exc:
+                await send_json(send, exc.status, error_body(exc.code, exc.message))
+                return
+            except ClientGone:
+                return
+            receive = replay(body, receive)
+
         scope.setdefault("state", {})["claims"] = claims
         response: list[Message] = []
 
@@ -112,10 +137,18 @@ class TenantTransactionMiddleware:
             async with transaction:
                 await self.app(scope, receive, buffer)
                 status = response[0]["status"] if response else 500
-                if status < 400:
-                    await transaction.commit()
-                else:
+                if status >= 400:
                     await transaction.rollback()
+                else:
+                    try:
+                        await transaction.commit()
+                    except asyncpg.PostgresError as exc:
+                        # e.g. a deferred constraint: checked at COMMIT, answered like
+                        # the same error during the request would have been.
+                        mapped = pg_error(exc)
+                        if mapped is None:
+                            raise
+                        response = error_messages(*mapped)
         except UNAVAILABLE as exc:
             log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
             await send_json(
@@ -124,9 +157,6 @@ class TenantTransactionMiddleware:
                 error_body("unavailable", "the database is unavailable"),
                 [(b"retry-after", b"1")],
             )
-            return
-        except asyncpg.SerializationError:
-            await send_json(send, 409, error_body("conflict", "concurrent update, retry"))
             return
         except Exception:
             log.exception("unhandled error in %s %s", scope["method"], scope["path"])

@@ -7,29 +7,27 @@ settings when the migration runs, so one migration serves every configuration.
 from __future__ import annotations
 
 from apps.rls.declarations import COMMANDS, TENANT_COLUMN
+from apps.rls.migration_sql import ident, quote_literal
 from apps.rls.state import AppState, PolicyState, TableState
 
 ROLE_PLACEHOLDER = {"authenticated": "{authenticated}", "anonymous": "{anonymous}"}
 
 
-def escape_braces(sql: str) -> str:
-    """Declared expressions go through str.format later: keep their braces literal."""
-    return sql.replace("{", "{{").replace("}", "}}")
-
-
 def create_policy(table: str, name: str, policy: PolicyState) -> str:
     roles = ", ".join(ROLE_PLACEHOLDER[r] for r in policy.roles)
     kind = "permissive" if policy.permissive else "restrictive"
-    sql = f"create policy {name} on {table} as {kind} for {policy.command} to {roles}"
+    sql = f"create policy {ident(name)} on {ident(table)} as {kind} for {policy.command} to {roles}"
     if policy.using is not None:
-        sql += f"\n  using ({escape_braces(policy.using)})"
+        sql += f"\n  using ({policy.using})"
     if policy.with_check is not None:
-        sql += f"\n  with check ({escape_braces(policy.with_check)})"
+        sql += f"\n  with check ({policy.with_check})"
     return sql + ";"
 
 
 def table_sql(table: str, old: TableState | None, new: TableState | None) -> list[str]:
     """Statements taking one table from `old` to `new` (None: not managed)."""
+    name_of_table = table
+    table = ident(table)
     empty = TableState("global", False, False)
     before, after = old or empty, new or empty
     out: list[str] = []
@@ -38,7 +36,7 @@ def table_sql(table: str, old: TableState | None, new: TableState | None) -> lis
         if after.policies.get(name) != policy:
             # Changed policies are dropped and created again: ALTER POLICY cannot change
             # the command or permissive/restrictive, nor drop a WITH CHECK.
-            out.append(f"drop policy if exists {name} on {table};")
+            out.append(f"drop policy if exists {ident(name)} on {table};")
     if before.enabled != after.enabled:
         out.append(
             f"alter table {table} {'enable' if after.enabled else 'disable'} row level security;"
@@ -47,7 +45,7 @@ def table_sql(table: str, old: TableState | None, new: TableState | None) -> lis
         out.append(f"alter table {table} {'' if after.forced else 'no '}force row level security;")
     for name, policy in sorted(after.policies.items()):
         if before.policies.get(name) != policy:
-            out.append(create_policy(table, name, policy))
+            out.append(create_policy(name_of_table, name, policy))
 
     for role in sorted(set(before.grants) | set(after.grants)):
         had, has = set(before.grants.get(role, ())), set(after.grants.get(role, ()))
@@ -63,7 +61,7 @@ def table_sql(table: str, old: TableState | None, new: TableState | None) -> lis
         default = "set default auth.tenant_id()" if after.tenant_default else "drop default"
         out.append(f"alter table {table} alter column {TENANT_COLUMN} {default};")
     if before.updated_at_trigger != after.updated_at_trigger:
-        trigger = f"{table}_set_updated_at"
+        trigger = ident(f"{name_of_table}_set_updated_at")
         if after.updated_at_trigger:
             out.append(
                 f"create trigger {trigger} before update on {table}\n"
@@ -86,7 +84,8 @@ def state_sql(old: AppState, new: AppState) -> str:
             # migration that ran first), so only touch it if it still exists.
             body = "\n".join(f"    execute {_dollar(s)};" for s in statements)
             statements = [
-                f"do $guard$ begin\n  if to_regclass('public.{table}') is not null then\n"
+                f"do $guard$ begin\n  if to_regclass({quote_literal('public.' + ident(table))})"
+                " is not null then\n"
                 f"{body}\n  end if;\nend $guard$;"
             ]
         kind = (new.get(table) or old[table]).kind

@@ -61,17 +61,31 @@ PG_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     asyncpg.ForeignKeyViolationError: (422, "not_found", "a referenced row was not found"),
     asyncpg.CheckViolationError: (422, "validation_error", "a value is out of range"),
     asyncpg.NotNullViolationError: (422, "validation_error", "a required value is missing"),
-    # class 22, e.g. a NUL character in text, a number out of the column's range
-    asyncpg.DataError: (422, "validation_error", "a value cannot be stored"),
     asyncpg.InsufficientPrivilegeError: (403, "forbidden", "not allowed for this tenant or role"),
+    asyncpg.SerializationError: (409, "conflict", "a concurrent change conflicted, retry"),
+    asyncpg.DeadlockDetectedError: (409, "conflict", "a concurrent change conflicted, retry"),
+    # Class 22: the value itself (e.g. a NUL character, a number out of a column's range).
+    asyncpg.DataError: (422, "validation_error", "a value cannot be stored"),
     asyncpg.QueryCanceledError: (503, "timeout", "the database took too long"),
+    # Classes 08, 53, 57P0x: the server went away, ran out of resources, or is restarting.
+    asyncpg.PostgresConnectionError: (503, "unavailable", "the database is unavailable"),
+    asyncpg.InsufficientResourcesError: (503, "unavailable", "the database is unavailable"),
+    asyncpg.OperatorInterventionError: (503, "unavailable", "the database is unavailable"),
 }
 
 
-async def database_error(request: Request, exc: Exception) -> Response:
-    for error_class, (status, code, message) in PG_ERRORS.items():
+def pg_error(exc: Exception) -> tuple[int, str, str] | None:
+    """(status, code, message) for an error a client can cause or should retry."""
+    for error_class, mapped in PG_ERRORS.items():
         if isinstance(exc, error_class):
-            return error_response(status, code, message)
+            return mapped
+    return None
+
+
+async def database_error(request: Request, exc: Exception) -> Response:
+    mapped = pg_error(exc)
+    if mapped is not None:
+        return error_response(*mapped)
     log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "internal server error")
 

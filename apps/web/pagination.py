@@ -53,7 +53,15 @@ def decode_cursor(cursor: str, key: SortKey, descending: bool) -> tuple[str, uui
         payload = json.loads(raw)
         value, row_id = payload["v"], uuid.UUID(payload["id"])
         same_order = payload["k"] == key.name and payload["d"] is descending
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, AttributeError):
+    except (
+        binascii.Error,
+        ValueError,
+        KeyError,
+        TypeError,
+        UnicodeDecodeError,
+        AttributeError,
+        RecursionError,  # a cursor of nested JSON arrays
+    ):
         raise HTTPException(422, "cursor is not valid") from None
     if not isinstance(value, str) or len(value) > 64 or not same_order:
         raise HTTPException(422, "cursor does not belong to this sort order")

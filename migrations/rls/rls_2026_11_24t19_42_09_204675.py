@@ -75,6 +75,8 @@ begin
   set local plan_cache_mode = force_generic_plan;
   if statement_timeout is not null then
     execute format('set local statement_timeout = %L', statement_timeout);
+    -- a handler stuck between statements must not keep the connection either
+    execute format('set local idle_in_transaction_session_timeout = %L', statement_timeout);
   end if;
 end
 $$;

@@ -19,7 +19,7 @@ from apps.rls.check.migrations import (
 )
 from apps.rls.check.problems import Problem, report, report_json
 from apps.rls.check.tables import table_problems
-from apps.rls.live import canonical_policies, live_tables
+from apps.rls.live import LiveTable, canonical_policies, live_tables
 from apps.rls.state import AppState, UndeclaredTable, declared_state
 
 
@@ -81,6 +81,7 @@ async def collect_problems() -> tuple[list[Problem], str]:
                         "piccolo migrations forwards all",
                     )
                 )
+    problems += stray_table_problems(live, {t for state in declared.values() for t in state})
     tenant_tables = [
         t for s in declared.values() for t, ts in s.items() if ts.kind == "tenant" and t in live
     ]
@@ -89,6 +90,27 @@ async def collect_problems() -> tuple[list[Problem], str]:
     problems += await object_problems()
     problems += await policy_form_problems()
     return problems, f"{checked_tables} tables, {checked_policies} policies"
+
+
+#: Tables of the tooling itself, not of the application.
+TOOLING_TABLES = {"migration"}
+
+
+def stray_table_problems(live: dict[str, LiveTable], declared: set[str]) -> list[Problem]:
+    """Live tables no app declares: nobody decided who may see their rows."""
+    problems = []
+    for name in sorted(set(live) - declared - TOOLING_TABLES):
+        grants = live[name].state.grants
+        exposed = f"; {', '.join(grants)} can already read or write it" if grants else ""
+        problems.append(
+            Problem(
+                "table_not_declared",
+                name,
+                f"table is in the database but in no app's table classes{exposed}",
+                "add its table class (with an rls declaration) to an app, or drop the table",
+            )
+        )
+    return problems
 
 
 async def run_check(as_json: bool = False) -> int:

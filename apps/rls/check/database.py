@@ -34,6 +34,17 @@ select c.relname as table, ic.relname as name
    and not exists (select from pg_attribute a where a.attrelid = c.oid
                     and a.attname = 'tenant_id' and a.attnum = any(i.indkey::int2[]))
 """
+FK_WITHOUT_TENANT = """
+select c.relname as table, con.conname as name
+  from pg_constraint con join pg_class c on c.oid = con.conrelid
+ where con.contype = 'f' and c.relname = any($1::text[])
+   and c.relnamespace = 'public'::regnamespace
+   and not exists (select from pg_attribute a where a.attrelid = con.conrelid
+                    and a.attname = 'tenant_id' and a.attnum = any(con.conkey))
+   -- only keys to tenant rows: a key to a global table (a price list) is shared anyway
+   and exists (select from pg_attribute a where a.attrelid = con.confrelid
+                and a.attname = 'tenant_id' and not a.attisdropped)
+"""
 READ_ROLE = """
 select r.rolsuper, r.rolbypassrls,
   (select count(*) from pg_class where relowner = r.oid)
@@ -106,6 +117,18 @@ async def index_problems(tenant_tables: list[str]) -> list[Problem]:
                     "(tenant_id, ...) for the table's access paths",
                 )
             )
+    for row in await write_client.fetch(FK_WITHOUT_TENANT, tenant_tables):
+        problems.append(
+            Problem(
+                "fk_without_tenant_id",
+                row["table"],
+                f"foreign key {row['name']} does not include tenant_id: its check ignores "
+                "RLS, so a row could point at another tenant's row, and the check's lock "
+                "reveals that the row exists (Citus also refuses such keys)",
+                "replace it with (tenant_id, x_id) -> x (tenant_id, id), backed by a unique "
+                "(tenant_id, id) on the referenced table",
+            )
+        )
     for row in await write_client.fetch(UNIQUE_WITHOUT_TENANT, tenant_tables):
         problems.append(
             Problem(

@@ -77,10 +77,23 @@ FAULTS = {
         "tenant_id_without_index",
     ),
     "FK index dropped": (
-        "drop index task_assignee_id",
-        "create index task_assignee_id on task (assignee_id)",
+        "drop index task_tenant_assignee_idx",
+        "create index task_tenant_assignee_idx on task (tenant_id, assignee_id)",
         "task",
         "fk_without_index",
+    ),
+    "FK without tenant_id": (
+        "alter table task add constraint task_project_plain_fk "
+        "foreign key (project_id) references project (id)",
+        "alter table task drop constraint task_project_plain_fk",
+        "task",
+        "fk_without_tenant_id",
+    ),
+    "table nobody declares": (
+        "create table leaky (id int); grant select on leaky to authenticated",
+        "drop table leaky",
+        "leaky",
+        "table_not_declared",
     ),
     "unique without tenant_id": (
         "create unique index member_email_key on member (email)",
