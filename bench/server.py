@@ -32,6 +32,8 @@ class BenchDatabase:
     def env(self) -> dict[str, str]:
         """Environment for the app, the CLI and uvicorn: both URLs point at the bench database."""
         return {
+            # the development JWT secret is accepted with URLs only when said explicitly
+            "ENVIRONMENT": "development",
             **os.environ,
             "WRITE_DATABASE_URL": self.write_url,
             "READ_DATABASE_URL": self.read_url,
