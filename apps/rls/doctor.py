@@ -302,8 +302,13 @@ def expiry_text(exp: Any) -> str:
     if not isinstance(exp, int | float):
         return "at an unknown time"
     moment = datetime.fromtimestamp(exp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    minutes = round((exp - time.time()) / 60)
-    return f"at {moment}, " + (f"in {minutes} min" if minutes >= 0 else f"{-minutes} min ago")
+    seconds = exp - time.time()
+    # Decide past or future on the seconds, not on the rounded minutes: a token that
+    # expired 20 s ago is "under a minute ago", never "in 0 min".
+    if abs(seconds) < 60:
+        return f"at {moment}, " + ("in under a minute" if seconds >= 0 else "under a minute ago")
+    minutes = round(abs(seconds) / 60)
+    return f"at {moment}, " + (f"in {minutes} min" if seconds >= 0 else f"{minutes} min ago")
 
 
 async def run_doctor(token: str, table: str | None, as_json: bool) -> int:

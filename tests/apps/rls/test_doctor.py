@@ -189,3 +189,15 @@ async def test_an_unknown_table(tenant_a):
         "level": "fail",
         "detail": "table no_such_table does not exist in schema public",
     }
+
+
+def test_expiry_text_never_calls_a_past_moment_future():
+    import time
+
+    from apps.rls.doctor import expiry_text
+
+    now = time.time()
+    assert expiry_text(now - 20).endswith("under a minute ago")
+    assert expiry_text(now + 20).endswith("in under a minute")
+    assert expiry_text(now - 600).endswith("10 min ago")
+    assert expiry_text(now + 600).endswith("in 10 min")
