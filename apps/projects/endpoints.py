@@ -12,7 +12,7 @@ from apps.projects import schemas
 from apps.projects.tables import Project
 from apps.web.api import Api, parse_query
 from apps.web.pagination import SortKey, after_cursor, order_by, page
-from apps.web.requests import claims_of, json_body, path_uuid
+from apps.web.requests import claims_of, found, json_body, path_uuid
 from apps.web.responses import JSONResponse
 
 api = Api()
@@ -78,8 +78,7 @@ async def create_project(request: Request) -> Response:
 )
 async def get_project(request: Request) -> Response:
     row = await Project.select(*COLUMNS).where(Project.id == path_uuid(request)).first()
-    if row is None:
-        raise HTTPException(404, "project not found")
+    row = found(row, "project")
     return JSONResponse(row)
 
 
@@ -100,8 +99,7 @@ async def update_project(request: Request) -> Response:
     if not changes:
         return await get_project(request)
     rows = await Project.update(changes).where(Project.id == project_id).returning(*COLUMNS)
-    if not rows:
-        raise HTTPException(404, "project not found")
+    rows = found(rows, "project")
     return JSONResponse(rows[0])
 
 
@@ -115,8 +113,7 @@ async def update_project(request: Request) -> Response:
 )
 async def delete_project(request: Request) -> Response:
     rows = await Project.delete().where(Project.id == path_uuid(request)).returning(Project.id)
-    if not rows:
-        raise HTTPException(404, "project not found")
+    rows = found(rows, "project")
     return Response(status_code=204)
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
+from apps.rls.connection import connection_of
+from apps.rls.transaction import CONNECTION_RESET, reset_sql
 from settings import Settings, get_settings
 
 WRITE_NODE = "write"
@@ -71,15 +73,8 @@ class WriteClient:
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Raw SQL on the write connection (joins a write_client.transaction())."""
-        tx = self.engine.current_transaction.get()
-        if tx is not None:
-            rows = await tx.connection.fetch(sql, *args)
-        else:
-            connection = await self.engine.get_new_connection()
-            try:
-                rows = await connection.fetch(sql, *args)
-            finally:
-                await connection.close()
+        async with connection_of(self.engine) as connection:
+            rows = await connection.fetch(sql, *args)
         return [dict(row) for row in rows]
 
 
@@ -93,8 +88,6 @@ write_client = WriteClient(WRITE_DB, READ_DB)
 async def reset_connection(connection: Any) -> None:
     """Pool reset (belt and braces: role and claims are transaction-local anyway), unless
     the request transaction already sent it with its COMMIT or ROLLBACK."""
-    from apps.rls.transaction import CONNECTION_RESET, reset_sql
-
     if not CONNECTION_RESET.get():
         await connection.execute(reset_sql(connection))
 

@@ -11,7 +11,9 @@ import re
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
+from piccolo.engine.postgres import PostgresEngine
 
+from apps.rls.connection import connection_of
 from settings import get_settings
 
 
@@ -65,16 +67,9 @@ def render(sql: str) -> str:
 async def execute(sql: str) -> None:
     """Run a multi-statement script inside the migration's transaction."""
     engine = engine_finder()
-    assert engine is not None, "piccolo_conf.DB is not configured"
-    transaction = engine.current_transaction.get()
-    if transaction is not None:
-        await transaction.connection.execute(render(sql))
-        return
-    connection = await engine.get_new_connection()  # type: ignore[attr-defined]
-    try:
+    assert isinstance(engine, PostgresEngine), "piccolo_conf.DB must be a PostgresEngine"
+    async with connection_of(engine) as connection:
         await connection.execute(render(sql))
-    finally:
-        await connection.close()
 
 
 def sql_migration(

@@ -15,6 +15,8 @@ from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
+from settings import get_settings
+
 # One statement, claims as a bind parameter: auth.begin_request runs SET LOCAL ROLE and
 # SET LOCAL request.jwt.claims (never set_config: Citus does not forward it).
 BEGIN_REQUEST = "select auth.begin_request($1, $2, $3)"
@@ -50,8 +52,6 @@ class RequestTransaction(PostgresTransaction):
     async def get_connection(self):  # type: ignore[no-untyped-def]
         if self.engine.pool is None:
             raise RuntimeError("the read pool is not started (app lifespan)")
-        from settings import get_settings
-
         return await self.engine.pool.acquire(timeout=get_settings().db_acquire_timeout)
 
     async def begin(self) -> None:

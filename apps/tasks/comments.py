@@ -13,7 +13,7 @@ from apps.tasks import schemas
 from apps.tasks.tables import Comment, Task
 from apps.tenants.tables import Member
 from apps.web.api import Api
-from apps.web.requests import claims_of, json_body, path_uuid
+from apps.web.requests import claims_of, found, json_body, path_uuid
 from apps.web.responses import JSONResponse
 
 api = Api()
@@ -50,8 +50,7 @@ async def fetch_comment(task_id: uuid.UUID, comment_id: uuid.UUID) -> dict[str, 
         .where((Comment.id == comment_id) & (Comment.task == task_id))
         .first()
     )
-    if row is None:
-        raise HTTPException(404, "comment not found")
+    row = found(row, "comment")
     return row
 
 

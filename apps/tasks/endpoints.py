@@ -12,7 +12,7 @@ from apps.tasks import schemas
 from apps.tasks.queries import fetch_task, list_tasks
 from apps.tasks.tables import Task
 from apps.web.api import Api, parse_query
-from apps.web.requests import claims_of, json_body, path_uuid
+from apps.web.requests import claims_of, found, json_body, path_uuid
 from apps.web.responses import JSONResponse
 
 api = Api()
@@ -89,8 +89,7 @@ async def bulk_update(request: Request) -> Response:
 )
 async def get_task(request: Request) -> Response:
     row = await fetch_task(path_uuid(request))
-    if row is None:
-        raise HTTPException(404, "task not found")
+    row = found(row, "task")
     return JSONResponse(row)
 
 
@@ -112,8 +111,7 @@ async def update_task(request: Request) -> Response:
         rows = (
             await Task.update(column_values(changes)).where(Task.id == task_id).returning(Task.id)
         )
-        if not rows:
-            raise HTTPException(404, "task not found")
+        rows = found(rows, "task")
     return await get_task(request)
 
 
@@ -127,6 +125,5 @@ async def update_task(request: Request) -> Response:
 )
 async def delete_task(request: Request) -> Response:
     rows = await Task.delete().where(Task.id == path_uuid(request)).returning(Task.id)
-    if not rows:
-        raise HTTPException(404, "task not found")
+    rows = found(rows, "task")
     return Response(status_code=204)

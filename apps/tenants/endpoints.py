@@ -16,7 +16,7 @@ from starlette.responses import Response
 from apps.tenants import schemas
 from apps.tenants.tables import Member, Tenant
 from apps.web.api import Api, parse_query
-from apps.web.requests import claims_of, json_body, path_uuid
+from apps.web.requests import claims_of, found, json_body, path_uuid
 from apps.web.responses import JSONResponse
 
 api = Api()
@@ -40,8 +40,7 @@ MEMBER_COLUMNS = (
 )
 async def get_tenant(request: Request) -> Response:
     row = await Tenant.select(*TENANT_COLUMNS).first()  # RLS: the caller's row only
-    if row is None:
-        raise HTTPException(404, "tenant not found")
+    row = found(row, "tenant")
     return JSONResponse(row)
 
 
@@ -66,8 +65,7 @@ async def list_members(request: Request) -> Response:
 )
 async def get_member(request: Request) -> Response:
     row = await Member.select(*MEMBER_COLUMNS).where(Member.id == path_uuid(request)).first()
-    if row is None:
-        raise HTTPException(404, "member not found")
+    row = found(row, "member")
     return JSONResponse(row)
 
 

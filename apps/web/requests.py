@@ -21,6 +21,16 @@ def claims_of(request: Request) -> Claims:
     return claims
 
 
+Found = TypeVar("Found")
+
+
+def found(value: Found | None, what: str) -> Found:
+    """The row (or rows), else 404: another tenant's row and no row look the same."""
+    if not value:
+        raise HTTPException(404, f"{what} not found")
+    return value
+
+
 def path_uuid(request: Request, name: str = "id") -> uuid.UUID:
     """A malformed id cannot name any row: 404, the same as an id that is absent."""
     try:
