@@ -78,8 +78,7 @@ async def create_project(request: Request) -> Response:
 )
 async def get_project(request: Request) -> Response:
     row = await Project.select(*COLUMNS).where(Project.id == path_uuid(request)).first()
-    row = found(row, "project")
-    return JSONResponse(row)
+    return JSONResponse(found(row, "project"))
 
 
 @api.route(
@@ -99,8 +98,7 @@ async def update_project(request: Request) -> Response:
     if not changes:
         return await get_project(request)
     rows = await Project.update(changes).where(Project.id == project_id).returning(*COLUMNS)
-    rows = found(rows, "project")
-    return JSONResponse(rows[0])
+    return JSONResponse(found(rows, "project")[0])
 
 
 @api.route(
@@ -113,7 +111,7 @@ async def update_project(request: Request) -> Response:
 )
 async def delete_project(request: Request) -> Response:
     rows = await Project.delete().where(Project.id == path_uuid(request)).returning(Project.id)
-    rows = found(rows, "project")
+    found(rows, "project")
     return Response(status_code=204)
 
 

@@ -50,8 +50,7 @@ async def fetch_comment(task_id: uuid.UUID, comment_id: uuid.UUID) -> dict[str, 
         .where((Comment.id == comment_id) & (Comment.task == task_id))
         .first()
     )
-    row = found(row, "comment")
-    return row
+    return found(row, "comment")
 
 
 @api.route(

@@ -89,8 +89,7 @@ async def bulk_update(request: Request) -> Response:
 )
 async def get_task(request: Request) -> Response:
     row = await fetch_task(path_uuid(request))
-    row = found(row, "task")
-    return JSONResponse(row)
+    return JSONResponse(found(row, "task"))
 
 
 @api.route(
@@ -111,7 +110,7 @@ async def update_task(request: Request) -> Response:
         rows = (
             await Task.update(column_values(changes)).where(Task.id == task_id).returning(Task.id)
         )
-        rows = found(rows, "task")
+        found(rows, "task")
     return await get_task(request)
 
 
@@ -125,5 +124,5 @@ async def update_task(request: Request) -> Response:
 )
 async def delete_task(request: Request) -> Response:
     rows = await Task.delete().where(Task.id == path_uuid(request)).returning(Task.id)
-    rows = found(rows, "task")
+    found(rows, "task")
     return Response(status_code=204)

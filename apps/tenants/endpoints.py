@@ -40,8 +40,7 @@ MEMBER_COLUMNS = (
 )
 async def get_tenant(request: Request) -> Response:
     row = await Tenant.select(*TENANT_COLUMNS).first()  # RLS: the caller's row only
-    row = found(row, "tenant")
-    return JSONResponse(row)
+    return JSONResponse(found(row, "tenant"))
 
 
 @api.route(
@@ -65,8 +64,7 @@ async def list_members(request: Request) -> Response:
 )
 async def get_member(request: Request) -> Response:
     row = await Member.select(*MEMBER_COLUMNS).where(Member.id == path_uuid(request)).first()
-    row = found(row, "member")
-    return JSONResponse(row)
+    return JSONResponse(found(row, "member"))
 
 
 @api.route(
