@@ -1,4 +1,5 @@
-"""The ASGI application: health checks, the tenant API behind the RLS middleware."""
+"""The ASGI application: health checks, the tenant API behind the RLS middleware, and the
+admin UI behind its gate (apps/admin/gate.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
+from apps.admin.gate import AdminGate
+from apps.admin.site import create_sites
 from apps.projects.endpoints import api as projects_api
-from apps.rls.clients import READ_DB, close_read_pool, start_read_pool
+from apps.rls.clients import (
+    READ_DB,
+    WRITE_DB,
+    close_read_pool,
+    close_write_pool,
+    start_read_pool,
+    start_write_pool,
+)
 from apps.rls.jwt_auth import TokenVerifier
 from apps.rls.middleware import TenantTransactionMiddleware
 from apps.tasks.comments import api as comments_api
@@ -85,12 +95,27 @@ def create_api(routes: Sequence[BaseRoute]) -> Starlette:
     )
 
 
+def create_admin_gate() -> AdminGate:
+    settings = get_settings()
+    operators_site, staff_site = create_sites(production=settings.environment == "production")
+    return AdminGate(
+        operators_site,
+        staff_site,
+        write_engine=WRITE_DB,
+        read_engine=READ_DB,
+        role=settings.authenticated_role,
+        statement_timeout_ms=settings.statement_timeout_ms,
+    )
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await start_read_pool()
+    await start_write_pool()
     try:
         yield
     finally:
+        await close_write_pool()
         await close_read_pool()
 
 
@@ -103,6 +128,7 @@ def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
             Route("/api/openapi.json", openapi_json, methods=["GET"]),
             Route("/api/docs", docs, methods=["GET"]),
             Mount("/api", app=create_api([*api_routes(), *extra_api_routes])),
+            Mount("/admin", app=create_admin_gate()),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

@@ -20,6 +20,7 @@ APP_REGISTRY = AppRegistry(
         "apps.tenants.piccolo_app",
         "apps.projects.piccolo_app",
         "apps.tasks.piccolo_app",
+        "apps.admin.piccolo_app",
     ]
 )
 
@@ -27,9 +28,10 @@ APP_REGISTRY = AppRegistry(
 sys.argv = normalise_argv(
     sys.argv,
     {
-        (config.app_name, command.command_name or command.callable.__name__): command.callable
+        (config.app_name, name): command.callable
         for config in APP_REGISTRY.app_configs.values()
         if config.app_name in ("rls", "tenants")
         for command in config.get_commands()
+        for name in (command.command_name or command.callable.__name__, *command.aliases)
     },
 )

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Read pool.
     read_pool_min_size: int = Field(default=2, ge=0)
     read_pool_max_size: int = Field(default=10, ge=1)
+    # The write client's pool, in the app server: admin logins and operators' requests.
+    write_pool_max_size: int = Field(default=4, ge=1)
     db_acquire_timeout: float = Field(default=5.0, gt=0)
     # Every statement of a request is cancelled after this long (0: no limit): 503.
     statement_timeout_ms: int = Field(default=15_000, ge=0)

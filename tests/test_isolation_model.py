@@ -179,4 +179,12 @@ def test_random_operations_keep_every_tenant_equal_to_its_model():
 
 
 async def _tenants(run: str) -> list[TenantFixture]:
-    return [await make_tenant(f"model-{run}-{i}") for i in range(TENANTS)]
+    from apps.rls.clients import WRITE_DB
+
+    # This runs in a loop of its own (asyncio.run): the write-client pool that the
+    # session's app started belongs to the session's loop, so use plain connections.
+    pool, WRITE_DB.pool = WRITE_DB.pool, None
+    try:
+        return [await make_tenant(f"model-{run}-{i}") for i in range(TENANTS)]
+    finally:
+        WRITE_DB.pool = pool

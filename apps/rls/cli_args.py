@@ -3,7 +3,8 @@
 Piccolo's CLI parser (targ) only understands `--option=value`; a bare `--option` is a
 flag, and the value that follows becomes a positional argument, silently landing in the
 wrong parameter. Our commands are documented the usual way (`--tenant acme`), so before
-targ parses sys.argv we join such pairs for parameters that are not booleans.
+targ parses sys.argv we join such pairs for parameters that are not booleans, and
+spell `--password-env` as targ expects it (`--password_env`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ def normalise_argv(
     rest = list(argv[3:])
     while rest:
         token = rest.pop(0)
+        if token.startswith("--"):
+            # --password-env is the usual spelling; targ knows only the parameter name
+            option, eq, value = token[2:].partition("=")
+            token = "--" + option.replace("-", "_") + eq + value
         name = token[2:]
         if token.startswith("--") and "=" not in token and name in takes_value and rest:
             if not rest[0].startswith("--"):

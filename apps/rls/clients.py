@@ -10,6 +10,8 @@ write_client  logs in as the admin role and bypasses RLS. It is for CLI commands
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
@@ -37,6 +39,15 @@ def engine_config(url: str, settings: Settings) -> dict[str, Any]:
         # connection: a prepared statement cached on one is missing on the next.
         config["statement_cache_size"] = 0
     return config
+
+
+def application_name(argv: list[str]) -> str:
+    """How the write client's connections name themselves: the audit log's actor for
+    changes made outside a request (e.g. `refresh: piccolo tenants create`)."""
+    words = [os.path.basename(argv[0]) if argv else "python"]
+    if words[0] == "piccolo":
+        words += [a for a in argv[1:3] if not a.startswith("-")]
+    return ("refresh: " + " ".join(words))[:63]
 
 
 class Engine(PostgresEngine):
@@ -80,7 +91,12 @@ class WriteClient:
 
 _settings = get_settings()
 WRITE_URL, READ_URL = database_urls(_settings)
-WRITE_DB = Engine(config=engine_config(WRITE_URL, _settings))
+WRITE_DB = Engine(
+    config={
+        **engine_config(WRITE_URL, _settings),
+        "server_settings": {"application_name": application_name(sys.argv)},
+    }
+)
 READ_DB = Engine(config=engine_config(READ_URL, _settings), extra_nodes={WRITE_NODE: WRITE_DB})
 write_client = WriteClient(WRITE_DB, READ_DB)
 
@@ -104,3 +120,14 @@ async def start_read_pool(settings: Settings | None = None) -> None:
 async def close_read_pool() -> None:
     if READ_DB.pool is not None:
         await READ_DB.close_connection_pool()
+
+
+async def start_write_pool(settings: Settings | None = None) -> None:
+    """The app server's write-client pool (admin session lookups, operators' requests)."""
+    settings = settings or get_settings()
+    await WRITE_DB.start_connection_pool(min_size=1, max_size=settings.write_pool_max_size)
+
+
+async def close_write_pool() -> None:
+    if WRITE_DB.pool is not None:
+        await WRITE_DB.close_connection_pool()

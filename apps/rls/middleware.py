@@ -108,24 +108,12 @@ class TenantTransactionMiddleware:
             return
 
         if scope["method"] not in READ_ONLY_METHODS:
-            settings = get_settings()
-            try:
-                body = await read_body(
-                    receive, settings.max_body_bytes, settings.body_read_timeout_seconds
-                )
-            except BodyError as exc:
-                await send_json(send, exc.status, error_body(exc.code, exc.message))
+            replayed = await pre_read_body(receive, send)
+            if replayed is None:
                 return
-            except ClientGone:
-                return
-            receive = replay(body, receive)
+            receive = replayed
 
         scope.setdefault("state", {})["claims"] = claims
-        response: list[Message] = []
-
-        async def buffer(message: Message) -> None:
-            response.append(message)
-
         transaction = RequestTransaction(
             self.engine,
             claims.as_json(),
@@ -133,34 +121,71 @@ class TenantTransactionMiddleware:
             scope["method"] in READ_ONLY_METHODS,
             self.statement_timeout,
         )
-        try:
-            async with transaction:
-                await self.app(scope, receive, buffer)
-                status = response[0]["status"] if response else 500
-                if status >= 400:
-                    await transaction.rollback()
-                else:
-                    try:
-                        await transaction.commit()
-                    except asyncpg.PostgresError as exc:
-                        # e.g. a deferred constraint: checked at COMMIT, answered like
-                        # the same error during the request would have been.
-                        mapped = pg_error(exc)
-                        if mapped is None:
-                            raise
-                        response = error_messages(*mapped)
-        except UNAVAILABLE as exc:
-            log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
-            await send_json(
-                send,
-                503,
-                error_body("unavailable", "the database is unavailable"),
-                [(b"retry-after", b"1")],
-            )
-            return
-        except Exception:
+        await respond_in_transaction(self.app, scope, receive, send, transaction)
+
+
+async def pre_read_body(receive: Receive, send: Send) -> Receive | None:
+    """Read a request body before a connection is taken: a slow or oversized upload must
+    not hold one. Returns a receive that replays it, or None once an error was sent."""
+    settings = get_settings()
+    try:
+        body = await read_body(receive, settings.max_body_bytes, settings.body_read_timeout_seconds)
+    except BodyError as exc:
+        await send_json(send, exc.status, error_body(exc.code, exc.message))
+        return None
+    except ClientGone:
+        return None
+    return replay(body, receive)
+
+
+async def respond_in_transaction(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, transaction: Any
+) -> None:
+    """Run `app` inside `transaction` with its response held back; commit when the status
+    is below 400, otherwise roll back; send the response only after the commit succeeded.
+
+    `transaction` is an async context manager with commit() and rollback() (a
+    RequestTransaction, or the admin's operator transaction).
+    """
+    response: list[Message] = []
+
+    async def buffer(message: Message) -> None:
+        response.append(message)
+
+    try:
+        async with transaction:
+            await app(scope, receive, buffer)
+            status = response[0]["status"] if response else 500
+            if status >= 400:
+                await transaction.rollback()
+            else:
+                try:
+                    await transaction.commit()
+                except asyncpg.PostgresError as exc:
+                    # e.g. a deferred constraint: checked at COMMIT, answered like
+                    # the same error during the request would have been.
+                    mapped = pg_error(exc)
+                    if mapped is None:
+                        raise
+                    response = error_messages(*mapped)
+    except UNAVAILABLE as exc:
+        log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        await send_json(
+            send,
+            503,
+            error_body("unavailable", "the database is unavailable"),
+            [(b"retry-after", b"1")],
+        )
+        return
+    except Exception as exc:
+        # An app that answers errors itself and re-raises them (Starlette's
+        # ServerErrorMiddleware, inside piccolo-admin) lands here: a database error the
+        # client caused still gets its 4xx, never the 500 it buffered.
+        mapped = pg_error(exc)
+        if mapped is None:
             log.exception("unhandled error in %s %s", scope["method"], scope["path"])
-            await send_json(send, 500, error_body("internal_error", "internal server error"))
-            return
-        for message in response:
-            await send(message)
+            mapped = (500, "internal_error", "internal server error")
+        await send_json(send, mapped[0], error_body(mapped[1], mapped[2]))
+        return
+    for message in response:
+        await send(message)

@@ -40,12 +40,16 @@ async def demo(port: int = 8000, host: str = "127.0.0.1") -> None:
     :param port: the port printed in the curl commands
     :param host: the host printed in the curl commands
     """
-    from apps.tenants.demo import seed_demo
+    from apps.tenants.demo import seed_admin_logins, seed_demo
 
     for slug, token in await seed_demo():
         print(f"# {slug}: its projects, and nothing of the other tenant's")
         print(f"curl -s -H 'Authorization: Bearer {token}' http://{host}:{port}/api/projects")
         print()
+    print(f"# the admin UI: http://{host}:{port}/admin/")
+    for username, password, staff_of in await seed_admin_logins():
+        who = f"staff of {staff_of}" if staff_of else "operator, every tenant"
+        print(f"#   {username} / {password}  ({who})")
 
 
 async def ensure_member(

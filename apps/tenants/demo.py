@@ -72,6 +72,38 @@ async def seed_demo() -> list[tuple[str, str]]:
     return tokens
 
 
+#: Demo admin logins (username, password, tenant slug or None for an operator). Demo
+#: data for a developer's machine: never run `piccolo tenants demo` on a real server.
+DEMO_LOGINS = (
+    ("operator", "operator-demo", None),
+    ("acme-staff", "acme-demo", "acme"),
+    ("globex-staff", "globex-demo", "globex"),
+)
+
+
+async def seed_admin_logins() -> list[tuple[str, str, str | None]]:
+    """An operator and one staff login per demo tenant (idempotent)."""
+    from piccolo.apps.user.tables import BaseUser
+
+    from apps.admin.staff import create_staff
+
+    for username, password, slug in DEMO_LOGINS:
+        if await write_client.run(BaseUser.exists().where(BaseUser.username == username)):
+            continue
+        if slug is None:
+            await BaseUser.create_user(
+                username=username,
+                password=password,
+                email=f"{username}@example.com",
+                admin=True,
+                superuser=True,
+                active=True,
+            )
+        else:
+            await create_staff(username, password, await find_tenant_id(slug))
+    return list(DEMO_LOGINS)
+
+
 async def seed_work(tenant_id: uuid.UUID, spec: dict[str, Any]) -> None:
     """Projects, tasks (with assignees, due dates, tags) and a comment on each task."""
     members = {

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig, Command
 
+from apps.admin.staff import staff_create
 from apps.tenants.commands import create, demo
 from apps.tenants.tables import Member, Tenant
 
@@ -14,5 +15,9 @@ APP_CONFIG = AppConfig(
     migrations_folder_path=ROOT / "migrations" / "tenants",
     table_classes=[Tenant, Member],
     migration_dependencies=["apps.rls.piccolo_app"],
-    commands=[Command(create), Command(demo)],
+    commands=[
+        Command(create),
+        Command(demo),
+        Command(staff_create, command_name="staff-create", aliases=["staff_create"]),
+    ],
 )

@@ -1,0 +1,233 @@
+"""The two piccolo-admin sites behind /admin/: one for operators, one for tenant staff.
+
+Both list the same tenant tables; operators also manage logins and staff profiles. Which
+one a request reaches, and inside which transaction, is decided by apps/admin/gate.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import piccolo_admin.endpoints
+import piccolo_api.crud.endpoints
+from piccolo.apps.user.tables import BaseUser
+from piccolo.table import Table
+from piccolo.utils.pydantic import create_pydantic_model
+from piccolo_admin.endpoints import TableConfig, create_admin
+from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
+from piccolo_api.crud.hooks import Hook, HookType
+from piccolo_api.crud.validators import Validators
+from piccolo_api.session_auth.tables import SessionsBase
+from pydantic import ConfigDict
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp
+
+from apps.admin.tables import AuditLog, StaffProfile
+from apps.projects.tables import Project
+from apps.tasks.tables import Comment, Task
+from apps.tenants.tables import Member, Tenant
+
+PAGE_SIZE = 25
+
+
+# Foreign keys with a db_column_name (tenant_id, project_id, ...): Piccolo's pydantic
+# models alias such a field by its column name, while rows come back keyed by the field
+# name, so every list page failed validation. The models accept either name, and the UI
+# gets its schema in field names, the names its rows use.
+def _model_by_field_name(*args: Any, **kwargs: Any) -> Any:
+    kwargs.setdefault("pydantic_config", ConfigDict(populate_by_name=True))
+    return create_pydantic_model(*args, **kwargs)
+
+
+piccolo_api.crud.endpoints.create_pydantic_model = _model_by_field_name  # type: ignore[attr-defined]
+
+
+class AdminCRUD(PiccoloCRUD):
+    async def get_schema(self, request: Request) -> Response:
+        return JSONResponse(self.pydantic_model.model_json_schema(by_alias=False))
+
+
+# piccolo-admin builds its PiccoloCRUD instances by this module-level name.
+piccolo_admin.endpoints.PiccoloCRUD = AdminCRUD  # type: ignore[attr-defined]
+
+
+async def refuse_change(piccolo_crud: PiccoloCRUD, request: Request) -> None:
+    raise HTTPException(status_code=405, detail="the audit log is read-only")
+
+
+READ_ONLY = Validators(
+    post_single=[refuse_change],
+    put_single=[refuse_change],
+    patch_single=[refuse_change],
+    delete_single=[refuse_change],
+    delete_all=[refuse_change],
+)
+
+
+def staff_tenant(request: Request) -> str:
+    return str(request.state.admin_tenant_id)
+
+
+async def pin_tenant_on_save(row: Table, request: Request) -> Table:
+    """Tenant staff create rows of their own tenant, whatever the form said (the
+    insert policy would refuse another tenant anyway)."""
+    row.tenant = staff_tenant(request)  # type: ignore[attr-defined]
+    return row
+
+
+async def pin_tenant_on_patch(row_id: Any, values: dict[str, Any], request: Request) -> Any:
+    if "tenant" in values:
+        values["tenant"] = staff_tenant(request)
+    return values
+
+
+async def fill_timestamps(row: Table) -> Table:
+    """The admin's form sends created_at/updated_at; a client that leaves them out gets
+    the current time, not a NOT NULL error."""
+    now = datetime.now(UTC)
+    for name in ("created_at", "updated_at"):
+        if getattr(row, name, now) is None:
+            setattr(row, name, now)
+    return row
+
+
+OPERATOR_HOOKS = [Hook(HookType.pre_save, fill_timestamps)]
+STAFF_HOOKS = [
+    *OPERATOR_HOOKS,
+    Hook(HookType.pre_save, pin_tenant_on_save),
+    Hook(HookType.pre_patch, pin_tenant_on_patch),
+]
+
+
+def tenant_table_configs(staff: bool) -> list[TableConfig]:
+    hooks = STAFF_HOOKS if staff else OPERATOR_HOOKS
+    return [
+        TableConfig(
+            Tenant,
+            visible_columns=[Tenant.slug, Tenant.name, Tenant.created_at],
+            visible_filters=[Tenant.slug, Tenant.name],
+            link_column=Tenant.slug,
+            menu_group="Tenants",
+            hooks=OPERATOR_HOOKS,
+            order_by=[OrderBy(Tenant.slug)],
+        ),
+        TableConfig(
+            Member,
+            visible_columns=[Member.display_name, Member.email, Member.role, Member.tenant],
+            visible_filters=[Member.display_name, Member.email, Member.role, Member.tenant],
+            link_column=Member.display_name,
+            menu_group="Tenants",
+            hooks=hooks,
+        ),
+        TableConfig(
+            Project,
+            visible_columns=[Project.name, Project.status, Project.tenant, Project.created_at],
+            visible_filters=[Project.name, Project.status, Project.tenant],
+            link_column=Project.name,
+            menu_group="Work",
+            hooks=hooks,
+        ),
+        TableConfig(
+            Task,
+            visible_columns=[
+                Task.title,
+                Task.status,
+                Task.priority,
+                Task.project,
+                Task.assignee,
+                Task.due_at,
+                Task.tenant,
+            ],
+            visible_filters=[
+                Task.title,
+                Task.status,
+                Task.priority,
+                Task.project,
+                Task.assignee,
+                Task.due_at,
+                Task.tenant,
+            ],
+            link_column=Task.title,
+            menu_group="Work",
+            hooks=hooks,
+        ),
+        TableConfig(
+            Comment,
+            visible_columns=[Comment.body, Comment.task, Comment.author, Comment.created_at],
+            visible_filters=[Comment.task, Comment.author, Comment.tenant],
+            link_column=Comment.body,
+            menu_group="Work",
+            hooks=hooks,
+        ),
+        TableConfig(
+            AuditLog,
+            visible_columns=[
+                AuditLog.created_at,
+                AuditLog.actor,
+                AuditLog.via,
+                AuditLog.action,
+                AuditLog.table_name,
+                AuditLog.row_id,
+                AuditLog.changes,
+                AuditLog.tenant_id,
+            ],
+            visible_filters=[
+                AuditLog.actor,
+                AuditLog.via,
+                AuditLog.action,
+                AuditLog.table_name,
+                AuditLog.row_id,
+                AuditLog.tenant_id,
+                AuditLog.created_at,
+            ],
+            link_column=AuditLog.created_at,
+            menu_group="Audit",
+            order_by=[OrderBy(AuditLog.created_at, ascending=False)],
+            validators=READ_ONLY,
+        ),
+    ]
+
+
+def operator_table_configs() -> list[TableConfig]:
+    return [
+        *tenant_table_configs(staff=False),
+        TableConfig(
+            StaffProfile,
+            visible_columns=[StaffProfile.user, StaffProfile.tenant, StaffProfile.created_at],
+            visible_filters=[StaffProfile.user, StaffProfile.tenant],
+            menu_group="Logins",
+            hooks=OPERATOR_HOOKS,
+        ),
+        TableConfig(
+            BaseUser,
+            visible_columns=[
+                BaseUser.username,
+                BaseUser.email,
+                BaseUser.active,
+                BaseUser.admin,
+                BaseUser.superuser,
+                BaseUser.last_login,
+            ],
+            link_column=BaseUser.username,
+            menu_group="Logins",
+        ),
+    ]
+
+
+def create_sites(production: bool) -> tuple[ASGIApp, ASGIApp]:
+    """(operators' site, staff site)."""
+    common: dict[str, Any] = {
+        "auth_table": BaseUser,
+        "session_table": SessionsBase,
+        "page_size": PAGE_SIZE,
+        "production": production,
+        "auto_include_related": False,
+    }
+    operators = create_admin(
+        operator_table_configs(), site_name="Refresh admin (operator)", **common
+    )
+    staff = create_admin(tenant_table_configs(staff=True), site_name="Refresh admin", **common)
+    return operators, staff

@@ -1,0 +1,62 @@
+"""`piccolo tenants staff-create`: a tenant's staff login for the admin. Uses the write client."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+from piccolo.apps.user.tables import BaseUser
+
+from apps.admin.tables import StaffProfile
+from apps.rls.clients import write_client
+from apps.tenants.tables import Tenant
+
+
+def read_password(password_env: str) -> str:
+    if password_env:
+        password = os.environ.get(password_env, "")
+        if not password:
+            sys.exit(f"environment variable {password_env} is not set or empty")
+        return password
+    if not sys.stdin.isatty():
+        sys.exit("no terminal to prompt for the password: use --password-env NAME")
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Repeat password: "):
+        sys.exit("the passwords differ")
+    return password
+
+
+async def staff_create(username: str, tenant: str, password_env: str = "", email: str = "") -> None:
+    """Create an admin login for one tenant's staff: it sees and changes that tenant's rows only.
+
+    :param username: the login name
+    :param tenant: the tenant's slug, e.g. acme
+    :param password_env: read the password from this environment variable instead of a prompt
+    :param email: the staff member's email (optional)
+    """
+    rows = await write_client.run(Tenant.select(Tenant.id).where(Tenant.slug == tenant))
+    if not rows:
+        sys.exit(f"no tenant with slug {tenant!r} (see `piccolo tenants create`)")
+    if await write_client.run(BaseUser.exists().where(BaseUser.username == username)):
+        sys.exit(f"a user named {username!r} exists already")
+    password = read_password(password_env)
+    try:
+        BaseUser._validate_password(password)
+    except ValueError as exc:
+        sys.exit(str(exc))
+    await create_staff(username, password, rows[0]["id"], email)
+    print(f"staff user {username} created for tenant {tenant}")
+
+
+async def create_staff(username: str, password: str, tenant_id: object, email: str = "") -> None:
+    async with write_client.transaction():
+        user = await BaseUser.create_user(
+            username=username,
+            password=password,
+            email=email or f"{username}@staff.invalid",
+            admin=True,  # piccolo-admin lets only `admin` users log in
+            superuser=False,  # superusers are operators: they see every tenant
+            active=True,
+        )
+        await write_client.run(StaffProfile.insert(StaffProfile(user=user.id, tenant=tenant_id)))

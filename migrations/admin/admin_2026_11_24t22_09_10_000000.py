@@ -1,0 +1,100 @@
+"""Hand-written: the audit trail (issue #5) and the audit log's indexes.
+
+Every insert, update and delete on the audited tables is recorded by an AFTER ROW
+trigger, whoever makes it: a request (API or tenant staff in the admin, actor = the
+JWT's `sub`), an operator in the admin (actor = `refresh.actor`, trusted only on the
+write client's own connections), or the write client itself (CLI commands, jobs:
+actor = the connection's application_name, e.g. `refresh: piccolo tenants create`).
+
+The trigger function is SECURITY DEFINER so that a request role can record a change
+without holding any privilege on audit_log beyond SELECT; nobody but its owner may
+call it directly (EXECUTE revoked; a trigger needs no EXECUTE privilege to fire).
+"""
+
+from apps.rls.migration_sql import sql_migration
+
+ID = "2026-11-24T22:09:10:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "audit trail: a trigger on every audited table writes to audit_log"
+
+FORWARDS = """
+create index audit_log_tenant_created_idx on audit_log (tenant_id, created_at desc);
+create index audit_log_row_idx on audit_log (table_name, row_id);
+
+-- Arguments: the column holding the row's tenant ('' for none), then columns whose
+-- change alone is not worth an entry (updated_at, last_login).
+create function audit_record() returns trigger
+language plpgsql security definer set search_path = pg_catalog, public as $$
+declare
+  new_row jsonb := case when tg_op <> 'DELETE' then to_jsonb(new) end;
+  old_row jsonb := case when tg_op <> 'INSERT' then to_jsonb(old) end;
+  row_data jsonb := coalesce(new_row, old_row);
+  quiet text[] := coalesce(tg_argv[1:], '{}');
+  claims jsonb := nullif(current_setting('request.jwt.claims', true), '')::jsonb;
+  operator text := case when session_user = {admin_literal}
+                        then nullif(current_setting('refresh.actor', true), '') end;
+  changes jsonb;
+begin
+  if tg_op = 'UPDATE' then
+    select coalesce(jsonb_object_agg(n.key, jsonb_build_object('old', o.value, 'new', n.value)),
+                    '{}')
+      into changes
+      from jsonb_each(new_row) n join jsonb_each(old_row) o using (key)
+     where n.value is distinct from o.value;
+    if (select bool_and(key = any (quiet)) from jsonb_object_keys(changes) key) is not false then
+      return null;  -- nothing changed but bookkeeping columns
+    end if;
+    changes := changes - quiet;
+  else
+    changes := row_data;
+  end if;
+  if changes ? 'password' then
+    changes := jsonb_set(changes, '{password}', '"(hidden)"');
+  end if;
+  insert into audit_log (id, created_at, actor, via, tenant_id, table_name, row_id, action, changes)
+  values (
+    gen_random_uuid(), clock_timestamp(),
+    left(coalesce(operator, claims ->> 'sub', nullif(current_setting('application_name'), ''),
+                  session_user::text), 255),
+    case when operator is not null then 'operator'
+         when claims is not null then coalesce(left(claims ->> 'via', 32), 'api')
+         else 'write client' end,
+    case when tg_argv[0] <> '' then (row_data ->> tg_argv[0])::uuid end,
+    tg_table_name, row_data ->> 'id', lower(tg_op), changes);
+  return null;
+end
+$$;
+revoke execute on function audit_record() from public;
+
+create trigger audit after insert or update or delete on tenant
+  for each row execute function audit_record('id', 'updated_at');
+create trigger audit after insert or update or delete on member
+  for each row execute function audit_record('tenant_id', 'updated_at');
+create trigger audit after insert or update or delete on project
+  for each row execute function audit_record('tenant_id', 'updated_at');
+create trigger audit after insert or update or delete on task
+  for each row execute function audit_record('tenant_id', 'updated_at');
+create trigger audit after insert or update or delete on comment
+  for each row execute function audit_record('tenant_id', 'updated_at');
+create trigger audit after insert or update or delete on staff_profile
+  for each row execute function audit_record('tenant_id', 'updated_at');
+create trigger audit after insert or update or delete on piccolo_user
+  for each row execute function audit_record('', 'last_login');
+"""
+
+BACKWARDS = """
+drop trigger if exists audit on piccolo_user;
+drop trigger if exists audit on staff_profile;
+drop trigger if exists audit on comment;
+drop trigger if exists audit on task;
+drop trigger if exists audit on project;
+drop trigger if exists audit on member;
+drop trigger if exists audit on tenant;
+drop function if exists audit_record();
+drop index if exists audit_log_row_idx;
+drop index if exists audit_log_tenant_created_idx;
+"""
+
+
+async def forwards():
+    return sql_migration(ID, "admin", DESCRIPTION, FORWARDS, BACKWARDS)

@@ -1,0 +1,197 @@
+"""The admin from two tenants' side: tenant staff see and change their tenant only, on
+every admin endpoint (lists, counts, pickers, detail by URL, filters, writes); operators
+see everyone; logins that are neither get nothing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from apps.rls.clients import write_client
+from tests.apps.admin.support import (
+    PASSWORD,
+    AdminSession,
+    login,
+    new_operator,
+    new_plain_admin,
+    new_staff,
+    open_session,
+)
+from tests.apps.tasks.support import fresh_tenant, new_project, new_task, task_row
+from tests.conftest import TenantFixture
+
+
+@dataclass
+class Side:
+    tenant: TenantFixture
+    staff: AdminSession
+    project: str
+    tasks: list[str]
+    members: set[str]
+
+
+@dataclass
+class World:
+    a: Side
+    b: Side
+    operator: AdminSession
+
+
+async def make_side(app: Any, client: Any, prefix: str, n_tasks: int) -> Side:
+    tenant = await fresh_tenant(prefix)
+    project = (await new_project(client, tenant, f"{prefix} project"))["id"]
+    tasks = [
+        (await new_task(client, tenant, project, title=f"{prefix} task {i}"))["id"]
+        for i in range(n_tasks)
+    ]
+    members = {
+        str(r["id"])
+        for r in await write_client.fetch("select id from member where tenant_id = $1", tenant.id)
+    }
+    staff = await open_session(app, await new_staff(tenant.id))
+    return Side(tenant, staff, project, tasks, members)
+
+
+@pytest.fixture(scope="module")
+async def world(app: Any, client: Any) -> World:
+    a = await make_side(app, client, "adm-a", 3)
+    b = await make_side(app, client, "adm-b", 2)
+    return World(a, b, await open_session(app, await new_operator()))
+
+
+def ids(rows: list[dict[str, Any]]) -> set[str]:
+    return {str(r["id"]) for r in rows}
+
+
+async def test_staff_lists_and_counts_show_their_tenant_only(world: World) -> None:
+    for side, other in ((world.a, world.b), (world.b, world.a)):
+        tasks = await side.staff.rows("task", __readable="true")
+        assert ids(tasks) == set(side.tasks)
+        assert await side.staff.count("task") == len(side.tasks)
+        assert ids(await side.staff.rows("project")) == {side.project}
+        assert ids(await side.staff.rows("member")) == side.members
+        assert ids(await side.staff.rows("tenant")) == {str(side.tenant.id)}
+        assert await side.staff.count("tenant") == 1
+        # Filtering on the other tenant's id finds nothing rather than an error.
+        assert await side.staff.rows("task", tenant=str(other.tenant.id)) == []
+        assert await side.staff.count("task", tenant=str(other.tenant.id)) == 0
+
+
+async def test_staff_foreign_key_pickers_offer_their_tenant_only(world: World) -> None:
+    for side in (world.a, world.b):
+        projects = await side.staff.get("/tables/project/ids/")
+        assert projects.status_code == 200
+        assert set(projects.json()) == {side.project}
+        members = await side.staff.get("/tables/member/ids/", search="")
+        assert set(members.json()) == side.members
+        tenants = await side.staff.get("/tables/tenant/ids/")
+        assert set(tenants.json()) == {str(side.tenant.id)}
+
+
+async def test_a_detail_page_of_another_tenant_reveals_nothing(world: World) -> None:
+    foreign = world.b.tasks[0]
+    before = await task_row(foreign)
+    for path in (f"/tables/task/{foreign}/", f"/tables/task/{foreign}/?__readable=true"):
+        response = await world.a.staff.get(path)
+        assert response.status_code == 404
+        assert "adm-b" not in response.text
+    missing = await world.a.staff.get(f"/tables/task/{uuid.uuid4()}/")
+    assert missing.status_code == 404  # the same answer as for a row that does not exist
+    patched = await world.a.staff.patch(f"/tables/task/{foreign}/", {"title": "taken"})
+    deleted = await world.a.staff.delete(f"/tables/task/{foreign}/")
+    assert patched.status_code == 404 and deleted.status_code == 404
+    assert await task_row(foreign) == before
+
+
+async def test_staff_create_rows_in_their_own_tenant_whatever_the_form_says(
+    world: World,
+) -> None:
+    body = {
+        "title": "made in the admin",
+        "project": world.a.project,
+        "tenant": str(world.b.tenant.id),  # ignored: pinned to the staff's tenant
+        "status": "todo",
+        "priority": 2,
+        "description": "",
+        "tags": [],
+    }
+    response = await world.a.staff.post("/tables/task/", body)
+    assert response.status_code == 201, response.text
+    created = str(response.json()[0]["id"])
+    row = await task_row(created)
+    assert row is not None and row["tenant_id"] == world.a.tenant.id
+    assert created not in ids(await world.b.staff.rows("task"))
+
+
+async def test_pointing_a_row_at_another_tenants_row_is_refused_like_a_missing_one(
+    world: World,
+) -> None:
+    task = world.a.tasks[0]
+    before = await task_row(task)
+    foreign = await world.a.staff.patch(f"/tables/task/{task}/", {"project": world.b.project})
+    missing = await world.a.staff.patch(f"/tables/task/{task}/", {"project": str(uuid.uuid4())})
+    assert foreign.status_code == missing.status_code == 422, foreign.text
+    assert foreign.json() == missing.json()
+    assert "select" not in foreign.text.lower() and "Traceback" not in foreign.text
+    assert await task_row(task) == before
+
+
+async def test_staff_cannot_change_the_tenant_row_or_reach_logins(world: World) -> None:
+    tenant = str(world.a.tenant.id)
+    response = await world.a.staff.patch(f"/tables/tenant/{tenant}/", {"name": "renamed"})
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "forbidden"
+    for table in ("piccolo_user", "sessions", "staff_profile"):
+        assert (await world.a.staff.get(f"/tables/{table}/")).status_code == 404
+
+
+async def test_operators_see_every_tenant(world: World) -> None:
+    tasks = ids(await world.operator.rows("task"))
+    assert set(world.a.tasks) | set(world.b.tasks) <= tasks
+    tenants = ids(await world.operator.rows("tenant"))
+    assert {str(world.a.tenant.id), str(world.b.tenant.id)} <= tenants
+    logins = {r["username"] for r in await world.operator.rows("piccolo_user")}
+    assert {world.a.staff.username, world.b.staff.username} <= logins
+    detail = await world.operator.get(f"/tables/task/{world.b.tasks[0]}/")
+    assert detail.status_code == 200
+
+
+async def test_operators_and_staff_get_different_sites(world: World) -> None:
+    tables_staff = set((await world.a.staff.get("/tables/")).json())
+    tables_operator = set((await world.operator.get("/tables/")).json())
+    assert tables_staff == {"tenant", "member", "project", "task", "comment", "audit_log"}
+    assert tables_operator == tables_staff | {"piccolo_user", "staff_profile"}
+
+
+async def test_a_login_that_is_neither_operator_nor_staff_gets_nothing(app: Any) -> None:
+    session = await open_session(app, await new_plain_admin())
+    response = await session.get("/tables/task/")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+async def test_a_wrong_password_gives_no_session(app: Any, world: World) -> None:
+    response = await login(app, world.a.staff.username, PASSWORD + "x")
+    assert response.status_code == 401
+    assert "id" not in response.cookies
+
+
+async def test_without_a_session_the_admin_api_answers_401(client: Any) -> None:
+    response = await client.get("/admin/api/tables/task/")
+    assert response.status_code == 401
+    page = await client.get("/admin/")
+    assert page.status_code == 200  # the single-page app, which shows its login form
+
+
+async def test_request_roles_have_no_grant_on_logins_or_sessions() -> None:
+    rows = await write_client.fetch(
+        """select r.rolname, t.relname,
+                  has_table_privilege(r.rolname, t.oid, 'select,insert,update,delete') as any
+             from pg_roles r cross join pg_class t
+            where r.rolname in ('authenticated', 'anonymous', 'refresh_authenticator')
+              and t.relname in ('piccolo_user', 'sessions', 'staff_profile')"""
+    )
+    assert len(rows) == 9 and not any(r["any"] for r in rows), rows

@@ -1,0 +1,177 @@
+"""The audit log: every write, whoever makes it (API, tenant staff, operator, CLI), is
+recorded with who, when, tenant, table, row and changed fields; it is append-only, and
+each tenant's staff read their tenant's entries only."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import asyncpg
+import pytest
+from piccolo.apps.user.tables import BaseUser
+
+from apps.rls.clients import write_client
+from tests.apps.admin.support import (
+    AdminSession,
+    audit_rows,
+    login,
+    new_operator,
+    new_staff,
+    open_session,
+)
+from tests.apps.tasks.support import fresh_tenant, new_project, new_task
+from tests.conftest import DATABASE, TenantFixture
+from tests.database import piccolo
+
+
+def changes(entry: dict[str, Any]) -> dict[str, Any]:
+    value = entry["changes"]
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@pytest.fixture(scope="module")
+async def two(app: Any, client: Any) -> dict[str, Any]:
+    sides = {}
+    for name in ("a", "b"):
+        tenant = await fresh_tenant(f"aud-{name}")
+        project = (await new_project(client, tenant, f"aud-{name} project"))["id"]
+        task = (await new_task(client, tenant, project, title=f"aud-{name} task"))["id"]
+        staff = await open_session(app, await new_staff(tenant.id))
+        sides[name] = {"tenant": tenant, "project": project, "task": task, "staff": staff}
+    sides["operator"] = await open_session(app, await new_operator())
+    return sides
+
+
+async def test_an_api_write_is_recorded_with_the_tokens_subject(two: dict[str, Any]) -> None:
+    tenant: TenantFixture = two["a"]["tenant"]
+    [entry] = await audit_rows(table_name="task", row_id=two["a"]["task"], action="insert")
+    assert entry["actor"] == f"{tenant.slug}-member"
+    assert entry["via"] == "api"
+    assert entry["tenant_id"] == tenant.id
+    assert changes(entry)["title"] == "aud-a task"
+
+
+async def test_a_staff_edit_records_only_the_changed_field(two: dict[str, Any]) -> None:
+    staff: AdminSession = two["a"]["staff"]
+    task = two["a"]["task"]
+    response = await staff.patch(f"/tables/task/{task}/", {"title": "renamed by staff"})
+    assert response.status_code == 200, response.text
+    [entry] = await audit_rows(table_name="task", row_id=task, action="update")
+    assert entry["actor"] == f"staff:{staff.username}"
+    assert entry["via"] == "admin"
+    assert entry["tenant_id"] == two["a"]["tenant"].id
+    # updated_at moved too, but it is bookkeeping, not a change anyone made
+    assert changes(entry) == {"title": {"old": "aud-a task", "new": "renamed by staff"}}
+
+
+async def test_operator_changes_name_the_operator(two: dict[str, Any]) -> None:
+    operator: AdminSession = two["operator"]
+    task = two["b"]["task"]
+    response = await operator.patch(f"/tables/task/{task}/", {"priority": 1})
+    assert response.status_code == 200, response.text
+    [entry] = await audit_rows(table_name="task", row_id=task, action="update")
+    assert entry["actor"] == f"operator:{operator.username}"
+    assert entry["via"] == "operator"
+    assert entry["tenant_id"] == two["b"]["tenant"].id
+    assert changes(entry)["priority"] == {"old": 3, "new": 1}
+
+
+async def test_a_delete_keeps_the_deleted_row(client: Any, two: dict[str, Any]) -> None:
+    tenant: TenantFixture = two["a"]["tenant"]
+    task = (await new_task(client, tenant, two["a"]["project"], title="short-lived"))["id"]
+    response = await client.delete(f"/api/tasks/{task}", headers=tenant.headers)
+    assert response.status_code == 204
+    [entry] = await audit_rows(table_name="task", row_id=task, action="delete")
+    assert changes(entry)["title"] == "short-lived"
+
+
+async def test_cli_writes_are_recorded_with_the_command() -> None:
+    slug = f"aud-cli-{uuid.uuid4().hex[:6]}"
+    tenant_id = piccolo("tenants", "create", slug).stdout.strip()
+    [entry] = await audit_rows(table_name="tenant", row_id=tenant_id)
+    assert entry["actor"] == "refresh: piccolo tenants create"
+    assert entry["via"] == "write client"
+    assert str(entry["tenant_id"]) == tenant_id
+    assert changes(entry)["slug"] == slug
+
+
+async def test_staff_read_their_tenants_entries_only(two: dict[str, Any]) -> None:
+    for name, other in (("a", "b"), ("b", "a")):
+        staff: AdminSession = two[name]["staff"]
+        rows = await staff.rows("audit_log")
+        mine = await audit_rows(tenant_id=two[name]["tenant"].id)
+        assert {r["id"] for r in rows} == {str(r["id"]) for r in mine}
+        assert rows and all(r["tenant_id"] == str(two[name]["tenant"].id) for r in rows)
+        foreign = await audit_rows(tenant_id=two[other]["tenant"].id)
+        detail = await staff.get(f"/tables/audit_log/{foreign[0]['id']}/")
+        assert detail.status_code == 404
+
+
+async def test_the_audit_log_is_read_only_in_the_admin(two: dict[str, Any]) -> None:
+    [entry] = await audit_rows(table_name="task", row_id=two["a"]["task"], action="insert")
+    path = f"/tables/audit_log/{entry['id']}/"
+    for session in (two["a"]["staff"], two["operator"]):
+        assert (await session.patch(path, {"actor": "someone else"})).status_code == 405
+        assert (await session.delete(path)).status_code == 405
+        body = {"actor": "x", "via": "x", "table_name": "x", "row_id": "x", "action": "x"}
+        assert (await session.post("/tables/audit_log/", body)).status_code == 405
+    assert await audit_rows(id=entry["id"]) == [entry]
+
+
+async def as_tenant(tenant: TenantFixture, *statements: str) -> None:
+    """Run SQL as the request role with tenant's claims, as a request transaction does."""
+    connection = await asyncpg.connect(DATABASE.read_url)
+    try:
+        async with connection.transaction():
+            claims = json.dumps({"sub": "intruder", "tenant_id": str(tenant.id)})
+            await connection.execute(
+                "select auth.begin_request($1, $2, null)", claims, "authenticated"
+            )
+            for statement in statements:
+                await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "insert into audit_log (id, actor, via, table_name, row_id, action, changes)"
+        " values (gen_random_uuid(), 'x', 'x', 'x', 'x', 'x', '{}')",
+        "update audit_log set actor = 'nobody'",
+        "delete from audit_log",
+        "truncate audit_log",
+        "select audit_record()",
+    ],
+)
+async def test_request_roles_cannot_write_the_audit_log(
+    two: dict[str, Any], statement: str
+) -> None:
+    before = await write_client.fetch("select count(*) as n from audit_log")
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await as_tenant(two["a"]["tenant"], statement)
+    assert await write_client.fetch("select count(*) as n from audit_log") == before
+
+
+async def test_a_request_cannot_pose_as_an_operator(two: dict[str, Any]) -> None:
+    task = two["a"]["task"]
+    await as_tenant(
+        two["a"]["tenant"],
+        "set local refresh.actor = 'operator:evil'",
+        f"update task set priority = 5 where id = '{task}'",
+    )
+    [entry] = await audit_rows(table_name="task", row_id=task, action="update", actor="intruder")
+    assert entry["via"] == "api"
+
+
+async def test_logins_are_audited_without_their_password(app: Any) -> None:
+    username = await new_operator()
+    user_id = (await BaseUser.select(BaseUser.id).where(BaseUser.username == username))[0]["id"]
+    [entry] = await audit_rows(table_name="piccolo_user", row_id=str(user_id))
+    assert changes(entry)["password"] == "(hidden)"
+    assert entry["tenant_id"] is None
+    # a login updates last_login only: bookkeeping, not an entry
+    assert (await login(app, username)).status_code == 200
+    assert len(await audit_rows(table_name="piccolo_user", row_id=str(user_id))) == 1
