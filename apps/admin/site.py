@@ -6,17 +6,14 @@ one a request reaches, and inside which transaction, is decided by apps/admin/ga
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import piccolo_admin.endpoints
 import piccolo_api.crud.endpoints
 from piccolo.apps.user.tables import BaseUser
-from piccolo.table import Table
 from piccolo.utils.pydantic import create_pydantic_model
 from piccolo_admin.endpoints import TableConfig, create_admin
 from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
-from piccolo_api.crud.hooks import Hook, HookType
 from piccolo_api.crud.validators import Validators
 from piccolo_api.session_auth.tables import SessionsBase
 from pydantic import ConfigDict
@@ -25,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp
 
+from apps.admin.hooks import hooks_for
 from apps.admin.tables import AuditLog, StaffProfile
 from apps.projects.tables import Project
 from apps.tasks.tables import Comment, Task
@@ -67,43 +65,7 @@ READ_ONLY = Validators(
 )
 
 
-def staff_tenant(request: Request) -> str:
-    return str(request.state.admin_tenant_id)
-
-
-async def pin_tenant_on_save(row: Table, request: Request) -> Table:
-    """Tenant staff create rows of their own tenant, whatever the form said (the
-    insert policy would refuse another tenant anyway)."""
-    row.tenant = staff_tenant(request)  # type: ignore[attr-defined]
-    return row
-
-
-async def pin_tenant_on_patch(row_id: Any, values: dict[str, Any], request: Request) -> Any:
-    if "tenant" in values:
-        values["tenant"] = staff_tenant(request)
-    return values
-
-
-async def fill_timestamps(row: Table) -> Table:
-    """The admin's form sends created_at/updated_at; a client that leaves them out gets
-    the current time, not a NOT NULL error."""
-    now = datetime.now(UTC)
-    for name in ("created_at", "updated_at"):
-        if getattr(row, name, now) is None:
-            setattr(row, name, now)
-    return row
-
-
-OPERATOR_HOOKS = [Hook(HookType.pre_save, fill_timestamps)]
-STAFF_HOOKS = [
-    *OPERATOR_HOOKS,
-    Hook(HookType.pre_save, pin_tenant_on_save),
-    Hook(HookType.pre_patch, pin_tenant_on_patch),
-]
-
-
 def tenant_table_configs(staff: bool) -> list[TableConfig]:
-    hooks = STAFF_HOOKS if staff else OPERATOR_HOOKS
     return [
         TableConfig(
             Tenant,
@@ -111,7 +73,7 @@ def tenant_table_configs(staff: bool) -> list[TableConfig]:
             visible_filters=[Tenant.slug, Tenant.name],
             link_column=Tenant.slug,
             menu_group="Tenants",
-            hooks=OPERATOR_HOOKS,
+            hooks=hooks_for(Tenant, staff),
             order_by=[OrderBy(Tenant.slug)],
         ),
         TableConfig(
@@ -120,7 +82,7 @@ def tenant_table_configs(staff: bool) -> list[TableConfig]:
             visible_filters=[Member.display_name, Member.email, Member.role, Member.tenant],
             link_column=Member.display_name,
             menu_group="Tenants",
-            hooks=hooks,
+            hooks=hooks_for(Member, staff),
         ),
         TableConfig(
             Project,
@@ -128,7 +90,7 @@ def tenant_table_configs(staff: bool) -> list[TableConfig]:
             visible_filters=[Project.name, Project.status, Project.tenant],
             link_column=Project.name,
             menu_group="Work",
-            hooks=hooks,
+            hooks=hooks_for(Project, staff),
         ),
         TableConfig(
             Task,
@@ -152,7 +114,7 @@ def tenant_table_configs(staff: bool) -> list[TableConfig]:
             ],
             link_column=Task.title,
             menu_group="Work",
-            hooks=hooks,
+            hooks=hooks_for(Task, staff),
         ),
         TableConfig(
             Comment,
@@ -160,7 +122,7 @@ def tenant_table_configs(staff: bool) -> list[TableConfig]:
             visible_filters=[Comment.task, Comment.author, Comment.tenant],
             link_column=Comment.body,
             menu_group="Work",
-            hooks=hooks,
+            hooks=hooks_for(Comment, staff),
         ),
         TableConfig(
             AuditLog,
@@ -199,7 +161,7 @@ def operator_table_configs() -> list[TableConfig]:
             visible_columns=[StaffProfile.user, StaffProfile.tenant, StaffProfile.created_at],
             visible_filters=[StaffProfile.user, StaffProfile.tenant],
             menu_group="Logins",
-            hooks=OPERATOR_HOOKS,
+            hooks=hooks_for(StaffProfile, staff=False),
         ),
         TableConfig(
             BaseUser,
@@ -226,8 +188,6 @@ def create_sites(production: bool) -> tuple[ASGIApp, ASGIApp]:
         "production": production,
         "auto_include_related": False,
     }
-    operators = create_admin(
-        operator_table_configs(), site_name="Refresh admin (operator)", **common
-    )
+    operators = create_admin(operator_table_configs(), site_name="Refresh admin", **common)
     staff = create_admin(tenant_table_configs(staff=True), site_name="Refresh admin", **common)
     return operators, staff

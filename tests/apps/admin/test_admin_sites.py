@@ -195,3 +195,43 @@ async def test_request_roles_have_no_grant_on_logins_or_sessions() -> None:
               and t.relname in ('piccolo_user', 'sessions', 'staff_profile')"""
     )
     assert len(rows) == 9 and not any(r["any"] for r in rows), rows
+
+
+async def test_staff_cannot_move_a_row_to_another_tenant(world: World) -> None:
+    task = world.a.tasks[1]
+    response = await world.a.staff.patch(
+        f"/tables/task/{task}/", {"tenant": str(world.b.tenant.id), "priority": 4}
+    )
+    assert response.status_code == 200, response.text
+    row = await task_row(task)
+    assert row is not None and row["tenant_id"] == world.a.tenant.id and row["priority"] == 4
+
+
+async def test_saving_the_edit_form_changes_only_what_was_edited(world: World) -> None:
+    """The form sends every field back, its times cut to whole seconds."""
+    task = world.a.tasks[2]
+    await write_client.fetch(
+        "update task set due_at = '2030-01-02 03:04:05.678901+00' where id = $1", uuid.UUID(task)
+    )
+    before = await task_row(task)
+    assert before is not None
+    form = {
+        "title": "edited in the form",
+        "created_at": before["created_at"].replace(microsecond=0).isoformat(),
+        "updated_at": before["updated_at"].replace(microsecond=0).isoformat(),
+        "due_at": "2030-01-02T03:04:05.000Z",
+        "priority": before["priority"],
+        "status": before["status"],
+    }
+    response = await world.a.staff.patch(f"/tables/task/{task}/", form)
+    assert response.status_code == 200, response.text
+    after = await task_row(task)
+    assert after is not None and after["title"] == "edited in the form"
+    assert after["created_at"] == before["created_at"]
+    assert after["due_at"] == before["due_at"]
+    # a real change of a time is kept
+    response = await world.a.staff.patch(
+        f"/tables/task/{task}/", {"due_at": "2030-02-01T00:00:00.000Z"}
+    )
+    after = await task_row(task)
+    assert after is not None and after["due_at"].isoformat() == "2030-02-01T00:00:00+00:00"
