@@ -2,6 +2,8 @@
 
 BENCH_QUICK=1 runs a smaller version (200 tenants when the data is generated, fewer
 repetitions); BENCH_KEEP_SERVER=1 leaves the bench PostgreSQL running afterwards.
+Both modes also make (once) and measure the admin benchmark's large tenant, bench-big with
+200,000 tasks (bench/admin_bench.py).
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ class Config:
     http_per_rep: int
     http_warmup: int
     roundtrip_requests: int
+    admin_reps: int
 
 
-FULL = Config("full", 1_000, 100, 7, 20, 40, 250, 400, 100)
-QUICK = Config("quick (BENCH_QUICK=1)", 200, 30, 3, 5, 10, 150, 150, 30)
+FULL = Config("full", 1_000, 100, 7, 20, 40, 250, 400, 100, 20)
+QUICK = Config("quick (BENCH_QUICK=1)", 200, 30, 3, 5, 10, 150, 150, 30, 10)
 
 
 def machine() -> str:
@@ -47,10 +50,20 @@ def machine() -> str:
 
 
 async def run(config: Config, database: server.BenchDatabase, started: float) -> str:
-    from bench import correlated, datagen, http_bench, report, roundtrips, sql_bench
+    from bench import (
+        admin_bench,
+        admin_data,
+        correlated,
+        datagen,
+        http_bench,
+        report,
+        roundtrips,
+        sql_bench,
+    )
     from bench.servers import AppServer
 
     await datagen.generate(database.write_url, config.tenants)
+    big_tenant = await admin_data.ensure_big_tenant(database.write_url)
     await correlated.prepare(database.write_url, database.authenticated_role)
     size = await datagen.dataset_size(database.write_url)
     version = await sql_bench.server_version(database.write_url)
@@ -82,6 +95,7 @@ async def run(config: Config, database: server.BenchDatabase, started: float) ->
     finally:
         for app_server in servers.values():
             app_server.stop()
+    admin = await admin_bench.run_admin_bench(database, big_tenant, config.admin_reps, log_dir)
 
     minutes = (time.monotonic() - started) / 60
     load = os.getloadavg()[1]
@@ -92,7 +106,9 @@ async def run(config: Config, database: server.BenchDatabase, started: float) ->
             "# Benchmarks: what tenant isolation costs",
             "",
             f"`make bench`, {config.name} run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-            f"{minutes:.1f} min. {size['tenants']:,} tenants, {size['tasks']:,} tasks. "
+            f"{minutes:.1f} min. {size['tenants']:,} tenants, {size['tasks']:,} tasks "
+            f"(and {admin_data.SLUG}, {big_tenant.tasks:,} tasks, for the admin benchmark "
+            "only). "
             f"{version}. {machine()}; load average over the last 5 min {load:.1f} "
             "(anything above ~2 means other processes competed for the cores).",
             "",
@@ -117,9 +133,14 @@ async def run(config: Config, database: server.BenchDatabase, started: float) ->
             report.statements_detail(counts),
         ),
         ("Plans of (a): EXPLAIN (ANALYZE, BUFFERS)", report.plans(sql, sql.queries)),
+        ("Admin, large tenant: piccolo-admin on 200,000 tasks", report.admin_section(admin)),
+        (
+            f"Admin, large tenant: plans of the requests over {admin_bench.PLAN_MS} ms",
+            report.admin_plans(admin),
+        ),
     ]
     report.write(header, rows, sections)
-    return report.table(rows)
+    return report.table(rows) + "\n\n" + report.admin_table(admin)
 
 
 def main() -> int:

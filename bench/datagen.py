@@ -8,14 +8,24 @@ real constraints, foreign keys and indexes): an interrupted run leaves whole chu
 the next run skips every chunk already present. Within a chunk the tasks are written in
 creation order, so a tenant's rows are spread over the heap as they would be in a table
 that many tenants write to at once. VACUUM ANALYZE at the end, as a live table would have.
+
+The audit trigger (migrations/admin) is disabled inside each chunk's transaction and
+enabled again before it commits (see `audit_paused`): benchmark data is not an audited
+change, and a million audit_log rows would only slow the load and distort the database.
+
+`generate_big_tenant` adds one more tenant, `bench-big`, with 200,000 tasks: the large
+tenant of the admin benchmark (bench/admin_bench.py). The other benchmarks leave it out
+(`MAIN_TENANTS`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +38,10 @@ PROJECTS_PER_TENANT = 10
 MEMBERS_PER_TENANT = 8
 CHUNK_TENANTS = 25
 SLUG_PREFIX = "bench-"
+# The tenants of the isolation benchmarks (bench-0000 ...), without bench-big.
+MAIN_TENANTS = r"select id from tenant where slug ~ '^bench-[0-9]{4}$'"
+LOADED_TABLES = ("tenant", "member", "project", "task")
+AUDIT_TRIGGER = "audit"  # migrations/admin: one AFTER ROW trigger of that name per table
 NOW = datetime(2026, 11, 1, tzinfo=UTC)  # fixed, so the data is the same on every run
 
 STATUSES = ("todo", "in_progress", "done", "archived")
@@ -92,6 +106,12 @@ TASK_COLUMNS = (
     "created_at",
     "updated_at",
 )
+COLUMNS = {
+    "tenant": TENANT_COLUMNS,
+    "member": MEMBER_COLUMNS,
+    "project": PROJECT_COLUMNS,
+    "task": TASK_COLUMNS,
+}
 
 
 def slug(number: int) -> str:
@@ -162,28 +182,69 @@ def _task(
     )
 
 
+@contextlib.asynccontextmanager
+async def audit_paused(
+    connection: asyncpg.Connection, tables: Sequence[str] = LOADED_TABLES
+) -> AsyncIterator[None]:
+    """The audit trigger off on `tables`, for the current transaction only.
+
+    Benchmark data is not a change anyone made: with the trigger on, every COPY row
+    would also write an audit_log row (a million for the full data set), doubling the
+    load's work and leaving the audit log of the bench database meaningless.
+    `ALTER TABLE ... DISABLE TRIGGER` is transactional: it is undone by the `ENABLE`
+    below before the transaction commits, and by the rollback if the load fails, so no
+    other session ever sees the trigger off, and an interrupted load cannot leave it off.
+    It needs the table's owner (the admin role, which loads the data) and takes a SHARE
+    ROW EXCLUSIVE lock until the commit: nothing else writes to the bench database. Not
+    `session_replication_role = replica`, which needs a superuser and would also skip
+    the foreign key checks the load goes through on purpose.
+    """
+    if not connection.is_in_transaction():
+        raise RuntimeError("audit_paused must run inside the load's transaction")
+    for table in tables:
+        await connection.execute(f"alter table {table} disable trigger {AUDIT_TRIGGER}")
+    yield
+    for table in tables:
+        await connection.execute(f"alter table {table} enable trigger {AUDIT_TRIGGER}")
+
+
+async def check_audit_enabled(
+    connection: asyncpg.Connection, tables: Sequence[str] = LOADED_TABLES
+) -> None:
+    """Raise unless every loaded table has its audit trigger, enabled ('O': origin)."""
+    rows = await connection.fetch(
+        "select c.relname, t.tgenabled::text as tgenabled"
+        " from pg_trigger t join pg_class c on c.oid = t.tgrelid"
+        " where t.tgname = $1 and c.relname = any($2::text[])",
+        AUDIT_TRIGGER,
+        list(tables),
+    )
+    states = {r["relname"]: r["tgenabled"] for r in rows}
+    wrong = {t: states.get(t, "missing") for t in tables if states.get(t) != "O"}
+    if wrong:
+        raise RuntimeError(f"audit trigger missing or not enabled: {wrong}")
+
+
+async def copy_rows(
+    connection: asyncpg.Connection, tables: dict[str, list[tuple[Any, ...]]]
+) -> None:
+    """COPY rows into their tables, in the caller's transaction, without audit entries."""
+    async with audit_paused(connection):
+        for table in LOADED_TABLES:
+            if tables.get(table):
+                await connection.copy_records_to_table(
+                    table, records=tables[table], columns=list(COLUMNS[table])
+                )
+
+
 async def _copy_chunk(connection: asyncpg.Connection, numbers: list[int]) -> int:
-    tables: dict[str, list[tuple[Any, ...]]] = {
-        "tenant": [],
-        "member": [],
-        "project": [],
-        "task": [],
-    }
+    tables: dict[str, list[tuple[Any, ...]]] = {table: [] for table in LOADED_TABLES}
     for number in numbers:
         for table, rows in tenant_rows(number).items():
             tables[table].extend(rows)
     tables["task"].sort(key=lambda row: row[10])  # creation order across the chunk's tenants
-    columns = {
-        "tenant": TENANT_COLUMNS,
-        "member": MEMBER_COLUMNS,
-        "project": PROJECT_COLUMNS,
-        "task": TASK_COLUMNS,
-    }
     async with connection.transaction():
-        for table in ("tenant", "member", "project", "task"):
-            await connection.copy_records_to_table(
-                table, records=tables[table], columns=list(columns[table])
-            )
+        await copy_rows(connection, tables)
     return len(tables["task"])
 
 
@@ -199,8 +260,10 @@ async def generate(write_url: str, tenants: int) -> bool:
         }
         missing = [n for n in range(tenants) if slug(n) not in present]
         if not missing:
+            await check_audit_enabled(connection)
             print(f"data: {tenants:,} tenants present, nothing to generate", flush=True)
             return False
+        audit_rows = await connection.fetchval("select count(*) from audit_log")
         chunks = [missing[i : i + CHUNK_TENANTS] for i in range(0, len(missing), CHUNK_TENANTS)]
         progress = Progress(
             f"data: {len(missing):,} tenants x {TASKS_PER_TENANT:,} tasks", len(chunks)
@@ -211,6 +274,7 @@ async def generate(write_url: str, tenants: int) -> bool:
             rows += await _copy_chunk(connection, chunk)
             progress.advance(f"{rows:,} tasks")
         progress.done(f"{rows:,} tasks in {time.monotonic() - started:.0f} s")
+        await check_audited_nothing(connection, audit_rows)
         print("data: vacuum analyze ...", end="", flush=True)
         started = time.monotonic()
         await connection.execute("vacuum (analyze) tenant, member, project, task")
@@ -220,12 +284,24 @@ async def generate(write_url: str, tenants: int) -> bool:
         await connection.close()
 
 
+async def check_audited_nothing(connection: asyncpg.Connection, audit_rows_before: int) -> None:
+    """The load wrote no audit entry, and left every audit trigger enabled."""
+    await check_audit_enabled(connection)
+    written = await connection.fetchval("select count(*) from audit_log") - audit_rows_before
+    if written:
+        raise RuntimeError(f"the load wrote {written:,} audit_log rows: was the trigger on?")
+
+
 async def dataset_size(write_url: str) -> dict[str, int]:
+    """Tenants and tasks of the isolation benchmarks (bench-NNNN), and tasks in all."""
     connection = await asyncpg.connect(write_url)
     try:
-        tenants = await connection.fetchval("select count(*) from tenant")
-        tasks = await connection.fetchval("select count(*) from task")
-        return {"tenants": int(tenants), "tasks": int(tasks)}
+        tenants = await connection.fetchval(f"select count(*) from ({MAIN_TENANTS}) t")
+        tasks = await connection.fetchval(
+            f"select count(*) from task where tenant_id in ({MAIN_TENANTS})"
+        )
+        total = await connection.fetchval("select count(*) from task")
+        return {"tenants": int(tenants), "tasks": int(tasks), "all_tasks": int(total)}
     finally:
         await connection.close()
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from bench.datagen import MAIN_TENANTS
 from bench.http_client import LoadResult, Request, run_load
 from bench.progress import Progress
 from bench.server import DATA_DIR
@@ -101,7 +102,7 @@ async def load_callers(write_url: str, count: int, seed: int) -> list[Caller]:
     try:
         rows = await connection.fetch(
             "select distinct on (tenant_id) tenant_id, id from task"
-            " order by tenant_id, md5(id::text || $1)",
+            f" where tenant_id in ({MAIN_TENANTS}) order by tenant_id, md5(id::text || $1)",
             str(seed),
         )
     finally:

@@ -16,6 +16,7 @@ from bench.server import ROOT
 VARIANTS = {
     "rls": "app:app",  # (a) the real app: RLS middleware, request transaction
     "baseline": "bench.baseline_app:app",  # (b) write client + explicit tenant filter
+    "admin": "app:app",  # the real app again, for the admin benchmark (its own log file)
 }
 
 

@@ -23,6 +23,7 @@ import asyncpg
 
 from apps.rls.transaction import BEGIN_REQUEST
 from bench import pgstats
+from bench.datagen import MAIN_TENANTS
 from bench.pgstats import StatementStats
 from bench.progress import Progress
 from bench.sql_queries import QUERIES, Statement, TenantSample
@@ -94,7 +95,10 @@ async def load_samples(write_url: str, count: int, rng: random.Random) -> list[T
     try:
         tenants = [
             r["tenant_id"]
-            for r in await connection.fetch("select distinct tenant_id from task order by 1")
+            for r in await connection.fetch(
+                f"select distinct tenant_id from task where tenant_id in ({MAIN_TENANTS})"
+                " order by 1"
+            )
         ]
         chosen = rng.sample(tenants, min(count, len(tenants)))
         rows = await connection.fetch(
