@@ -235,3 +235,28 @@ async def test_saving_the_edit_form_changes_only_what_was_edited(world: World) -
     )
     after = await task_row(task)
     assert after is not None and after["due_at"].isoformat() == "2030-02-01T00:00:00+00:00"
+
+
+async def test_a_filter_on_a_column_with_choices_matches_the_choice_exactly(
+    world: World,
+) -> None:
+    todo = {
+        r["id"]
+        for r in await write_client.fetch(
+            "select id::text from task where tenant_id = $1 and status = 'todo'", world.a.tenant.id
+        )
+    }
+    assert todo
+    assert ids(await world.a.staff.rows("task", status="todo")) == todo
+    assert await world.a.staff.count("task", status="todo") == len(todo)
+    # piccolo-api's default would be ILIKE '%do%': every todo (and done) task
+    assert await world.a.staff.rows("task", status="do") == []
+    # free text columns keep the substring match
+    titled = {
+        r["id"]
+        for r in await write_client.fetch(
+            "select id::text from task where tenant_id = $1 and title ilike '%a task%'",
+            world.a.tenant.id,
+        )
+    }
+    assert titled and ids(await world.a.staff.rows("task", title="a task")) == titled
