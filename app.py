@@ -33,6 +33,7 @@ from apps.tenants.endpoints import api as tenants_api
 from apps.web.api import Endpoint
 from apps.web.errors import EXCEPTION_HANDLERS
 from apps.web.openapi import DOCS_HTML, openapi_document
+from apps.web.process import freeze_startup_heap
 from apps.web.responses import JSONResponse, error_response
 from settings import get_settings
 
@@ -112,6 +113,7 @@ def create_admin_gate() -> AdminGate:
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await start_read_pool()
     await start_write_pool()
+    freeze_startup_heap()
     try:
         yield
     finally:

@@ -7,8 +7,9 @@ database; this process logs in through `/admin/public/login/` as the UI does (CS
 then the `X-CSRFToken` header) and sends the requests the UI sends (see the bundle in
 piccolo_admin/dist: a list page is a `count/` request, then the rows with
 `__readable=true`; the default order of a table without `order_by` is its primary key
-ascending; a filter on a text column or a column with choices is an ILIKE '%value%'
-unless `__match` says otherwise; a foreign key picker asks `<table>/ids/?search=&limit=6`).
+ascending; a filter on a text column is an ILIKE '%value%' unless `__match` says
+otherwise, and on a column with choices an exact match (apps/admin/site.py); a foreign
+key picker asks `<table>/ids/?search=&limit=6`).
 
 Each repetition sends every request once, one at a time (the latency a user sees), in
 alternating order; the first pass is an untimed warm-up. A figure is the median over the

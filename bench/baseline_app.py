@@ -34,6 +34,7 @@ from apps.tasks.tables import Task
 from apps.web.api import parse_query
 from apps.web.errors import EXCEPTION_HANDLERS
 from apps.web.pagination import after_cursor, order_by, page
+from apps.web.process import freeze_startup_heap
 from apps.web.requests import claims_of, path_uuid
 from apps.web.responses import JSONResponse, error_body
 from settings import get_settings
@@ -93,6 +94,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await WRITE_DB.start_connection_pool(
         min_size=settings.read_pool_min_size, max_size=settings.read_pool_max_size
     )
+    freeze_startup_heap()  # as the real app does
     try:
         yield
     finally:

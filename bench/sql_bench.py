@@ -4,7 +4,7 @@ Each repetition picks a tenant at random; the read connection (the authenticator
 READ ONLY transaction and runs `auth.begin_request` with that tenant's claims, exactly as
 the middleware does; the write connection (admin, BYPASSRLS) runs (b) outside any
 transaction, as the baseline app does. For every query, each variant runs once untimed
-(caches), then the variants alternate a, b, a, b, ... `inner` times; a repetition's time
+(caches), then the variants alternate a, b, b, a, a, b, ... `inner` times each; a repetition's time
 for a variant is the median of its runs, timed around `fetch` (the client's view: round
 trip, parse of the result). (c) is slow (a full scan with a subquery per row), so it runs
 once per repetition, in the first `reps_c` repetitions only. Both connections keep
@@ -148,8 +148,14 @@ async def run_sql_bench(
                     await write.fetch(variants.explicit.sql, *variants.explicit.args)
                     a_times, b_times = [], []
                     for i in range(inner):
-                        a_ms, result.rls_rows = await timed(read, variants.rls)
-                        b_ms, result.explicit_rows = await timed(write, variants.explicit)
+                        # a, b then b, a: neither variant always runs first after the
+                        # other connection's query (which would favour or penalise it)
+                        if i % 2 == 0:
+                            a_ms, result.rls_rows = await timed(read, variants.rls)
+                            b_ms, result.explicit_rows = await timed(write, variants.explicit)
+                        else:
+                            b_ms, result.explicit_rows = await timed(write, variants.explicit)
+                            a_ms, result.rls_rows = await timed(read, variants.rls)
                         a_times.append(a_ms)
                         b_times.append(b_ms)
                         if with_c and i == 0:
