@@ -131,3 +131,27 @@ async def test_staff_create_prompts_for_the_password_twice(app: Any) -> None:
         ["tenants", "staff-create", name(), "--tenant", tenant.slug], ["one-password", "another"]
     )
     assert code == 1 and "differ" in output
+
+
+async def test_an_operator_made_by_piccolo_user_create_sees_every_tenant(app: Any) -> None:
+    """Operators are Piccolo's own users with admin and superuser set."""
+    mine, other = await fresh_tenant("cli-op-a"), await fresh_tenant("cli-op-b")
+    username = name()
+    piccolo(
+        "user",
+        "create",
+        f"--username={username}",
+        f"--email={username}@example.com",
+        "--password=operator-password",
+        "--is_admin=t",
+        "--is_superuser=t",
+        "--is_active=t",
+    )
+    session = await open_session(app, username, "operator-password")
+    tenants = {r["id"] for r in await session.rows("tenant")}
+    assert {str(mine.id), str(other.id)} <= tenants
+    [entry] = await write_client.fetch(
+        "select actor, via from audit_log where table_name = 'piccolo_user' and changes->>'username' = $1",
+        username,
+    )
+    assert entry == {"actor": "refresh: piccolo user create", "via": "write client"}
