@@ -151,7 +151,8 @@ async def test_an_operator_made_by_piccolo_user_create_sees_every_tenant(app: An
     tenants = {r["id"] for r in await session.rows("tenant")}
     assert {str(mine.id), str(other.id)} <= tenants
     [entry] = await write_client.fetch(
-        "select actor, via from audit_log where table_name = 'piccolo_user' and changes->>'username' = $1",
+        "select actor, via from audit_log"
+        " where table_name = 'piccolo_user' and changes->>'username' = $1",
         username,
     )
     assert entry == {"actor": "refresh: piccolo user create", "via": "write client"}
