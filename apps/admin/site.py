@@ -11,6 +11,7 @@ from typing import Any
 import piccolo_admin.endpoints
 import piccolo_api.crud.endpoints
 from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import Column
 from piccolo.utils.pydantic import create_pydantic_model
 from piccolo_admin.endpoints import TableConfig, create_admin
 from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
@@ -77,7 +78,21 @@ READ_ONLY = Validators(
 
 
 def tenant_table_configs(staff: bool) -> list[TableConfig]:
-    """The tenant tables, in menu groups named after their Piccolo apps."""
+    """The tenant tables, in menu groups named after their Piccolo apps. Staff have one
+    tenant: its column would say the same on every row, so they do not see it."""
+
+    def shown(*columns: Column) -> list[Column]:
+        return [c for c in columns if not (staff and c._meta.name in ("tenant", "tenant_id"))]
+
+    task_columns = shown(
+        Task.title,
+        Task.status,
+        Task.priority,
+        Task.project,
+        Task.assignee,
+        Task.due_at,
+        Task.tenant,
+    )
     return [
         TableConfig(
             Tenant,
@@ -90,40 +105,24 @@ def tenant_table_configs(staff: bool) -> list[TableConfig]:
         ),
         TableConfig(
             Member,
-            visible_columns=[Member.display_name, Member.email, Member.role, Member.tenant],
-            visible_filters=[Member.display_name, Member.email, Member.role, Member.tenant],
+            visible_columns=shown(Member.display_name, Member.email, Member.role, Member.tenant),
+            visible_filters=shown(Member.display_name, Member.email, Member.role, Member.tenant),
             link_column=Member.display_name,
             menu_group="Tenants",
             hooks=hooks_for(Member, staff),
         ),
         TableConfig(
             Project,
-            visible_columns=[Project.name, Project.status, Project.tenant, Project.created_at],
-            visible_filters=[Project.name, Project.status, Project.tenant],
+            visible_columns=shown(Project.name, Project.status, Project.tenant, Project.created_at),
+            visible_filters=shown(Project.name, Project.status, Project.tenant),
             link_column=Project.name,
             menu_group="Projects",
             hooks=hooks_for(Project, staff),
         ),
         TableConfig(
             Task,
-            visible_columns=[
-                Task.title,
-                Task.status,
-                Task.priority,
-                Task.project,
-                Task.assignee,
-                Task.due_at,
-                Task.tenant,
-            ],
-            visible_filters=[
-                Task.title,
-                Task.status,
-                Task.priority,
-                Task.project,
-                Task.assignee,
-                Task.due_at,
-                Task.tenant,
-            ],
+            visible_columns=task_columns,
+            visible_filters=task_columns,
             link_column=Task.title,
             menu_group="Tasks",
             hooks=hooks_for(Task, staff),
@@ -131,14 +130,14 @@ def tenant_table_configs(staff: bool) -> list[TableConfig]:
         TableConfig(
             Comment,
             visible_columns=[Comment.body, Comment.task, Comment.author, Comment.created_at],
-            visible_filters=[Comment.task, Comment.author, Comment.tenant],
+            visible_filters=shown(Comment.task, Comment.author, Comment.tenant),
             link_column=Comment.body,
             menu_group="Tasks",
             hooks=hooks_for(Comment, staff),
         ),
         TableConfig(
             AuditLog,
-            visible_columns=[
+            visible_columns=shown(
                 AuditLog.created_at,
                 AuditLog.actor,
                 AuditLog.via,
@@ -147,8 +146,8 @@ def tenant_table_configs(staff: bool) -> list[TableConfig]:
                 AuditLog.row_id,
                 AuditLog.changes,
                 AuditLog.tenant_id,
-            ],
-            visible_filters=[
+            ),
+            visible_filters=shown(
                 AuditLog.actor,
                 AuditLog.via,
                 AuditLog.action,
@@ -156,7 +155,7 @@ def tenant_table_configs(staff: bool) -> list[TableConfig]:
                 AuditLog.row_id,
                 AuditLog.tenant_id,
                 AuditLog.created_at,
-            ],
+            ),
             link_column=AuditLog.created_at,
             menu_group="Admin",
             order_by=[OrderBy(AuditLog.created_at, ascending=False)],

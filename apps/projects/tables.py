@@ -4,6 +4,7 @@ from enum import StrEnum
 
 from piccolo.columns import UUID, Text, Varchar
 from piccolo.columns.defaults.uuid import UUID4
+from piccolo.columns.readable import Readable
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
@@ -24,3 +25,8 @@ class Project(TenantTable, Table):
     project_status_check = Check("status in ('active', 'archived')")
     # Target of the composite foreign keys (tenant_id, project_id) of tasks.
     project_tenant_id_id_key = Unique(["tenant_id", "id"])
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        """How a row is named where another row points at it (the admin's pickers)."""
+        return Readable(template="%s", columns=[cls.name])

@@ -13,6 +13,7 @@ from enum import StrEnum
 from piccolo.columns import UUID, Array, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.uuid import UUID4
+from piccolo.columns.readable import Readable
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
@@ -44,6 +45,11 @@ class Task(TenantTable, Table):
     task_status_check = Check("status in ('todo', 'in_progress', 'done', 'archived')")
     task_priority_check = Check("priority between 1 and 5")
     task_title_check = Check("length(btrim(title)) > 0")
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        """How a row is named where another row points at it (the admin's pickers)."""
+        return Readable(template="%s", columns=[cls.title])
 
 
 class Comment(TenantTable, Table):

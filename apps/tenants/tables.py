@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from piccolo.columns import UUID, ForeignKey, Varchar
 from piccolo.columns.defaults.uuid import UUID4
+from piccolo.columns.readable import Readable
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
@@ -30,6 +31,11 @@ class Tenant(ReadClientTable, Timestamps, Table):
         grants={AUTHENTICATED: ("select",)},
         reason="the tenants themselves: keyed by id, not tenant_id",
     )
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        """How a row is named where another row points at it (the admin's pickers)."""
+        return Readable(template="%s", columns=[cls.slug])
 
 
 class TenantTable(ReadClientTable, Timestamps):
@@ -65,3 +71,8 @@ class Member(TenantTable, Table):
     rls = tenant_rls(
         crud_policy("admins_write", modify="auth.tenant_role() = 'admin'", permissive=False)
     )
+
+    @classmethod
+    def get_readable(cls) -> Readable:
+        """How a row is named where another row points at it (the admin's pickers)."""
+        return Readable(template="%s", columns=[cls.display_name])

@@ -70,6 +70,9 @@ async def test_staff_lists_and_counts_show_their_tenant_only(world: World) -> No
     for side, other in ((world.a, world.b), (world.b, world.a)):
         tasks = await side.staff.rows("task", __readable="true")
         assert ids(tasks) == set(side.tasks)
+        # foreign keys show the row they point at by name, not by UUID
+        prefix = side.tenant.slug.rsplit("-", 1)[0]  # fresh_tenant("adm-a") -> adm-a-<hex>
+        assert {t["project_readable"] for t in tasks} == {f"{prefix} project"}
         assert await side.staff.count("task") == len(side.tasks)
         assert ids(await side.staff.rows("project")) == {side.project}
         assert ids(await side.staff.rows("member")) == side.members
