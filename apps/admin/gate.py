@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
-from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+from piccolo.engine.postgres import PostgresEngine
 from piccolo_api.session_auth.tables import SessionsBase
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from apps.admin.operator import OperatorTransaction
 from apps.admin.tables import StaffProfile
 from apps.rls.middleware import (
     READ_ONLY_METHODS,
@@ -35,7 +36,6 @@ from apps.rls.middleware import (
     respond_in_transaction,
     send_json,
 )
-from apps.rls.migration_sql import quote_literal
 from apps.rls.transaction import RequestTransaction
 from apps.web.responses import error_body
 
@@ -73,40 +73,6 @@ async def admin_login(token: str) -> AdminLogin | None:
     )
     tenant = profile["tenant"] if profile else None
     return AdminLogin(user["username"], operator=False, tenant_id=tenant)
-
-
-class OperatorTransaction:
-    """An operator's request: one write-client transaction that tables bound to the read
-    client join as well, so piccolo-admin's queries bypass RLS and see every tenant."""
-
-    def __init__(self, write_engine: PostgresEngine, read_engine: PostgresEngine, actor: str):
-        self.transaction = PostgresTransaction(engine=write_engine, allow_nested=False)
-        self.read_engine = read_engine
-        self.actor = actor
-        self._token: Any = None
-
-    async def __aenter__(self) -> OperatorTransaction:
-        await self.transaction.__aenter__()
-        try:
-            # SET LOCAL takes no bind parameter: the name goes in as a quoted literal.
-            await self.transaction.connection.execute(
-                f"SET LOCAL refresh.actor = {quote_literal(self.actor)}"
-            )
-        except BaseException as exc:
-            await self.transaction.__aexit__(type(exc), exc, exc.__traceback__)
-            raise
-        self._token = self.read_engine.current_transaction.set(self.transaction)
-        return self
-
-    async def commit(self) -> None:
-        await self.transaction.commit()
-
-    async def rollback(self) -> None:
-        await self.transaction.rollback()
-
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        self.read_engine.current_transaction.reset(self._token)
-        return await self.transaction.__aexit__(exc_type, exc, tb)
 
 
 class AdminGate:
@@ -160,7 +126,10 @@ class AdminGate:
             receive = replayed
         if login.operator:
             transaction: Any = OperatorTransaction(
-                self.write_engine, self.read_engine, f"operator:{login.username}"
+                self.write_engine,
+                self.read_engine,
+                f"operator:{login.username}",
+                self.statement_timeout,
             )
             await respond_in_transaction(self.operators_site, scope, receive, send, transaction)
             return

@@ -1,6 +1,6 @@
 """What the admin's forms send, corrected before it reaches the database.
 
-- A new row gets created_at/updated_at when the client left them out.
+- A new row's created_at/updated_at are the server's time, whatever the client sent.
 - Tenant staff write rows of their own tenant, whatever the form said (the policies
   would refuse another tenant anyway; this keeps the form usable).
 - An edit form sends every field back, its date pickers cut to whole seconds: without a
@@ -25,10 +25,11 @@ def staff_tenant(request: Request) -> str:
     return str(request.state.admin_tenant_id)
 
 
-async def fill_timestamps(row: Table) -> Table:
+async def stamp_new_row(row: Table) -> Table:
+    """A new row is created now, whatever time the form (or a client) sent."""
     now = datetime.now(UTC)
     for name in BOOKKEEPING:
-        if getattr(row, name, now) is None:
+        if hasattr(row, name):
             setattr(row, name, now)
     return row
 
@@ -73,7 +74,7 @@ def hooks_for(table: type[Table], staff: bool) -> list[Hook]:
     pin = staff and "tenant" in {c._meta.name for c in table._meta.columns}
     # Grouped by type: piccolo-api keeps only the last run of consecutive hooks of a type.
     return [
-        Hook(HookType.pre_save, fill_timestamps),
+        Hook(HookType.pre_save, stamp_new_row),
         *([Hook(HookType.pre_save, pin_tenant_on_save)] if pin else []),
         Hook(HookType.pre_patch, keep_stored_times(table)),
         *([Hook(HookType.pre_patch, pin_tenant_on_patch)] if pin else []),

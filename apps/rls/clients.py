@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
@@ -64,6 +65,14 @@ class Engine(PostgresEngine):
 
     async def prep_database(self) -> None:
         return None
+
+    async def _run_in_pool(self, query: str, args: Sequence[Any] | None = None) -> Any:
+        # Piccolo waits for a pooled connection forever; a busy pool must become a 503
+        # (TimeoutError) after DB_ACQUIRE_TIMEOUT, not a request that hangs.
+        if not self.pool:
+            raise ValueError("A pool isn't currently running.")
+        async with self.pool.acquire(timeout=get_settings().db_acquire_timeout) as connection:
+            return await connection.fetch(query, *(args or []))
 
 
 class WriteClient:

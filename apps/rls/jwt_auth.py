@@ -54,8 +54,10 @@ def claims_from_payload(payload: dict[str, Any]) -> Claims:
     tenant_role = payload.get("tenant_role", "member")
     if tenant_role not in TENANT_ROLES:
         raise AuthError("invalid_token", "tenant_role claim must be member or admin")
-    # The canonical UUID form is what the database compares against.
-    normalised = {**payload, "tenant_id": str(tenant_id), "tenant_role": tenant_role}
+    # The canonical UUID form is what the database compares against. `via` (the audit
+    # log's channel: api, or admin for the admin's tenant staff) is the server's to say,
+    # never the token's.
+    normalised = {**payload, "tenant_id": str(tenant_id), "tenant_role": tenant_role, "via": "api"}
     return Claims(tenant_id, subject, tenant_role, normalised)
 
 

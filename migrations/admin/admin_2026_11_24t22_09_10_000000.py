@@ -24,7 +24,10 @@ create index audit_log_row_idx on audit_log (table_name, row_id);
 -- Arguments: the column holding the row's tenant ('' for none), then columns whose
 -- change alone is not worth an entry (updated_at, last_login).
 create function audit_record() returns trigger
-language plpgsql security definer set search_path = pg_catalog, public as $$
+language plpgsql security definer
+-- pg_temp last, explicitly: otherwise it is searched first, and a session's temporary
+-- table named audit_log would receive the entries of a function running as the owner.
+set search_path = pg_catalog, public, pg_temp as $$
 declare
   new_row jsonb := case when tg_op <> 'DELETE' then to_jsonb(new) end;
   old_row jsonb := case when tg_op <> 'INSERT' then to_jsonb(old) end;
@@ -51,7 +54,7 @@ begin
   if changes ? 'password' then
     changes := jsonb_set(changes, '{password}', '"(hidden)"');
   end if;
-  insert into audit_log (id, created_at, actor, via, tenant_id, table_name, row_id, action, changes)
+  insert into public.audit_log (id, created_at, actor, via, tenant_id, table_name, row_id, action, changes)
   values (
     gen_random_uuid(), clock_timestamp(),
     left(coalesce(operator, claims ->> 'sub', nullif(current_setting('application_name'), ''),
@@ -65,6 +68,7 @@ begin
 end
 $$;
 revoke execute on function audit_record() from public;
+
 
 create trigger audit after insert or update or delete on tenant
   for each row execute function audit_record('id', 'updated_at');

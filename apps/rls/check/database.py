@@ -61,6 +61,16 @@ select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnam
    and not coalesce(c.reloptions @> array['security_invoker=true']
                     or c.reloptions @> array['security_invoker=on'], false)
 """
+DEFINER_SEARCH_PATHS = """
+select p.oid::regprocedure::text as name,
+       (select c from unnest(p.proconfig) c where c like 'search_path=%') as search_path
+  from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+ where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')
+"""
+TEMP_PRIVILEGE = """
+select r.rolname from pg_roles r
+ where r.rolname = any($1::text[]) and has_database_privilege(r.oid, current_database(), 'TEMP')
+"""
 DEFINER_FUNCTIONS = """
 select p.oid::regprocedure::text as name from pg_proc p
   join pg_namespace n on n.oid = p.pronamespace
@@ -209,6 +219,30 @@ async def object_problems() -> list[Problem]:
                 "runs as its owner and can read past RLS",
                 f"REVOKE EXECUTE ON FUNCTION {row['name']} FROM PUBLIC, "
                 f"{s.authenticated_role}, {s.anonymous_role} (or make it SECURITY INVOKER)",
+            )
+        )
+    for row in await write_client.fetch(DEFINER_SEARCH_PATHS):
+        path = (row["search_path"] or "").removeprefix("search_path=").replace(" ", "")
+        if not path.endswith("pg_temp"):
+            problems.append(
+                Problem(
+                    "security_definer_search_path",
+                    None,
+                    f"SECURITY DEFINER function {row['name']} does not end its search_path "
+                    "with pg_temp: a caller's temporary objects are found first and run "
+                    "with the owner's rights",
+                    f"ALTER FUNCTION {row['name']} SET search_path = pg_catalog, public, pg_temp",
+                )
+            )
+    roles = [s.authenticator_role, s.authenticated_role, s.anonymous_role]
+    for row in await write_client.fetch(TEMP_PRIVILEGE, roles):
+        problems.append(
+            Problem(
+                "request_role_temp_tables",
+                None,
+                f"{row['rolname']} may create temporary tables: one outlives the request on a "
+                "pooled connection and can shadow a real table for the next tenant",
+                "REVOKE TEMPORARY ON DATABASE <database> FROM PUBLIC",
             )
         )
     return problems

@@ -263,3 +263,35 @@ async def test_a_filter_on_a_column_with_choices_matches_the_choice_exactly(
         )
     }
     assert titled and ids(await world.a.staff.rows("task", title="a task")) == titled
+
+
+async def test_put_is_refused_so_no_edit_skips_the_form_checks(world: World) -> None:
+    task = world.a.tasks[0]
+    before = await task_row(task)
+    assert before is not None
+    body = {"title": "put", "created_at": "2001-01-01T00:00:00Z", "project": world.a.project}
+    response = await world.a.staff.client.put(f"/admin/api/tables/task/{task}/", json=body)
+    assert response.status_code == 405
+    assert await task_row(task) == before
+
+
+async def test_a_new_rows_timestamps_are_the_servers(world: World) -> None:
+    body = {
+        "title": "backdated",
+        "project": world.a.project,
+        "status": "todo",
+        "priority": 3,
+        "description": "",
+        "tags": [],
+        "created_at": "2001-01-01T00:00:00Z",
+    }
+    response = await world.a.staff.post("/tables/task/", body)
+    assert response.status_code == 201, response.text
+    row = await task_row(str(response.json()[0]["id"]))
+    assert row is not None and row["created_at"].year >= 2026
+
+
+async def test_an_unknown_filter_is_a_400_not_a_server_error(world: World) -> None:
+    for path in ("/tables/task/", "/tables/task/count/"):
+        response = await world.a.staff.get(path, nonexistent="1")
+        assert response.status_code == 400, response.text

@@ -175,3 +175,27 @@ async def test_logins_are_audited_without_their_password(app: Any) -> None:
     # a login updates last_login only: bookkeeping, not an entry
     assert (await login(app, username)).status_code == 200
     assert len(await audit_rows(table_name="piccolo_user", row_id=str(user_id))) == 1
+
+
+async def test_a_token_cannot_pose_as_the_admin_in_the_audit_log(client: Any) -> None:
+    from apps.rls.jwt_auth import issue_token
+    from settings import get_settings
+
+    tenant = await fresh_tenant("aud-forge")
+    project = (await new_project(client, tenant, "forge project"))["id"]
+    settings = get_settings()
+    token = issue_token(settings, tenant.id, f"{tenant.slug}-member", "member")
+    import jwt
+
+    payload = jwt.decode(token, settings.jwt_secret, algorithms=["HS256"])
+    forged = jwt.encode(
+        {**payload, "sub": "operator:alice", "via": "operator"}, settings.jwt_secret, "HS256"
+    )
+    response = await client.patch(
+        f"/api/projects/{project}",
+        json={"name": "renamed"},
+        headers={"Authorization": f"Bearer {forged}"},
+    )
+    assert response.status_code == 200, response.text
+    [entry] = await audit_rows(table_name="project", row_id=project, action="update")
+    assert entry["via"] == "api"  # the channel is the server's to say

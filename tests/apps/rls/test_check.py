@@ -138,6 +138,22 @@ FAULTS = {
         None,
         "security_definer_executable",
     ),
+    "security definer function without pg_temp last": (
+        "create function public.quiet_count() returns bigint language sql security definer "
+        "set search_path = public as 'select 1::bigint';"
+        "revoke execute on function public.quiet_count() from public",
+        "drop function public.quiet_count()",
+        None,
+        "security_definer_search_path",
+    ),
+    "request roles may create temporary tables": (
+        "do $$ begin execute format('grant temporary on database %I to public', "
+        "current_database()); end $$",
+        "do $$ begin execute format('revoke temporary on database %I from public', "
+        "current_database()); end $$",
+        None,
+        "request_role_temp_tables",
+    ),
     "correlated subquery policy": (
         "create policy slow_form on member as restrictive for select to authenticated "
         "using ((select auth.tenant_id() = tenant_id))",
