@@ -199,3 +199,17 @@ async def test_a_token_cannot_pose_as_the_admin_in_the_audit_log(client: Any) ->
     assert response.status_code == 200, response.text
     [entry] = await audit_rows(table_name="project", row_id=project, action="update")
     assert entry["via"] == "api"  # the channel is the server's to say
+
+
+async def test_a_request_cannot_shadow_the_audit_log_with_a_temporary_table(
+    two: dict[str, Any],
+) -> None:
+    """A temporary table would be found first by name, and outlive the request on a
+    pooled connection: request roles may not create one."""
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await as_tenant(two["a"]["tenant"], "create temporary table audit_log (id int)")
+    [row] = await write_client.fetch(
+        "select array_to_string(proconfig, ',') as config from pg_proc"
+        " where proname = 'audit_record'"
+    )
+    assert row["config"].endswith("pg_temp")
