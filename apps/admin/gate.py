@@ -36,7 +36,7 @@ from apps.rls.middleware import (
     respond_in_transaction,
     send_json,
 )
-from apps.rls.transaction import RequestTransaction
+from apps.rls.transaction import RequestTransaction, timeout_setting
 from apps.web.responses import error_body
 
 log = logging.getLogger("refresh.admin")
@@ -90,7 +90,7 @@ class AdminGate:
         self.write_engine = write_engine
         self.read_engine = read_engine
         self.role = role
-        self.statement_timeout = f"{statement_timeout_ms}ms" if statement_timeout_ms else None
+        self.statement_timeout = timeout_setting(statement_timeout_ms)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

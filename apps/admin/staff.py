@@ -60,3 +60,16 @@ async def create_staff(username: str, password: str, tenant_id: object, email: s
             active=True,
         )
         await write_client.run(StaffProfile.insert(StaffProfile(user=user.id, tenant=tenant_id)))
+
+
+async def create_operator(username: str, password: str, email: str = "") -> None:
+    """A platform operator: an active admin superuser, who sees every tenant (what
+    `piccolo user create` makes when answered admin and superuser)."""
+    await BaseUser.create_user(
+        username=username,
+        password=password,
+        email=email or f"{username}@example.com",
+        admin=True,
+        superuser=True,
+        active=True,
+    )

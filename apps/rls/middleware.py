@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from apps.rls.body import BodyError, ClientGone, read_body, replay
 from apps.rls.jwt_auth import AuthError, TokenVerifier
-from apps.rls.transaction import RequestTransaction
+from apps.rls.transaction import RequestTransaction, timeout_setting
 from apps.web.errors import pg_error
 from apps.web.responses import error_body
 from settings import get_settings
@@ -87,7 +87,7 @@ class TenantTransactionMiddleware:
         self.engine = engine
         self.verifier = verifier
         self.role = role
-        self.statement_timeout = f"{statement_timeout_ms}ms" if statement_timeout_ms else None
+        self.statement_timeout = timeout_setting(statement_timeout_ms)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -25,6 +25,11 @@ BEGIN_REQUEST = "select auth.begin_request($1, $2, $3)"
 CONNECTION_RESET: ContextVar[bool] = ContextVar("refresh_connection_reset", default=False)
 
 
+def timeout_setting(milliseconds: int) -> str | None:
+    """STATEMENT_TIMEOUT_MS as a setting value, or None for no limit."""
+    return f"{milliseconds}ms" if milliseconds else None
+
+
 def reset_sql(connection: Any) -> str:
     """What a connection runs before it is reused: role back to the login role, session
     state cleared (asyncpg's reset query: RESET ALL, CLOSE ALL, UNLISTEN *, unlocks)."""

@@ -85,20 +85,13 @@ async def seed_admin_logins() -> list[tuple[str, str, str | None]]:
     """An operator and one staff login per demo tenant (idempotent)."""
     from piccolo.apps.user.tables import BaseUser
 
-    from apps.admin.staff import create_staff
+    from apps.admin.staff import create_operator, create_staff
 
     for username, password, slug in DEMO_LOGINS:
         if await write_client.run(BaseUser.exists().where(BaseUser.username == username)):
             continue
         if slug is None:
-            await BaseUser.create_user(
-                username=username,
-                password=password,
-                email=f"{username}@example.com",
-                admin=True,
-                superuser=True,
-                active=True,
-            )
+            await create_operator(username, password)
         else:
             await create_staff(username, password, await find_tenant_id(slug))
     return list(DEMO_LOGINS)

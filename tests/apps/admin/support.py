@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from piccolo.apps.user.tables import BaseUser
 
-from apps.admin.staff import create_staff
+from apps.admin.staff import create_operator, create_staff
 from apps.rls.clients import write_client
 
 PASSWORD = "correct-horse-battery"
@@ -22,14 +22,7 @@ def unique(prefix: str) -> str:
 
 async def new_operator() -> str:
     username = unique("op")
-    await BaseUser.create_user(
-        username=username,
-        password=PASSWORD,
-        email=f"{username}@example.com",
-        admin=True,
-        superuser=True,
-        active=True,
-    )
+    await create_operator(username, PASSWORD)
     return username
 
 
