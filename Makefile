@@ -6,15 +6,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install run test test-pgbouncer lint stop bench clean
+.PHONY: install lock run test test-pgbouncer lint stop bench clean
 
-# Reinstall whenever pyproject.toml changes (the stamp is older than it).
-$(STAMP): pyproject.toml
+# Reinstall whenever pyproject.toml or the constraints change (the stamp is older).
+# constraints.txt pins every package (the lock); `make lock` writes it again.
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+lock: install
+	$(BIN)/pip install --quiet --disable-pip-version-check -U -e '.[dev]'
+	{ echo "# Every package of the virtualenv at a known version: make installs with -c constraints.txt."; \
+	  echo "# Regenerate after changing pyproject.toml's dependencies: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^refresh'; } > constraints.txt
 
 run: install
 	$(BIN)/piccolo migrations forwards all
@@ -27,12 +34,13 @@ test: install
 # The isolation and pool-safety suites with the read pool behind PgBouncer (needs pgbouncer).
 test-pgbouncer: install
 	TEST_PGBOUNCER=1 $(BIN)/pytest tests/test_isolation_load.py tests/test_isolation_model.py \
-		tests/apps/rls/test_request_transaction.py tests/apps/projects tests/apps/tasks
+		tests/refresh/db/test_request_transaction.py tests/apps/projects tests/apps/tasks
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check apps app.py settings.py piccolo_conf.py tests
+	$(BIN)/ruff format --check apps refresh bench app.py settings.py piccolo_conf.py tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Benchmarks of tenant isolation (RLS vs an explicit filter), on their own embedded
 # PostgreSQL in .data/bench-pg; prints one table and writes bench/RESULTS.md.
@@ -41,7 +49,7 @@ bench: install
 	$(BIN)/python -m bench
 
 stop: install
-	$(BIN)/python -c 'from settings import get_settings; from apps.rls.embedded import stop_server; \
+	$(BIN)/python -c 'from settings import get_settings; from refresh.db.embedded import stop_server; \
 	print("stopped" if stop_server(get_settings().embedded_data_dir) else "not running")'
 
 clean: stop

@@ -1,5 +1,9 @@
-"""The ASGI application: health checks, the tenant API behind the RLS middleware, and the
-admin UI behind its gate (apps/admin/gate.py)."""
+"""The ASGI application: health checks, the tenant API and the admin UI, each behind the
+one request path (refresh/web/middleware.py) with its own resolver.
+
+`create_app()` builds the application; importing this module builds one (`app`, what
+uvicorn serves) and connects to nothing: the pools open in the lifespan.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from apps.admin.gate import AdminGate
+from apps.admin.gate import AdminSessionResolver
 from apps.admin.site import create_sites
 from apps.projects.endpoints import api as projects_api
-from apps.rls.clients import (
+from apps.tasks.comments import api as comments_api
+from apps.tasks.endpoints import api as tasks_api
+from apps.tasks.stats import api as stats_api
+from apps.tenants.endpoints import api as tenants_api
+from refresh.db.engines import (
     READ_DB,
     WRITE_DB,
     close_read_pool,
@@ -25,19 +33,25 @@ from apps.rls.clients import (
     start_read_pool,
     start_write_pool,
 )
-from apps.rls.jwt_auth import TokenVerifier
-from apps.rls.middleware import TenantTransactionMiddleware
-from apps.tasks.comments import api as comments_api
-from apps.tasks.endpoints import api as tasks_api
-from apps.tenants.endpoints import api as tenants_api
-from apps.web.api import Endpoint
-from apps.web.errors import EXCEPTION_HANDLERS
-from apps.web.openapi import DOCS_HTML, openapi_document
-from apps.web.process import freeze_startup_heap
-from apps.web.responses import JSONResponse, error_response
+from refresh.web.api import Endpoint
+from refresh.web.errors import EXCEPTION_HANDLERS
+from refresh.web.middleware import BearerTokenResolver, TransactionMiddleware
+from refresh.web.openapi import DOCS_HTML, openapi_document
+from refresh.web.process import freeze_startup_heap
+from refresh.web.responses import JSONResponse, error_response
+from refresh.web.tokens import TokenVerifier
 from settings import get_settings
 
 log = logging.getLogger("refresh.app")
+
+ENDPOINTS: list[Endpoint] = [
+    *tenants_api.endpoints,
+    *projects_api.endpoints,
+    *stats_api.endpoints,
+    *tasks_api.endpoints,
+    *comments_api.endpoints,
+]
+OPENAPI = openapi_document(ENDPOINTS, version="0.1.0")
 
 
 async def healthz(request: Request) -> Response:
@@ -58,15 +72,6 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready"})
 
 
-ENDPOINTS: list[Endpoint] = [
-    *tenants_api.endpoints,
-    *projects_api.endpoints,
-    *tasks_api.endpoints,
-    *comments_api.endpoints,
-]
-OPENAPI = openapi_document(ENDPOINTS, version="0.1.0")
-
-
 async def openapi_json(request: Request) -> Response:
     return JSONResponse(OPENAPI)
 
@@ -75,31 +80,25 @@ async def docs(request: Request) -> Response:
     return HTMLResponse(DOCS_HTML)
 
 
-def api_routes() -> list[BaseRoute]:
-    return [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
-
-
 def create_api(routes: Sequence[BaseRoute]) -> Starlette:
     settings = get_settings()
+    resolver = BearerTokenResolver(
+        READ_DB,
+        TokenVerifier(settings),
+        settings.authenticated_role,
+        settings.statement_timeout_ms,
+    )
     return Starlette(
         routes=list(routes),
-        middleware=[
-            Middleware(
-                TenantTransactionMiddleware,
-                engine=READ_DB,
-                verifier=TokenVerifier(settings),
-                role=settings.authenticated_role,
-                statement_timeout_ms=settings.statement_timeout_ms,
-            )
-        ],
+        middleware=[Middleware(TransactionMiddleware, resolver=resolver)],
         exception_handlers=EXCEPTION_HANDLERS,
     )
 
 
-def create_admin_gate() -> AdminGate:
+def create_admin() -> TransactionMiddleware:
     settings = get_settings()
     operators_site, staff_site = create_sites(production=settings.environment == "production")
-    return AdminGate(
+    resolver = AdminSessionResolver(
         operators_site,
         staff_site,
         write_engine=WRITE_DB,
@@ -107,6 +106,7 @@ def create_admin_gate() -> AdminGate:
         role=settings.authenticated_role,
         statement_timeout_ms=settings.statement_timeout_ms,
     )
+    return TransactionMiddleware(staff_site, resolver)
 
 
 @contextlib.asynccontextmanager
@@ -122,6 +122,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    api_routes = [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
@@ -129,8 +130,8 @@ def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
             # Public, so they sit before the authenticated /api mount.
             Route("/api/openapi.json", openapi_json, methods=["GET"]),
             Route("/api/docs", docs, methods=["GET"]),
-            Mount("/api", app=create_api([*api_routes(), *extra_api_routes])),
-            Mount("/admin", app=create_admin_gate()),
+            Mount("/api", app=create_api([*api_routes, *extra_api_routes])),
+            Mount("/admin", app=create_admin()),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

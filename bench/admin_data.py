@@ -7,7 +7,7 @@ that finds the tenant with all its tasks does nothing; an interrupted load leave
 Its rows go to the end of the heap, after the 1,000 small tenants, as a tenant that grew
 last would.
 
-Logins (created once, through the write client, as `piccolo tenants staff-create` does):
+Logins (created once, through the write client, as `piccolo admin staff-create` does):
 `bench-big-staff`, the tenant's staff (sees bench-big only, through RLS), and
 `bench-operator`, a superuser (sees every tenant, through the write client).
 """
@@ -113,7 +113,7 @@ async def ensure_logins(tenant_id: uuid.UUID) -> None:
     from piccolo.apps.user.tables import BaseUser
 
     from apps.admin.staff import create_staff
-    from apps.rls.clients import write_client
+    from refresh.db.clients import write_client
 
     async def exists(username: str) -> bool:
         return bool(await write_client.run(BaseUser.exists().where(BaseUser.username == username)))

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 import asyncpg
 
-from apps.rls.transaction import BEGIN_REQUEST
+from refresh.db.transaction import BEGIN_REQUEST
 
 
 @dataclass(frozen=True)

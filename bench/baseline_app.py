@@ -25,18 +25,17 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from apps.rls.clients import WRITE_DB, WRITE_NODE
-from apps.rls.jwt_auth import AuthError, TokenVerifier
-from apps.rls.middleware import bearer_token, send_json
 from apps.tasks.queries import COLUMNS, SORT_KEYS, filtered
 from apps.tasks.schemas import TaskListQuery
 from apps.tasks.tables import Task
-from apps.web.api import parse_query
-from apps.web.errors import EXCEPTION_HANDLERS
-from apps.web.pagination import after_cursor, order_by, page
-from apps.web.process import freeze_startup_heap
-from apps.web.requests import claims_of, path_uuid
-from apps.web.responses import JSONResponse, error_body
+from refresh.db.engines import WRITE_DB, WRITE_NODE
+from refresh.web.api import parse_query
+from refresh.web.errors import EXCEPTION_HANDLERS
+from refresh.web.pagination import after_cursor, order_by, page
+from refresh.web.process import freeze_startup_heap
+from refresh.web.requests import claims_of, path_uuid
+from refresh.web.responses import JSONResponse, error_response
+from refresh.web.tokens import AuthError, TokenVerifier, bearer_token
 from settings import get_settings
 
 
@@ -54,7 +53,7 @@ class VerifyTokenOnly:
         try:
             claims = await self.verifier.verify(bearer_token(scope))
         except AuthError as exc:
-            await send_json(send, 401, error_body(exc.code, exc.message))
+            await error_response(401, exc.code, exc.message)(scope, receive, send)
             return
         scope.setdefault("state", {})["claims"] = claims
         await self.app(scope, receive, send)
@@ -65,7 +64,7 @@ async def get_tasks(request: Request) -> Response:
     query = parse_query(request, TaskListQuery)
     key = SORT_KEYS[query.sort]
     descending = query.order == "desc"
-    select = filtered(query).where(Task.tenant == claims_of(request).tenant_id)
+    select = filtered(query).where(Task.tenant_id == claims_of(request).tenant_id)
     if query.cursor is not None:
         select = select.where(after_cursor(key, descending, query.cursor, "task"))
     select = select.order_by(order_by(key), Task.id, ascending=not descending)
@@ -75,7 +74,7 @@ async def get_tasks(request: Request) -> Response:
 
 async def get_task(request: Request) -> Response:
     """apps.tasks.queries.fetch_task, plus `task.tenant_id = $n`, on the write pool."""
-    tenant_filter = Task.tenant == claims_of(request).tenant_id
+    tenant_filter = Task.tenant_id == claims_of(request).tenant_id
     select = Task.select(*COLUMNS).where((Task.id == path_uuid(request)) & tenant_filter)
     row = await select.first().run(node=WRITE_NODE)
     if row is None:
@@ -90,7 +89,7 @@ async def healthz(request: Request) -> Response:
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     settings = get_settings()
-    # The same pool size as the read pool of the real app (apps/rls/clients.py).
+    # The same pool size as the read pool of the real app (refresh/db/clients.py).
     await WRITE_DB.start_connection_pool(
         min_size=settings.read_pool_min_size, max_size=settings.read_pool_max_size
     )

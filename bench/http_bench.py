@@ -94,7 +94,8 @@ class Caller:
 
 async def load_callers(write_url: str, count: int, seed: int) -> list[Caller]:
     """Random tenants, a token for each (tenant member), and one of its task ids."""
-    from apps.rls.jwt_auth import issue_token
+    from refresh.db.claims import TenantRole
+    from refresh.web.tokens import issue_token
     from settings import get_settings
 
     settings = get_settings()
@@ -111,7 +112,7 @@ async def load_callers(write_url: str, count: int, seed: int) -> list[Caller]:
         list(rows), min(count, len(rows))
     )
     return [
-        Caller(issue_token(settings, r["tenant_id"], "user-1", "member", 7200), r["id"])
+        Caller(issue_token(settings, r["tenant_id"], "user-1", TenantRole.member, 7200), r["id"])
         for r in chosen
     ]
 

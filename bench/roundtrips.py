@@ -43,7 +43,7 @@ class RequestStatements:
     @property
     def round_trips(self) -> float:
         # The reset's statements travel together: one round trip per release. The request
-        # transaction sends its COMMIT in that same message (apps/rls/transaction.py).
+        # transaction sends its COMMIT in that same message (refresh/db/transaction.py).
         together = min(self.count("COMMIT"), self.reset_messages) if self.variant == "rls" else 0
         return self.statements - self.count("pool reset") + self.reset_messages - together
 

@@ -48,7 +48,7 @@ def with_user_and_db(url: str, user: str, database: str) -> str:
 
 def _preload_pg_stat_statements(superuser_url: str) -> bool:
     """True when the server had to be told (a restart is then needed)."""
-    from apps.rls.bootstrap import run_psql
+    from refresh.db.bootstrap import run_psql
 
     loaded = run_psql(superuser_url, "show shared_preload_libraries;")
     if "pg_stat_statements" in loaded:
@@ -59,8 +59,8 @@ def _preload_pg_stat_statements(superuser_url: str) -> bool:
 
 def start(migrate: bool = True) -> BenchDatabase:
     """Start (or reuse) the bench server, bootstrap and migrate its database; idempotent."""
-    from apps.rls.bootstrap import bootstrap, run_psql
-    from apps.rls.embedded import socket_url, start_server, stop_server
+    from refresh.db.bootstrap import bootstrap, run_psql
+    from refresh.db.embedded import socket_url, start_server, stop_server
     from settings import Settings
 
     settings = Settings(write_database_url=None, read_database_url=None)
@@ -99,6 +99,6 @@ def start(migrate: bool = True) -> BenchDatabase:
 
 
 def stop() -> None:
-    from apps.rls.embedded import stop_server
+    from refresh.db.embedded import stop_server
 
     stop_server(DATA_DIR)

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from apps.rls.transaction import BEGIN_REQUEST
 from bench import pgstats
 from bench.datagen import MAIN_TENANTS
 from bench.pgstats import StatementStats
 from bench.progress import Progress
 from bench.sql_queries import QUERIES, Statement, TenantSample
 from bench.stats import Spread, median, ratios
+from refresh.db.transaction import BEGIN_REQUEST
 
 
 @dataclass

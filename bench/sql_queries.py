@@ -2,7 +2,7 @@
 
 (a) rls         the query exactly as the API runs it: no tenant filter, the policies of
                 task, project and member (`tenant_id = auth.tenant_id()`) do the filtering;
-(b) explicit    the same Piccolo query plus `.where(Task.tenant == tenant_id)`, run by the
+(b) explicit    the same Piccolo query plus `.where(Task.tenant_id == tenant_id)`, run by the
                 write client (BYPASSRLS): what an application without RLS would send;
 (c) correlated  (a)'s SQL on task_correlated, a copy of task whose policy is Drizzle's Neon
                 form `(select auth.tenant_id() = tenant_id)` (bench/correlated.py).
@@ -26,7 +26,7 @@ from piccolo.query.methods.select import Select
 from apps.tasks.queries import COLUMNS, SORT_KEYS, filtered
 from apps.tasks.schemas import TaskListQuery
 from apps.tasks.tables import Task
-from apps.web.pagination import order_by
+from refresh.web.pagination import order_by
 
 SEARCH_WORD = "invoice"  # in about 1 title in 14 (bench/datagen.py OBJECTS)
 
@@ -90,7 +90,7 @@ def list_select(query: TaskListQuery) -> Select[Any]:
 
 
 def _tenant(select: Select[Any], sample: TenantSample, explicit: bool) -> Select[Any]:
-    return select.where(Task.tenant == sample.tenant_id) if explicit else select
+    return select.where(Task.tenant_id == sample.tenant_id) if explicit else select
 
 
 def _list(params: dict[str, Any]) -> Callable[[TenantSample, bool], Select[Any]]:

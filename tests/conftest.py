@@ -7,20 +7,22 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.database import create_test_database, drop_test_database, piccolo
+from tests.routes import test_routes
 
-DATABASE = create_test_database()  # before any project module reads settings
-piccolo("migrations", "forwards", "all")
 
-import httpx  # noqa: E402
-
-from tests.routes import test_routes  # noqa: E402
+def pytest_configure(config: pytest.Config) -> None:
+    """One fresh database for the run, migrated by the real CLI, before any test module
+    is collected (so before any project module reads settings)."""
+    create_test_database()
+    piccolo("migrations", "forwards", "all")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    drop_test_database(DATABASE)
+    drop_test_database()
 
 
 @pytest.fixture(scope="session")
@@ -52,8 +54,9 @@ class TenantFixture:
 
 
 async def make_tenant(slug: str) -> TenantFixture:
-    from apps.rls.jwt_auth import issue_token
-    from apps.tenants.commands import create_tenant, ensure_member
+    from apps.tenants.operations import create_tenant, ensure_member
+    from refresh.db.claims import TenantRole
+    from refresh.web.tokens import issue_token
     from settings import get_settings
 
     tenant_id = await create_tenant(slug, slug.title())
@@ -63,8 +66,8 @@ async def make_tenant(slug: str) -> TenantFixture:
     return TenantFixture(
         id=tenant_id,
         slug=slug,
-        token=issue_token(settings, tenant_id, f"{slug}-member", "member"),
-        admin_token=issue_token(settings, tenant_id, f"{slug}-admin", "admin"),
+        token=issue_token(settings, tenant_id, f"{slug}-member", TenantRole.member),
+        admin_token=issue_token(settings, tenant_id, f"{slug}-admin", TenantRole.admin),
     )
 
 

@@ -16,6 +16,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+_CURRENT: list[TestDatabase] = []
+
+
+def test_database() -> TestDatabase:
+    """The run's database, created by tests/conftest.py's pytest_configure."""
+    if not _CURRENT:
+        raise RuntimeError("no test database: it is created when pytest configures the run")
+    return _CURRENT[0]
+
+
+test_database.__test__ = False  # type: ignore[attr-defined]  # not a test for pytest
+
 
 @dataclass
 class TestDatabase:
@@ -35,14 +47,14 @@ def _with_user_and_db(url: str, user: str, database: str) -> str:
 
 def create_test_database() -> TestDatabase:
     os.environ.setdefault("ENVIRONMENT", "test")
-    from apps.rls.bootstrap import bootstrap
+    from refresh.db.bootstrap import bootstrap
     from settings import Settings
 
     settings = Settings(write_database_url=None, read_database_url=None)
     embedded_dir: Path | None = None
     superuser_url = os.environ.get("TEST_DATABASE_URL")
     if not superuser_url:
-        from apps.rls.embedded import socket_url, start_server
+        from refresh.db.embedded import socket_url, start_server
 
         embedded_dir = Path(tempfile.mkdtemp(prefix="refresh-test-")) / "pg"
         superuser_url = socket_url(start_server(embedded_dir), "postgres", "postgres")
@@ -59,6 +71,7 @@ def create_test_database() -> TestDatabase:
     os.environ["READ_DATABASE_URL"] = database.read_url
     if os.environ.get("TEST_PGBOUNCER"):
         route_reads_through_pgbouncer(database, settings)
+    _CURRENT.append(database)
     return database
 
 
@@ -95,14 +108,17 @@ def piccolo(
     )
 
 
-def drop_test_database(database: TestDatabase) -> None:
-    from apps.rls.bootstrap import drop_database
+def drop_test_database() -> None:
+    from refresh.db.bootstrap import drop_database
 
+    if not _CURRENT:
+        return
+    database = _CURRENT.pop()
     if database.pgbouncer is not None:
         database.pgbouncer.__exit__(None, None, None)
     drop_database(database.superuser_url, database.name)
     if database.embedded_dir is not None:
-        from apps.rls.embedded import stop_server
+        from refresh.db.embedded import stop_server
 
         stop_server(database.embedded_dir)
         subprocess.run(["rm", "-rf", str(database.embedded_dir.parent)], check=False)
@@ -110,7 +126,7 @@ def drop_test_database(database: TestDatabase) -> None:
 
 def superuser_sql(database: TestDatabase, sql: str) -> str:
     """Run SQL as the server's superuser in the test database (faults need it)."""
-    from apps.rls.bootstrap import run_psql
+    from refresh.db.bootstrap import run_psql
 
     return run_psql(
         _with_user_and_db(database.superuser_url, _superuser(database), database.name), sql

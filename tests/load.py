@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from apps.projects.tables import Project
-from apps.rls.clients import write_client
+from refresh.db.clients import write_client
 from tests.conftest import TenantFixture, make_tenant
 
 EXPECTED = {
@@ -38,7 +38,7 @@ async def load_tenants(prefix: str, count: int) -> tuple[list[TenantFixture], di
     projects = {}
     for t in tenants:
         rows = await write_client.run(
-            Project.insert(Project(tenant=t.id, name=f"{t.slug}|seed")).returning(Project.id)
+            Project.insert(Project(tenant_id=t.id, name=f"{t.slug}|seed")).returning(Project.id)
         )
         projects[t.slug] = str(rows[0]["id"])
     return tenants, projects

@@ -8,13 +8,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from apps.projects.tables import Project
-from apps.web.requests import claims_of
-from apps.web.responses import JSONResponse, error_response
+from refresh.web.requests import claims_of
+from refresh.web.responses import JSONResponse, error_response
 
 
 async def _insert(request: Request) -> None:
     name = request.query_params["name"]
-    await Project.insert(Project(tenant=claims_of(request).tenant_id, name=name))
+    await Project.insert(Project(tenant_id=claims_of(request).tenant_id, name=name))
 
 
 async def write_then_raise(request: Request) -> Response:
@@ -50,7 +50,7 @@ test_routes = [
 
 async def pool_state(request: Request) -> Response:
     """Every connection of the read pool: its role and claims outside any request."""
-    from apps.rls.clients import READ_DB
+    from refresh.db.engines import READ_DB
 
     pool = READ_DB.pool
     assert pool is not None

@@ -13,10 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from apps.rls.bootstrap import bootstrap, drop_database
+from refresh.db.bootstrap import bootstrap, drop_database
 from settings import get_settings
-from tests.conftest import DATABASE
-from tests.database import _with_user_and_db, piccolo
+from tests.database import _with_user_and_db, piccolo, test_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,8 +44,8 @@ class ScratchDatabase:
 
 @contextmanager
 def scratch_database(suffix: str, superuser_url: str | None = None) -> Iterator[ScratchDatabase]:
-    url = superuser_url or DATABASE.superuser_url
-    database = ScratchDatabase(url, f"{DATABASE.name}_{suffix}")
+    url = superuser_url or test_database().superuser_url
+    database = ScratchDatabase(url, f"{test_database().name}_{suffix}")
     bootstrap(url, database.name, get_settings())
     try:
         yield database
@@ -57,7 +56,7 @@ def scratch_database(suffix: str, superuser_url: str | None = None) -> Iterator[
 @contextmanager
 def scratch_server() -> Iterator[tuple[Path, str]]:
     """An embedded server of our own, to stop and start: (data dir, superuser URL)."""
-    from apps.rls.embedded import socket_url, start_server, stop_server
+    from refresh.db.embedded import socket_url, start_server, stop_server
 
     data_dir = Path(tempfile.mkdtemp(prefix="refresh-fault-")) / "pg"
     url = socket_url(start_server(data_dir), "postgres", "postgres")

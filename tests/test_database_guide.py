@@ -52,7 +52,15 @@ from tests.scratch import scratch_database
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "docs" / "database-guide.md"
 SECTIONS = parse_guide(GUIDE)
-PROJECT_FILES = (".gitignore", "apps", "migrations", "app.py", "piccolo_conf.py", "settings.py")
+PROJECT_FILES = (
+    ".gitignore",
+    "apps",
+    "refresh",
+    "migrations",
+    "app.py",
+    "piccolo_conf.py",
+    "settings.py",
+)
 KERNEL = Path(__file__).resolve().parent / "guide_kernel.py"
 UPDATE = bool(os.environ.get("GUIDE_UPDATE"))
 TIMEOUT = 120  # seconds for one block

@@ -13,12 +13,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from apps.projects.tables import Project
-from apps.rls.clients import READ_DB, write_client
-from apps.rls.jwt_auth import TokenVerifier
-from apps.rls.middleware import TenantTransactionMiddleware
-from apps.web.errors import EXCEPTION_HANDLERS
-from apps.web.requests import claims_of
-from apps.web.responses import JSONResponse
+from refresh.db.clients import write_client
+from refresh.db.engines import READ_DB
+from refresh.web.errors import EXCEPTION_HANDLERS
+from refresh.web.middleware import BearerTokenResolver, TransactionMiddleware
+from refresh.web.requests import claims_of
+from refresh.web.responses import JSONResponse
+from refresh.web.tokens import TokenVerifier
 from settings import get_settings
 from tests.database import _with_user_and_db
 from tests.scratch import ScratchDatabase, scratch_server, uvicorn
@@ -26,7 +27,7 @@ from tests.scratch import ScratchDatabase, scratch_server, uvicorn
 
 async def write_then_sleep(request: Request) -> Response:
     name = request.query_params["name"]
-    await Project.insert(Project(tenant=claims_of(request).tenant_id, name=name))
+    await Project.insert(Project(tenant_id=claims_of(request).tenant_id, name=name))
     await Project.raw("select pg_sleep(5)")
     return JSONResponse({"slept": True})
 
@@ -37,9 +38,10 @@ def app_with_timeout(milliseconds: int) -> Starlette:
         routes=[Route("/slow", write_then_sleep, methods=["POST"])],
         exception_handlers=EXCEPTION_HANDLERS,
     )
-    return TenantTransactionMiddleware(  # type: ignore[return-value]
-        inner, READ_DB, TokenVerifier(settings), settings.authenticated_role, milliseconds
+    resolver = BearerTokenResolver(
+        READ_DB, TokenVerifier(settings), settings.authenticated_role, milliseconds
     )
+    return TransactionMiddleware(inner, resolver)  # type: ignore[return-value]
 
 
 async def test_statement_timeout_cuts_a_slow_request_and_rolls_back(app, tenant_a):
@@ -56,8 +58,8 @@ async def test_statement_timeout_cuts_a_slow_request_and_rolls_back(app, tenant_
 
 
 def test_database_outage_is_a_fast_503_and_the_app_recovers():
-    from apps.rls.bootstrap import bootstrap
-    from apps.rls.embedded import start_server, stop_server
+    from refresh.db.bootstrap import bootstrap
+    from refresh.db.embedded import start_server, stop_server
 
     settings = get_settings()
     with scratch_server() as (data_dir, superuser_url):

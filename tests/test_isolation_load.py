@@ -9,8 +9,8 @@ from __future__ import annotations
 import uuid
 
 from apps.projects.tables import Project
-from apps.rls.clients import write_client
 from apps.tasks.tables import Task
+from refresh.db.clients import write_client
 from settings import get_settings
 from tests.load import load_tenants, pool_state, run_load
 from tests.scratch import uvicorn
@@ -36,16 +36,16 @@ async def test_no_leak_under_concurrent_load():
     # Every row is in the tenant its name says; no failed write left anything behind.
     slug_of = {t.id: t.slug for t in tenants}
     rows = await write_client.run(
-        Project.select(Project.name, Project.tenant.as_alias("tenant")).where(
-            Project.tenant.is_in(list(slug_of))
+        Project.select(Project.name, Project.tenant_id.as_alias("tenant")).where(
+            Project.tenant_id.is_in(list(slug_of))
         )
     )
     assert all(r["name"].startswith(slug_of[r["tenant"]] + "|") for r in rows)
     assert not [r for r in rows if "|fail-" in r["name"]]
     assert len(rows) == result.statuses[("create project", 201)] + TENANTS
     tasks = await write_client.run(
-        Task.select(Task.title, Task.tenant.as_alias("tenant")).where(
-            Task.tenant.is_in(list(slug_of))
+        Task.select(Task.title, Task.tenant_id.as_alias("tenant")).where(
+            Task.tenant_id.is_in(list(slug_of))
         )
     )
     assert all(r["title"].startswith(slug_of[r["tenant"]] + "|") for r in tasks)

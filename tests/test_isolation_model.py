@@ -179,7 +179,7 @@ def test_random_operations_keep_every_tenant_equal_to_its_model():
 
 
 async def _tenants(run: str) -> list[TenantFixture]:
-    from apps.rls.clients import WRITE_DB
+    from refresh.db.engines import WRITE_DB
 
     # This runs in a loop of its own (asyncio.run): the write-client pool that the
     # session's app started belongs to the session's loop, so use plain connections.

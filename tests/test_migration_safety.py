@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from apps.rls.bootstrap import run_psql
+from refresh.db.bootstrap import run_psql
 from tests.database import _with_user_and_db
 from tests.scratch import scratch_database
 

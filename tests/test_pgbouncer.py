@@ -10,7 +10,7 @@ import pytest
 
 from settings import get_settings
 from tests import pgbouncer
-from tests.conftest import DATABASE
+from tests.database import test_database
 from tests.load import load_tenants, pool_state, run_load
 from tests.scratch import uvicorn
 
@@ -24,8 +24,8 @@ if not pgbouncer.available() and not pgbouncer.must_run():
 async def test_transaction_pooling_is_safe_with_the_pooler_setting():
     s = get_settings()
     tenants, projects = await load_tenants(f"bouncer-{uuid.uuid4().hex[:6]}", 6)
-    with pgbouncer.pgbouncer(DATABASE.superuser_url, [s.authenticator_role]) as port:
-        read_url = f"postgresql://{s.authenticator_role}@127.0.0.1:{port}/{DATABASE.name}"
+    with pgbouncer.pgbouncer(test_database().superuser_url, [s.authenticator_role]) as port:
+        read_url = f"postgresql://{s.authenticator_role}@127.0.0.1:{port}/{test_database().name}"
         env = {"READ_DATABASE_URL": read_url, "READ_POOL_MAX_SIZE": "10"}
 
         with uvicorn(

@@ -64,7 +64,7 @@ def test_placeholder_secret_is_refused_on_a_real_server_unless_development_is_ex
 def test_tokens_are_not_issued_when_the_api_would_refuse_them(tmp_path):
     import uuid
 
-    from apps.rls.jwt_auth import issue_token
+    from refresh.web.tokens import issue_token
 
     jwks = tmp_path / "jwks.json"
     jwks.write_text('{"keys": []}')

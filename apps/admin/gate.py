@@ -1,4 +1,5 @@
-"""The gate in front of /admin/: who is asking, and inside which transaction.
+"""Who is asking at /admin/, and inside which transaction: the admin's resolver for the
+one request path (refresh/web/middleware.py).
 
 1. Read the admin session cookie and look the login up (sessions, piccolo_user,
    staff_profile) on the write client, before any transaction opens: the request roles
@@ -15,31 +16,17 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
-from piccolo.apps.user.tables import BaseUser
 from piccolo.engine.postgres import PostgresEngine
-from piccolo_api.session_auth.tables import SessionsBase
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
-from apps.admin.operator import OperatorTransaction
-from apps.admin.tables import StaffProfile
-from apps.rls.middleware import (
-    READ_ONLY_METHODS,
-    UNAVAILABLE,
-    pre_read_body,
-    respond_in_transaction,
-    send_json,
-)
-from apps.rls.transaction import RequestTransaction, timeout_setting
-from apps.web.responses import error_body
-
-log = logging.getLogger("refresh.admin")
+from apps.admin.tables import AdminSession, AdminUser, StaffProfile
+from refresh.db.claims import Channel, TenantRole, build_claims
+from refresh.db.transaction import RequestTransaction, SystemTransaction, timeout_setting
+from refresh.web.middleware import Refusal, Route, is_read_only
 
 SESSION_COOKIE = "id"  # piccolo-api's session cookie
 
@@ -54,12 +41,12 @@ class AdminLogin:
 async def admin_login(token: str) -> AdminLogin | None:
     """The active admin login behind a session token, or None (no session, expired,
     inactive, or not an admin login)."""
-    user_id = await SessionsBase.get_user_id(token)
+    user_id = await AdminSession.get_user_id(token)
     if user_id is None:
         return None
     user = (
-        await BaseUser.select(BaseUser.username, BaseUser.superuser)
-        .where((BaseUser.id == user_id) & (BaseUser.active.eq(True)) & (BaseUser.admin.eq(True)))
+        await AdminUser.select(AdminUser.username, AdminUser.superuser)
+        .where((AdminUser.id == user_id) & (AdminUser.active.eq(True)) & (AdminUser.admin.eq(True)))
         .first()
     )
     if user is None:
@@ -67,15 +54,24 @@ async def admin_login(token: str) -> AdminLogin | None:
     if user["superuser"]:
         return AdminLogin(user["username"], operator=True, tenant_id=None)
     profile = (
-        await StaffProfile.select(StaffProfile.tenant.as_alias("tenant"))
-        .where(StaffProfile.user == user_id)
+        await StaffProfile.select(StaffProfile.tenant_id)
+        .where(StaffProfile.user_id == user_id)
         .first()
     )
-    tenant = profile["tenant"] if profile else None
+    tenant = profile["tenant_id"] if profile else None
     return AdminLogin(user["username"], operator=False, tenant_id=tenant)
 
 
-class AdminGate:
+def needs_transaction(scope: Scope) -> bool:
+    """The admin's JSON API reads tables; its HTML shell, assets and public login and
+    logout endpoints do not."""
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    relative = path[len(root) :] if root and path.startswith(root) else path
+    return relative.startswith("/api/")
+
+
+class AdminSessionResolver:
     def __init__(
         self,
         operators_site: ASGIApp,
@@ -92,68 +88,35 @@ class AdminGate:
         self.role = role
         self.statement_timeout = timeout_setting(statement_timeout_ms)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.staff_site(scope, receive, send)
-            return
+    async def resolve(self, scope: Scope) -> Route:
         token = HTTPConnection(scope).cookies.get(SESSION_COOKIE)
-        try:
-            login = await admin_login(token) if token else None
-        except UNAVAILABLE:
-            await send_json(send, 503, error_body("unavailable", "the database is unavailable"))
-            return
-        except Exception:
-            log.exception("admin session lookup failed")
-            await send_json(send, 500, error_body("internal_error", "internal server error"))
-            return
-        if login is None or not self.needs_transaction(scope):
+        login = await admin_login(token) if token else None
+        if login is None or not needs_transaction(scope):
             # Not logged in (the site answers 401 or shows its login page), or a page
             # that reads no table; the operators' site has the same public pages.
             site = self.operators_site if login and login.operator else self.staff_site
-            await site(scope, receive, send)
-            return
-        if not login.operator and login.tenant_id is None:
-            await send_json(
-                send,
-                403,
-                error_body("forbidden", "this login is neither an operator nor a tenant's staff"),
-            )
-            return
-        if scope["method"] not in READ_ONLY_METHODS:
-            replayed = await pre_read_body(receive, send)
-            if replayed is None:
-                return
-            receive = replayed
+            return Route(None, site)
         if login.operator:
-            transaction: Any = OperatorTransaction(
+            transaction = SystemTransaction(
                 self.write_engine,
-                self.read_engine,
                 f"operator:{login.username}",
-                self.statement_timeout,
+                joins=(self.read_engine,),
+                statement_timeout=self.statement_timeout,
             )
-            await respond_in_transaction(self.operators_site, scope, receive, send, transaction)
-            return
-        claims = {
-            "sub": f"staff:{login.username}",
-            "tenant_id": str(login.tenant_id),
-            "tenant_role": "admin",
-            "via": "admin",
-        }
-        scope.setdefault("state", {})["admin_tenant_id"] = login.tenant_id
-        transaction = RequestTransaction(
-            self.read_engine,
-            json.dumps(claims, separators=(",", ":")),
-            self.role,
-            scope["method"] in READ_ONLY_METHODS,
-            self.statement_timeout,
+            return Route(transaction, self.operators_site)
+        if login.tenant_id is None:
+            raise Refusal(
+                403, "forbidden", "this login is neither an operator nor a tenant's staff"
+            )
+        claims = build_claims(
+            {
+                "sub": f"staff:{login.username}",
+                "tenant_id": str(login.tenant_id),
+                "tenant_role": TenantRole.admin.value,
+            },
+            Channel.admin,
         )
-        await respond_in_transaction(self.staff_site, scope, receive, send, transaction)
-
-    @staticmethod
-    def needs_transaction(scope: Scope) -> bool:
-        """The admin's JSON API reads tables; its HTML shell, assets and public login
-        and logout endpoints do not."""
-        path: str = scope.get("path", "")
-        root: str = scope.get("root_path", "")
-        relative = path[len(root) :] if root and path.startswith(root) else path
-        return relative.startswith("/api/")
+        transaction_ = RequestTransaction(
+            self.read_engine, claims, self.role, is_read_only(scope), self.statement_timeout
+        )
+        return Route(transaction_, self.staff_site, state={"admin_tenant_id": login.tenant_id})

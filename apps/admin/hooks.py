@@ -18,6 +18,8 @@ from piccolo.table import Table
 from piccolo_api.crud.hooks import Hook, HookType
 from starlette.requests import Request
 
+from refresh.tenancy.declarations import TENANT_COLUMN
+
 BOOKKEEPING = ("created_at", "updated_at")  # set on insert, and by a trigger on update
 
 
@@ -35,7 +37,7 @@ async def stamp_new_row(row: Table) -> Table:
 
 
 async def pin_tenant_on_save(row: Table, request: Request) -> Table:
-    row.tenant = staff_tenant(request)  # type: ignore[attr-defined]
+    setattr(row, TENANT_COLUMN, staff_tenant(request))
     return row
 
 
@@ -44,7 +46,7 @@ async def pin_tenant_on_patch(
 ) -> dict[Column, Any]:
     # piccolo-api passes the values keyed by column
     return {
-        column: staff_tenant(request) if column._meta.name == "tenant" else value
+        column: staff_tenant(request) if column._meta.name == TENANT_COLUMN else value
         for column, value in values.items()
     }
 
@@ -71,7 +73,7 @@ def keep_stored_times(table: type[Table]) -> Any:
 
 
 def hooks_for(table: type[Table], staff: bool) -> list[Hook]:
-    pin = staff and "tenant" in {c._meta.name for c in table._meta.columns}
+    pin = staff and TENANT_COLUMN in {c._meta.name for c in table._meta.columns}
     # Grouped by type: piccolo-api keeps only the last run of consecutive hooks of a type.
     return [
         Hook(HookType.pre_save, stamp_new_row),

@@ -1,4 +1,4 @@
-"""`piccolo tenants staff-create`: a tenant's staff login for the admin. Uses the write client."""
+"""`piccolo admin staff-create`: a tenant's staff login for the admin. Uses the write client."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import getpass
 import os
 import sys
 
-from piccolo.apps.user.tables import BaseUser
-
-from apps.admin.tables import StaffProfile
-from apps.rls.clients import write_client
-from apps.tenants.tables import Tenant
+from apps.admin.tables import AdminUser, StaffProfile
+from refresh.db.clients import write_client
+from refresh.tenancy.lookup import find_tenant_id
 
 
 def read_password(password_env: str) -> str:
@@ -35,23 +33,22 @@ async def staff_create(username: str, tenant: str, password_env: str = "", email
     :param password_env: read the password from this environment variable instead of a prompt
     :param email: the staff member's email (optional)
     """
-    rows = await write_client.run(Tenant.select(Tenant.id).where(Tenant.slug == tenant))
-    if not rows:
+    tenant_id = await find_tenant_id(tenant)
+    if tenant_id is None:
         sys.exit(f"no tenant with slug {tenant!r} (see `piccolo tenants create`)")
-    if await write_client.run(BaseUser.exists().where(BaseUser.username == username)):
+    if await write_client.run(AdminUser.exists().where(AdminUser.username == username)):
         sys.exit(f"a user named {username!r} exists already")
     password = read_password(password_env)
     try:
-        BaseUser._validate_password(password)
-    except ValueError as exc:
+        await create_staff(username, password, tenant_id, email)
+    except ValueError as exc:  # Piccolo's own password rules (length, ...)
         sys.exit(str(exc))
-    await create_staff(username, password, rows[0]["id"], email)
     print(f"staff user {username} created for tenant {tenant}")
 
 
 async def create_staff(username: str, password: str, tenant_id: object, email: str = "") -> None:
     async with write_client.transaction():
-        user = await BaseUser.create_user(
+        user = await AdminUser.create_user(
             username=username,
             password=password,
             email=email or f"{username}@staff.invalid",
@@ -59,13 +56,15 @@ async def create_staff(username: str, password: str, tenant_id: object, email: s
             superuser=False,  # superusers are operators: they see every tenant
             active=True,
         )
-        await write_client.run(StaffProfile.insert(StaffProfile(user=user.id, tenant=tenant_id)))
+        await write_client.run(
+            StaffProfile.insert(StaffProfile(user_id=user.id, tenant_id=tenant_id))
+        )
 
 
 async def create_operator(username: str, password: str, email: str = "") -> None:
     """A platform operator: an active admin superuser, who sees every tenant (what
     `piccolo user create` makes when answered admin and superuser)."""
-    await BaseUser.create_user(
+    await AdminUser.create_user(
         username=username,
         password=password,
         email=email or f"{username}@example.com",

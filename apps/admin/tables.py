@@ -1,7 +1,9 @@
 """The admin's own tables: who may log in to /admin/, as what, and the audit log.
 
-Piccolo's `piccolo_user` and piccolo-api's `sessions` tables belong to this app (it
-creates them in its migrations), so their row-security declaration lives here too.
+`piccolo_user` (Piccolo's BaseUser) and `sessions` (piccolo-api's SessionsBase) belong to
+this app: it creates them in its migrations, and declares them through the subclasses
+below, which piccolo-admin is given as its auth and session tables. `piccolo user create`
+still works: it writes the same table.
 """
 
 from __future__ import annotations
@@ -10,21 +12,24 @@ from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import JSONB, UUID, ForeignKey, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 from piccolo_api.session_auth.tables import SessionsBase
 
-from apps.rls.base import ReadClientTable, Timestamps
-from apps.rls.declarations import AUTHENTICATED, Policy, global_table, row_security
-from apps.tenants.tables import Tenant
+from refresh.tenancy.declarations import AUTHENTICATED, Policy, global_table, row_security
+from refresh.tenancy.tables import ReadClientTable, Timestamps, tenant_root_reference
 
-# Logins and sessions are read by the admin gate on the write client, before any
-# tenant transaction opens: the request roles get no grant on them.
-BaseUser.rls = global_table(  # type: ignore[attr-defined]
-    "admin logins (piccolo users): read by the admin gate through the write client only"
-)
-SessionsBase.rls = global_table(  # type: ignore[attr-defined]
-    "admin sessions: read by the admin gate through the write client only"
-)
+
+# Logins and sessions are read by the admin gate on the write client, before any tenant
+# transaction opens: the request roles get no grant on them.
+class AdminUser(BaseUser, tablename="piccolo_user"):
+    rls = global_table(
+        "admin logins (piccolo users): read by the admin gate through the write client only"
+    )
+
+
+class AdminSession(SessionsBase, tablename="sessions"):
+    rls = global_table("admin sessions: read by the admin gate through the write client only")
 
 
 class StaffProfile(Timestamps, Table):
@@ -34,8 +39,10 @@ class StaffProfile(Timestamps, Table):
     transaction opens, and request roles have no grant on it.
     """
 
-    user = ForeignKey(BaseUser, null=False, unique=True, index=True, db_column_name="user_id")
-    tenant = ForeignKey(Tenant, null=False, index=True, db_column_name="tenant_id")
+    user_id = ForeignKey(AdminUser, null=False, unique=True, index=True)
+    tenant_id: ForeignKey[Table] = ForeignKey(
+        LazyTableReference(**tenant_root_reference()), null=False, index=True
+    )
 
     rls = global_table(
         "which tenant each staff login belongs to: read by the admin gate through the "

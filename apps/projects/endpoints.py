@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from apps.projects import schemas
 from apps.projects.tables import Project
-from apps.web.api import Api, parse_query
-from apps.web.pagination import SortKey, after_cursor, order_by, page
-from apps.web.requests import claims_of, found, json_body, path_uuid
-from apps.web.responses import JSONResponse
+from refresh.web.api import Api, parse_query
+from refresh.web.pagination import SortKey, after_cursor, order_by, page
+from refresh.web.requests import claims_of, found, json_body, path_uuid
+from refresh.web.responses import JSONResponse
 
 api = Api()
 TAG = "projects"
@@ -63,7 +62,7 @@ async def list_projects(request: Request) -> Response:
 async def create_project(request: Request) -> Response:
     body = await json_body(request, schemas.ProjectCreate)
     rows = await Project.insert(
-        Project(tenant=claims_of(request).tenant_id, **body.model_dump())
+        Project(tenant_id=claims_of(request).tenant_id, **body.model_dump())
     ).returning(*COLUMNS)
     return JSONResponse(rows[0], status_code=201)
 
@@ -113,28 +112,3 @@ async def delete_project(request: Request) -> Response:
     rows = await Project.delete().where(Project.id == path_uuid(request)).returning(Project.id)
     found(rows, "project")
     return Response(status_code=204)
-
-
-@api.route(
-    "GET",
-    "/projects/{id}/stats",
-    summary="Task counts of a project per status",
-    tag=TAG,
-    response=schemas.ProjectStats,
-    errors=(404,),
-)
-async def project_stats(request: Request) -> Response:
-    from apps.tasks.tables import Task, TaskStatus
-
-    project_id = path_uuid(request)
-    if not await Project.exists().where(Project.id == project_id):
-        raise HTTPException(404, "project not found")
-    counts = await Task.raw(
-        "select status, count(*)::int as n from task where project_id = {} group by status",
-        project_id,
-    )
-    by_status = {status.value: 0 for status in TaskStatus}
-    by_status.update({row["status"]: row["n"] for row in counts})
-    return JSONResponse(
-        {"project_id": project_id, "total": sum(by_status.values()), "by_status": by_status}
-    )

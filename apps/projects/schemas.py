@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-ProjectStatus = Literal["active", "archived"]
-
-
-class Strict(BaseModel):
-    """Unknown fields are an error, not silently dropped (a typo must not be a no-op)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from apps.projects.tables import ProjectStatus
+from refresh.web.models import Strict, patch_model
 
 
 class ProjectCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
-    status: ProjectStatus = "active"
+    status: ProjectStatus = ProjectStatus.active
 
 
-class ProjectPatch(Strict):
-    name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
-    description: str = Field(default=None, max_length=10_000)  # type: ignore[assignment]
-    status: ProjectStatus = None  # type: ignore[assignment]
+ProjectPatch = patch_model(ProjectCreate, "ProjectPatch")
 
 
 class Project(BaseModel):

@@ -5,10 +5,11 @@ from enum import StrEnum
 from piccolo.columns import UUID, Text, Varchar
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.readable import Readable
-from piccolo.constraints import Check, Unique
+from piccolo.constraints import Unique
 from piccolo.table import Table
 
-from apps.tenants.tables import TenantTable
+from refresh.tenancy.checks import choices_check
+from refresh.tenancy.tables import TenantTable
 
 
 class ProjectStatus(StrEnum):
@@ -22,7 +23,7 @@ class Project(TenantTable, Table):
     description = Text(default="", null=False)
     status = Varchar(length=16, choices=ProjectStatus, default=ProjectStatus.active, null=False)
 
-    project_status_check = Check("status in ('active', 'archived')")
+    project_status_check = choices_check("status", ProjectStatus)
     # Target of the composite foreign keys (tenant_id, project_id) of tasks.
     project_tenant_id_id_key = Unique(["tenant_id", "id"])
 

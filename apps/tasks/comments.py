@@ -12,17 +12,17 @@ from starlette.responses import Response
 from apps.tasks import schemas
 from apps.tasks.tables import Comment, Task
 from apps.tenants.tables import Member
-from apps.web.api import Api
-from apps.web.requests import claims_of, found, json_body, path_uuid
-from apps.web.responses import JSONResponse
+from refresh.web.api import Api
+from refresh.web.requests import claims_of, found, json_body, path_uuid
+from refresh.web.responses import JSONResponse
 
 api = Api()
 TAG = "comments"
 COLUMNS = (
     Comment.id,
-    Comment.task.as_alias("task_id"),
-    Comment.author.as_alias("author_id"),
-    Comment.author.display_name.as_alias("author_name"),
+    Comment.task_id,
+    Comment.author_id,
+    Comment.author_id.display_name.as_alias("author_name"),
     Comment.body,
     Comment.created_at,
     Comment.updated_at,
@@ -47,7 +47,7 @@ async def caller_member_id(request: Request) -> uuid.UUID:
 async def fetch_comment(task_id: uuid.UUID, comment_id: uuid.UUID) -> dict[str, Any]:
     row: dict[str, Any] | None = (
         await Comment.select(*COLUMNS)
-        .where((Comment.id == comment_id) & (Comment.task == task_id))
+        .where((Comment.id == comment_id) & (Comment.task_id == task_id))
         .first()
     )
     return found(row, "comment")
@@ -65,7 +65,7 @@ async def list_comments(request: Request) -> Response:
     task_id = await visible_task(request)
     rows = (
         await Comment.select(*COLUMNS)
-        .where(Comment.task == task_id)
+        .where(Comment.task_id == task_id)
         .order_by(Comment.created_at, Comment.id)
     )
     return JSONResponse({"data": rows})
@@ -86,7 +86,12 @@ async def create_comment(request: Request) -> Response:
     task_id = await visible_task(request)
     author = await caller_member_id(request)
     rows = await Comment.insert(
-        Comment(tenant=claims_of(request).tenant_id, task=task_id, author=author, body=body.body)
+        Comment(
+            tenant_id=claims_of(request).tenant_id,
+            task_id=task_id,
+            author_id=author,
+            body=body.body,
+        )
     ).returning(Comment.id)
     return JSONResponse(await fetch_comment(task_id, rows[0]["id"]), status_code=201)
 

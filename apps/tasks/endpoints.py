@@ -11,18 +11,12 @@ from starlette.responses import Response
 from apps.tasks import schemas
 from apps.tasks.queries import fetch_task, list_tasks
 from apps.tasks.tables import Task
-from apps.web.api import Api, parse_query
-from apps.web.requests import claims_of, found, json_body, path_uuid
-from apps.web.responses import JSONResponse
+from refresh.web.api import Api, parse_query
+from refresh.web.requests import claims_of, found, json_body, path_uuid
+from refresh.web.responses import JSONResponse
 
 api = Api()
 TAG = "tasks"
-# API field -> table attribute, where they differ (the foreign keys).
-ATTRIBUTES = {"project_id": "project", "assignee_id": "assignee"}
-
-
-def column_values(changes: dict[str, Any]) -> dict[Any, Any]:
-    return {ATTRIBUTES.get(name, name): value for name, value in changes.items()}
 
 
 @api.route(
@@ -52,12 +46,8 @@ async def create_task(request: Request) -> Response:
     body = await json_body(request, schemas.TaskCreate)
     # A project or assignee of another tenant fails the composite foreign key: 422,
     # exactly as for an id that exists nowhere.
-    values = column_values(body.model_dump())
     rows = await Task.insert(
-        Task(
-            tenant=claims_of(request).tenant_id,
-            **{(k._meta.name if not isinstance(k, str) else k): v for k, v in values.items()},
-        )
+        Task(tenant_id=claims_of(request).tenant_id, **body.model_dump())
     ).returning(Task.id)
     return JSONResponse(await fetch_task(rows[0]["id"]), status_code=201)
 
@@ -74,10 +64,10 @@ async def create_task(request: Request) -> Response:
 async def bulk_update(request: Request) -> Response:
     body = await json_body(request, schemas.BulkTaskUpdate)
     ids = list(dict.fromkeys(body.ids))
-    changes = body.set.model_dump(exclude_unset=True)
+    changes: dict[Any, Any] = body.set.model_dump(exclude_unset=True)
     if not changes:
         raise HTTPException(422, "set at least one field")
-    rows = await Task.update(column_values(changes)).where(Task.id.is_in(ids)).returning(Task.id)
+    rows = await Task.update(changes).where(Task.id.is_in(ids)).returning(Task.id)
     if len(rows) != len(ids):
         # All or nothing: the error status rolls the request transaction back.
         raise HTTPException(404, f"{len(ids) - len(rows)} of the tasks were not found")
@@ -107,9 +97,7 @@ async def update_task(request: Request) -> Response:
         exclude_unset=True
     )
     if changes:
-        rows = (
-            await Task.update(column_values(changes)).where(Task.id == task_id).returning(Task.id)
-        )
+        rows = await Task.update(changes).where(Task.id == task_id).returning(Task.id)
         found(rows, "task")
     return await get_task(request)
 

@@ -13,7 +13,7 @@ from piccolo.query.methods.select import Select
 
 from apps.tasks.schemas import TaskListQuery
 from apps.tasks.tables import Task
-from apps.web.pagination import SortKey, after_cursor, order_by, page
+from refresh.web.pagination import SortKey, after_cursor, order_by, page
 
 SORT_KEYS = {
     "created_at": SortKey("created_at", "task.created_at", "timestamptz", "created_at"),
@@ -28,14 +28,14 @@ DUE_AT_DESCENDING = SortKey(
 
 COLUMNS = (
     Task.id,
-    Task.project.as_alias("project_id"),
-    Task.project.name.as_alias("project_name"),
+    Task.project_id,
+    Task.project_id.name.as_alias("project_name"),
     Task.title,
     Task.description,
     Task.status,
     Task.priority,
-    Task.assignee.as_alias("assignee_id"),
-    Task.assignee.display_name.as_alias("assignee_name"),
+    Task.assignee_id,
+    Task.assignee_id.display_name.as_alias("assignee_name"),
     Task.due_at,
     Task.tags,
     Task.created_at,
@@ -58,9 +58,9 @@ def filtered(query: TaskListQuery) -> Select[Any]:
     if query.priority_max is not None:
         select = select.where(Task.priority <= query.priority_max)
     if query.assignee == "none":
-        select = select.where(Task.assignee.is_null())
+        select = select.where(Task.assignee_id.is_null())
     elif query.assignee is not None:
-        select = select.where(Task.assignee == query.assignee)
+        select = select.where(Task.assignee_id == query.assignee)
     if query.due_before is not None:
         select = select.where(Task.due_at < query.due_before)
     if query.due_after is not None:
@@ -71,7 +71,7 @@ def filtered(query: TaskListQuery) -> Select[Any]:
     if query.tag is not None:
         select = select.where(Task.tags.any(query.tag))
     if query.project is not None:
-        select = select.where(Task.project == query.project)
+        select = select.where(Task.project_id == query.project)
     return select
 
 

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from apps.projects.schemas import Strict
+from apps.tasks.tables import TaskStatus
+from refresh.web.models import Strict, patch_model
 
-TaskStatus = Literal["todo", "in_progress", "done", "archived"]
 Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\s,]+$")]
 
 
@@ -25,7 +25,7 @@ class TaskCreate(Strict):
     project_id: uuid.UUID
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
-    status: TaskStatus = "todo"
+    status: TaskStatus = TaskStatus.todo
     priority: int = Field(default=3, ge=1, le=5)
     assignee_id: uuid.UUID | None = None
     due_at: AwareDatetime | None = None
@@ -37,17 +37,11 @@ class TaskCreate(Strict):
         return list(dict.fromkeys(tags))
 
 
-class TaskPatch(Strict):
-    """Only the fields sent change; assignee_id and due_at may be set to null."""
-
-    project_id: uuid.UUID = None  # type: ignore[assignment]
-    title: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
-    description: str = Field(default=None, max_length=10_000)  # type: ignore[assignment]
-    status: TaskStatus = None  # type: ignore[assignment]
-    priority: int = Field(default=None, ge=1, le=5)  # type: ignore[assignment]
-    assignee_id: uuid.UUID | None = None
-    due_at: AwareDatetime | None = None
-    tags: list[Tag] = Field(default=None, max_length=20)  # type: ignore[arg-type]
+if TYPE_CHECKING:  # a derived model is a value to mypy; for typing it is a TaskCreate
+    TaskPatch = TaskCreate
+else:
+    #: Only the fields sent change; assignee_id and due_at may be set to null.
+    TaskPatch = patch_model(TaskCreate, "TaskPatch")
 
 
 class BulkTaskUpdate(Strict):

@@ -18,7 +18,9 @@ from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
 from apps.projects.tables import Project
-from apps.tenants.tables import Member, TenantTable
+from apps.tenants.tables import Member
+from refresh.tenancy.checks import choices_check
+from refresh.tenancy.tables import TenantTable
 
 
 class TaskStatus(StrEnum):
@@ -30,19 +32,17 @@ class TaskStatus(StrEnum):
 
 class Task(TenantTable, Table):
     id = UUID(primary_key=True, default=UUID4())
-    project = ForeignKey(Project, null=False, index=True, db_column_name="project_id")
+    project_id = ForeignKey(Project, null=False, index=True)
     title = Varchar(length=200, null=False)
     description = Text(default="", null=False)
     status = Varchar(length=16, choices=TaskStatus, default=TaskStatus.todo, null=False)
     priority = Integer(default=3, null=False)
-    assignee = ForeignKey(
-        Member, null=True, index=True, on_delete=OnDelete.set_null, db_column_name="assignee_id"
-    )
+    assignee_id = ForeignKey(Member, null=True, index=True, on_delete=OnDelete.set_null)
     due_at = Timestamptz(null=True, default=None)
     tags = Array(base_column=Varchar(length=50), default=list, null=False)
 
     task_tenant_id_id_key = Unique(["tenant_id", "id"])
-    task_status_check = Check("status in ('todo', 'in_progress', 'done', 'archived')")
+    task_status_check = choices_check("status", TaskStatus)
     task_priority_check = Check("priority between 1 and 5")
     task_title_check = Check("length(btrim(title)) > 0")
 
@@ -54,8 +54,8 @@ class Task(TenantTable, Table):
 
 class Comment(TenantTable, Table):
     id = UUID(primary_key=True, default=UUID4())
-    task = ForeignKey(Task, null=False, index=True, db_column_name="task_id")
-    author = ForeignKey(Member, null=False, index=True, db_column_name="author_id")
+    task_id = ForeignKey(Task, null=False, index=True)
+    author_id = ForeignKey(Member, null=False, index=True)
     body = Text(null=False)
 
     comment_body_check = Check("length(btrim(body)) > 0")

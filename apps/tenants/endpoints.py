@@ -15,9 +15,9 @@ from starlette.responses import Response
 
 from apps.tenants import schemas
 from apps.tenants.tables import Member, Tenant
-from apps.web.api import Api, parse_query
-from apps.web.requests import claims_of, found, json_body, path_uuid
-from apps.web.responses import JSONResponse
+from refresh.web.api import Api, parse_query
+from refresh.web.requests import claims_of, found, json_body, path_uuid
+from refresh.web.responses import JSONResponse
 
 api = Api()
 TAG = "tenant"
@@ -81,7 +81,7 @@ async def create_member(request: Request) -> Response:
     body = await json_body(request, schemas.MemberCreate)
     # A non-admin's insert fails the restrictive WITH CHECK: 403 via the error handler.
     rows = await Member.insert(
-        Member(tenant=claims_of(request).tenant_id, **body.model_dump())
+        Member(tenant_id=claims_of(request).tenant_id, **body.model_dump())
     ).returning(*MEMBER_COLUMNS)
     return JSONResponse(rows[0], status_code=201)
 

@@ -1,14 +1,15 @@
+"""Request and response shapes of the tenant and members API."""
+
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from apps.projects.schemas import Strict
+from refresh.db.claims import TenantRole
+from refresh.web.models import Strict, patch_model
 
-MemberRole = Literal["member", "admin"]
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
@@ -20,17 +21,19 @@ class Tenant(BaseModel):
     updated_at: datetime
 
 
-class MemberCreate(Strict):
-    user_id: str = Field(min_length=1, max_length=255)
+class MemberFields(Strict):
+    """What an admin may change about a member."""
+
     email: str = Field(max_length=320, pattern=EMAIL)
     display_name: str = Field(min_length=1, max_length=200)
-    role: MemberRole = "member"
+    role: TenantRole = TenantRole.member
 
 
-class MemberPatch(Strict):
-    email: str = Field(default=None, max_length=320, pattern=EMAIL)  # type: ignore[assignment]
-    display_name: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
-    role: MemberRole = None  # type: ignore[assignment]
+class MemberCreate(MemberFields):
+    user_id: str = Field(min_length=1, max_length=255)
+
+
+MemberPatch = patch_model(MemberFields, "MemberPatch")
 
 
 class Member(BaseModel):
@@ -38,7 +41,7 @@ class Member(BaseModel):
     user_id: str
     email: str
     display_name: str
-    role: MemberRole
+    role: TenantRole
     created_at: datetime
     updated_at: datetime
 
@@ -48,4 +51,4 @@ class MemberList(BaseModel):
 
 
 class MemberListQuery(Strict):
-    role: MemberRole | None = None
+    role: TenantRole | None = None

@@ -1,21 +1,29 @@
 """Tenants and their members.
 
 `Tenant` is the root of isolation: a request sees only the tenant row whose id is its
-JWT's `tenant_id`. `TenantTable` is the base of every tenant table.
+JWT's `tenant_id`. Tenant tables subclass `TenantTable` (refresh/tenancy/tables.py).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
-
-from piccolo.columns import UUID, ForeignKey, Varchar
+from piccolo.columns import UUID, Varchar
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.readable import Readable
 from piccolo.constraints import Check, Unique
 from piccolo.table import Table
 
-from apps.rls.base import ReadClientTable, Timestamps
-from apps.rls.declarations import AUTHENTICATED, Policy, crud_policy, row_security, tenant_rls
+from refresh.db.claims import TenantRole
+from refresh.tenancy.checks import choices_check
+from refresh.tenancy.declarations import (
+    AUTHENTICATED,
+    Policy,
+    crud_policy,
+    row_security,
+    tenant_rls,
+)
+from refresh.tenancy.tables import ReadClientTable, TenantTable, Timestamps
+
+SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"
 
 
 class Tenant(ReadClientTable, Timestamps, Table):
@@ -23,7 +31,7 @@ class Tenant(ReadClientTable, Timestamps, Table):
     slug = Varchar(length=63, unique=True, null=False)
     name = Varchar(length=200, null=False)
 
-    tenant_slug_format = Check("slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'")
+    tenant_slug_format = Check(f"slug ~ '{SLUG_PATTERN}'")
 
     # A request sees its own tenant row only, and cannot change it.
     rls = row_security(
@@ -38,32 +46,15 @@ class Tenant(ReadClientTable, Timestamps, Table):
         return Readable(template="%s", columns=[cls.slug])
 
 
-class TenantTable(ReadClientTable, Timestamps):
-    """Base of every tenant table: `tenant_id`, timestamps, and tenant isolation.
-
-    `tenant_id` references Tenant, is indexed, and defaults in the database to the
-    tenant of the current request (auth.tenant_id()). The declared policies allow each
-    command only on rows of that tenant; override `rls` to add (restrictive) policies.
-    """
-
-    tenant = ForeignKey(Tenant, null=False, index=True, db_column_name="tenant_id")
-    rls = tenant_rls()
-
-
-class MemberRole(StrEnum):
-    member = "member"
-    admin = "admin"
-
-
 class Member(TenantTable, Table):
     id = UUID(primary_key=True, default=UUID4())
     user_id = Varchar(length=255, null=False)
     email = Varchar(length=320, null=False)
     display_name = Varchar(length=200, null=False)
-    role = Varchar(length=16, choices=MemberRole, default=MemberRole.member, null=False)
+    role = Varchar(length=16, choices=TenantRole, default=TenantRole.member, null=False)
 
     member_tenant_user_unique = Unique(["tenant_id", "user_id"])
-    member_role_check = Check("role in ('member', 'admin')")
+    member_role_check = choices_check("role", TenantRole)
     # Target of the composite foreign keys (tenant_id, member_id) of tasks and comments.
     member_tenant_id_id_key = Unique(["tenant_id", "id"])
 

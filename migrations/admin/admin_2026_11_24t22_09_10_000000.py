@@ -11,7 +11,7 @@ without holding any privilege on audit_log beyond SELECT; nobody but its owner m
 call it directly (EXECUTE revoked; a trigger needs no EXECUTE privilege to fire).
 """
 
-from apps.rls.migration_sql import sql_migration
+from refresh.schema.migration_sql import sql_migration
 
 ID = "2026-11-24T22:09:10:000000"
 VERSION = "1.38.0"

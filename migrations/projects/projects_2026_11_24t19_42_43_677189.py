@@ -5,7 +5,7 @@ this index, scanned backwards, serves exactly that access path, and it leads wit
 tenant_id like every index of a tenant table.
 """
 
-from apps.rls.migration_sql import sql_migration
+from refresh.schema.migration_sql import sql_migration
 
 ID = "2026-11-24T19:42:43:677189"
 VERSION = "1.38.0"

@@ -5,7 +5,7 @@ re-run) finds them in place. Backwards drops the `auth` schema but keeps the rol
 which other databases of the server may be using.
 """
 
-from apps.rls.migration_sql import sql_migration
+from refresh.schema.migration_sql import sql_migration
 
 ID = "2026-11-24T19:42:09:204675"
 VERSION = "1.38.0"

@@ -9,7 +9,7 @@ Where the admin role does not own the database the REVOKE is a no-op with a warn
 `piccolo rls check` reports it (request_role_temp_tables) until the owner runs it.
 """
 
-from apps.rls.migration_sql import sql_migration
+from refresh.schema.migration_sql import sql_migration
 
 ID = "2026-11-24T23:50:00:000000"
 VERSION = "1.38.0"

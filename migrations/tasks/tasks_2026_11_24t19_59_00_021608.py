@@ -8,7 +8,7 @@
 2. Indexes for the API's access paths, each leading with tenant_id (DESIGN.md).
 """
 
-from apps.rls.migration_sql import sql_migration
+from refresh.schema.migration_sql import sql_migration
 
 ID = "2026-11-24T19:59:00:021608"
 VERSION = "1.38.0"

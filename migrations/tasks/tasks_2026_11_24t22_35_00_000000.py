@@ -5,7 +5,7 @@ API's coalesce(due_at, ...) indexes cannot serve: on a 200,000-task tenant each 
 read and sorted every task of the tenant (bench/RESULTS.md, "Admin, large tenant").
 """
 
-from apps.rls.migration_sql import sql_migration
+from refresh.schema.migration_sql import sql_migration
 
 ID = "2026-11-24T22:35:00:000000"
 VERSION = "1.38.0"

@@ -5,7 +5,7 @@ Review the SQL: it runs as the admin role, inside the migration's transaction.
 {authenticated} and {anonymous} are filled in with the configured role names.
 """
 
-from apps.rls.migration_sql import sql_migration
+from refresh.schema.migration_sql import sql_migration
 
 ID = "2026-11-24T19:52:06:839439"
 VERSION = "1.38.0"

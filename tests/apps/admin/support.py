@@ -11,7 +11,7 @@ import httpx
 from piccolo.apps.user.tables import BaseUser
 
 from apps.admin.staff import create_operator, create_staff
-from apps.rls.clients import write_client
+from refresh.db.clients import write_client
 
 PASSWORD = "correct-horse-battery"
 

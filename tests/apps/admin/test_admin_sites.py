@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from apps.rls.clients import write_client
+from refresh.db.clients import write_client
 from tests.apps.admin.support import (
     PASSWORD,
     AdminSession,
@@ -72,15 +72,15 @@ async def test_staff_lists_and_counts_show_their_tenant_only(world: World) -> No
         assert ids(tasks) == set(side.tasks)
         # foreign keys show the row they point at by name, not by UUID
         prefix = side.tenant.slug.rsplit("-", 1)[0]  # fresh_tenant("adm-a") -> adm-a-<hex>
-        assert {t["project_readable"] for t in tasks} == {f"{prefix} project"}
+        assert {t["project_id_readable"] for t in tasks} == {f"{prefix} project"}
         assert await side.staff.count("task") == len(side.tasks)
         assert ids(await side.staff.rows("project")) == {side.project}
         assert ids(await side.staff.rows("member")) == side.members
         assert ids(await side.staff.rows("tenant")) == {str(side.tenant.id)}
         assert await side.staff.count("tenant") == 1
         # Filtering on the other tenant's id finds nothing rather than an error.
-        assert await side.staff.rows("task", tenant=str(other.tenant.id)) == []
-        assert await side.staff.count("task", tenant=str(other.tenant.id)) == 0
+        assert await side.staff.rows("task", tenant_id=str(other.tenant.id)) == []
+        assert await side.staff.count("task", tenant_id=str(other.tenant.id)) == 0
 
 
 async def test_staff_foreign_key_pickers_offer_their_tenant_only(world: World) -> None:
@@ -114,8 +114,8 @@ async def test_staff_create_rows_in_their_own_tenant_whatever_the_form_says(
 ) -> None:
     body = {
         "title": "made in the admin",
-        "project": world.a.project,
-        "tenant": str(world.b.tenant.id),  # ignored: pinned to the staff's tenant
+        "project_id": world.a.project,
+        "tenant_id": str(world.b.tenant.id),  # ignored: pinned to the staff's tenant
         "status": "todo",
         "priority": 2,
         "description": "",
@@ -134,8 +134,8 @@ async def test_pointing_a_row_at_another_tenants_row_is_refused_like_a_missing_o
 ) -> None:
     task = world.a.tasks[0]
     before = await task_row(task)
-    foreign = await world.a.staff.patch(f"/tables/task/{task}/", {"project": world.b.project})
-    missing = await world.a.staff.patch(f"/tables/task/{task}/", {"project": str(uuid.uuid4())})
+    foreign = await world.a.staff.patch(f"/tables/task/{task}/", {"project_id": world.b.project})
+    missing = await world.a.staff.patch(f"/tables/task/{task}/", {"project_id": str(uuid.uuid4())})
     assert foreign.status_code == missing.status_code == 422, foreign.text
     assert foreign.json() == missing.json()
     assert "select" not in foreign.text.lower() and "Traceback" not in foreign.text
@@ -203,7 +203,7 @@ async def test_request_roles_have_no_grant_on_logins_or_sessions() -> None:
 async def test_staff_cannot_move_a_row_to_another_tenant(world: World) -> None:
     task = world.a.tasks[1]
     response = await world.a.staff.patch(
-        f"/tables/task/{task}/", {"tenant": str(world.b.tenant.id), "priority": 4}
+        f"/tables/task/{task}/", {"tenant_id": str(world.b.tenant.id), "priority": 4}
     )
     assert response.status_code == 200, response.text
     row = await task_row(task)
@@ -269,7 +269,7 @@ async def test_put_is_refused_so_no_edit_skips_the_form_checks(world: World) -> 
     task = world.a.tasks[0]
     before = await task_row(task)
     assert before is not None
-    body = {"title": "put", "created_at": "2001-01-01T00:00:00Z", "project": world.a.project}
+    body = {"title": "put", "created_at": "2001-01-01T00:00:00Z", "project_id": world.a.project}
     response = await world.a.staff.client.put(f"/admin/api/tables/task/{task}/", json=body)
     assert response.status_code == 405
     assert await task_row(task) == before
@@ -278,7 +278,7 @@ async def test_put_is_refused_so_no_edit_skips_the_form_checks(world: World) -> 
 async def test_a_new_rows_timestamps_are_the_servers(world: World) -> None:
     body = {
         "title": "backdated",
-        "project": world.a.project,
+        "project_id": world.a.project,
         "status": "todo",
         "priority": 3,
         "description": "",

@@ -12,7 +12,7 @@ import asyncpg
 import pytest
 from piccolo.apps.user.tables import BaseUser
 
-from apps.rls.clients import write_client
+from refresh.db.clients import write_client
 from tests.apps.admin.support import (
     AdminSession,
     audit_rows,
@@ -22,8 +22,8 @@ from tests.apps.admin.support import (
     open_session,
 )
 from tests.apps.tasks.support import fresh_tenant, new_project, new_task
-from tests.conftest import DATABASE, TenantFixture
-from tests.database import piccolo
+from tests.conftest import TenantFixture
+from tests.database import piccolo, test_database
 
 
 def changes(entry: dict[str, Any]) -> dict[str, Any]:
@@ -122,7 +122,7 @@ async def test_the_audit_log_is_read_only_in_the_admin(two: dict[str, Any]) -> N
 
 async def as_tenant(tenant: TenantFixture, *statements: str) -> None:
     """Run SQL as the request role with tenant's claims, as a request transaction does."""
-    connection = await asyncpg.connect(DATABASE.read_url)
+    connection = await asyncpg.connect(test_database().read_url)
     try:
         async with connection.transaction():
             claims = json.dumps({"sub": "intruder", "tenant_id": str(tenant.id)})
@@ -178,7 +178,7 @@ async def test_logins_are_audited_without_their_password(app: Any) -> None:
 
 
 async def test_a_token_cannot_pose_as_the_admin_in_the_audit_log(client: Any) -> None:
-    from apps.rls.jwt_auth import issue_token
+    from refresh.web.tokens import issue_token
     from settings import get_settings
 
     tenant = await fresh_tenant("aud-forge")

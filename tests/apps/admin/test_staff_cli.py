@@ -1,4 +1,4 @@
-"""`piccolo tenants staff-create`, run as a developer runs it (a real subprocess), and the
+"""`piccolo admin staff-create`, run as a developer runs it (a real subprocess), and the
 login it makes, used through the admin."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from apps.rls.clients import write_client
+from refresh.db.clients import write_client
 from tests.apps.admin.support import login, open_session
 from tests.apps.tasks.support import fresh_tenant
 from tests.database import piccolo
@@ -28,7 +28,7 @@ async def test_staff_create_with_password_env_makes_a_login_for_that_tenant(app:
     mine, other = await fresh_tenant("cli-a"), await fresh_tenant("cli-b")
     username = name()
     result = piccolo(
-        "tenants",
+        "admin",
         "staff-create",
         username,
         "--tenant",
@@ -40,7 +40,7 @@ async def test_staff_create_with_password_env_makes_a_login_for_that_tenant(app:
     assert f"staff user {username} created for tenant {mine.slug}" in result.stdout
     session = await open_session(app, username, "s3cret-enough")
     assert {r["id"] for r in await session.rows("tenant")} == {str(mine.id)}
-    assert str(other.id) not in {r["tenant"] for r in await session.rows("member")}
+    assert str(other.id) not in {r["tenant_id"] for r in await session.rows("member")}
     [profile] = await write_client.fetch(
         "select p.tenant_id, u.admin, u.superuser, u.active from staff_profile p"
         " join piccolo_user u on u.id = p.user_id where u.username = $1",
@@ -54,7 +54,7 @@ async def test_staff_create_refuses_bad_input_and_changes_nothing() -> None:
     taken = name()
     ok = {"STAFF_PW": "long-enough-pw"}
     piccolo(
-        "tenants",
+        "admin",
         "staff-create",
         taken,
         "--tenant",
@@ -70,11 +70,11 @@ async def test_staff_create_refuses_bad_input_and_changes_nothing() -> None:
     ]
     before = await write_client.fetch("select count(*) as n from piccolo_user")
     for args, env, message in cases:
-        result = piccolo("tenants", "staff-create", name(), *args, env=env, check=False)
+        result = piccolo("admin", "staff-create", name(), *args, env=env, check=False)
         assert result.returncode == 1, (args, result.stdout, result.stderr)
         assert message in result.stdout + result.stderr
     duplicate = piccolo(
-        "tenants",
+        "admin",
         "staff-create",
         taken,
         "--tenant",
@@ -120,7 +120,7 @@ async def test_staff_create_prompts_for_the_password_twice(app: Any) -> None:
     tenant = await fresh_tenant("cli-d")
     username = name()
     code, output = run_with_terminal(
-        ["tenants", "staff-create", username, "--tenant", tenant.slug],
+        ["admin", "staff-create", username, "--tenant", tenant.slug],
         ["typed-password", "typed-password"],
     )
     assert code == 0, output
@@ -128,7 +128,7 @@ async def test_staff_create_prompts_for_the_password_twice(app: Any) -> None:
     assert (await login(app, username, "typed-password")).status_code == 200
 
     code, output = run_with_terminal(
-        ["tenants", "staff-create", name(), "--tenant", tenant.slug], ["one-password", "another"]
+        ["admin", "staff-create", name(), "--tenant", tenant.slug], ["one-password", "another"]
     )
     assert code == 1 and "differ" in output
 

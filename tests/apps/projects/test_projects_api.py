@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from apps.projects.tables import Project
-from apps.rls.clients import write_client
+from refresh.db.clients import write_client
 
 
 async def create(client, tenant, name: str, **extra):
@@ -57,13 +57,13 @@ async def test_list_holds_only_own_rows(client, tenant_a, tenant_b):
             ]
         }
         owned = await write_client.run(
-            Project.select(Project.id).where(Project.tenant == tenant.id)
+            Project.select(Project.id).where(Project.tenant_id == tenant.id)
         )
         assert ids == {str(r["id"]) for r in owned}
 
 
 async def test_b_cannot_create_a_row_in_a_by_naming_its_tenant(client, tenant_a, tenant_b):
-    before = await write_client.run(Project.count().where(Project.tenant == tenant_a.id))
+    before = await write_client.run(Project.count().where(Project.tenant_id == tenant_a.id))
     for field in ("tenant_id", "tenant"):
         response = await client.post(
             "/api/projects",
@@ -72,12 +72,12 @@ async def test_b_cannot_create_a_row_in_a_by_naming_its_tenant(client, tenant_a,
         )
         assert response.status_code == 422
         assert response.json()["error"]["details"][0]["field"] == field
-    after = await write_client.run(Project.count().where(Project.tenant == tenant_a.id))
+    after = await write_client.run(Project.count().where(Project.tenant_id == tenant_a.id))
     assert after == before
 
 
 async def test_validation_errors_are_json_and_write_nothing(client, tenant_a):
-    before = await write_client.run(Project.count().where(Project.tenant == tenant_a.id))
+    before = await write_client.run(Project.count().where(Project.tenant_id == tenant_a.id))
     cases = [
         ({"name": ""}, 422),
         ({"name": "x" * 201}, 422),
@@ -104,7 +104,7 @@ async def test_validation_errors_are_json_and_write_nothing(client, tenant_a):
     for limit in ("0", "201", "-1", "abc"):
         response = await client.get(f"/api/projects?limit={limit}", headers=tenant_a.headers)
         assert response.status_code == 422
-    assert await write_client.run(Project.count().where(Project.tenant == tenant_a.id)) == before
+    assert await write_client.run(Project.count().where(Project.tenant_id == tenant_a.id)) == before
 
 
 async def test_malformed_id_is_404(client, tenant_a):

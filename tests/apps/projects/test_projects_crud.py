@@ -9,8 +9,8 @@ from datetime import datetime
 import pytest
 
 from apps.projects import schemas
-from apps.rls.clients import write_client
 from apps.tasks.tables import Comment, Task
+from refresh.db.clients import write_client
 from tests.apps.tasks.support import (
     assert_error,
     error_fields,
@@ -80,7 +80,7 @@ async def test_b_cannot_read_change_or_delete_a_project_of_a(client, tenant_a, t
     await new_task(client, tenant_a, project["id"], title="inside")
     before = await project_row(project["id"])
     tasks_before = await write_client.run(
-        Task.count().where(Task.project == uuid.UUID(project["id"]))
+        Task.count().where(Task.project_id == uuid.UUID(project["id"]))
     )
     nowhere = str(uuid.uuid4())
     for method, suffix, body in [
@@ -101,7 +101,7 @@ async def test_b_cannot_read_change_or_delete_a_project_of_a(client, tenant_a, t
             assert response.json() == absent.json()
     assert await project_row(project["id"]) == before
     assert (
-        await write_client.run(Task.count().where(Task.project == uuid.UUID(project["id"])))
+        await write_client.run(Task.count().where(Task.project_id == uuid.UUID(project["id"])))
         == tasks_before
     )
     listed = await client.get("/api/projects?limit=200", headers=tenant_b.headers)
@@ -176,7 +176,7 @@ async def test_stats_count_every_status(client):
     }
     # the same counts, computed by the write client
     rows = await write_client.run(
-        Task.select(Task.status).where(Task.project == uuid.UUID(project["id"]))
+        Task.select(Task.status).where(Task.project_id == uuid.UUID(project["id"]))
     )
     assert sorted(r["status"] for r in rows) == sorted(statuses)
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from apps.projects.tables import Project
-from apps.rls.clients import write_client
 from apps.tasks.tables import Task
-from apps.tenants.commands import ensure_member
+from apps.tenants.operations import ensure_member
+from refresh.db.clients import write_client
 from tests.apps.tasks.support import fresh_tenant, member_id
 from tests.conftest import TenantFixture
 
@@ -74,13 +74,13 @@ async def insert_tasks(tenant_id: Any, specs: list[dict[str, Any]]) -> None:
             *[
                 Task(
                     id=uuid.UUID(s["id"]),
-                    tenant=tenant_id,
-                    project=uuid.UUID(s["project_id"]),
+                    tenant_id=tenant_id,
+                    project_id=uuid.UUID(s["project_id"]),
                     title=s["title"],
                     description=s["description"],
                     status=s["status"],
                     priority=s["priority"],
-                    assignee=uuid.UUID(s["assignee_id"]) if s["assignee_id"] else None,
+                    assignee_id=uuid.UUID(s["assignee_id"]) if s["assignee_id"] else None,
                     due_at=s["due_at"],
                     tags=s["tags"],
                     created_at=s["created_at"],
@@ -96,7 +96,7 @@ async def seed_projects(tenant: TenantFixture, names: tuple[str, ...]) -> list[s
     ids = [uuid.uuid4() for _ in names]
     await write_client.run(
         Project.insert(
-            *[Project(id=i, tenant=tenant.id, name=n) for i, n in zip(ids, names, strict=True)]
+            *[Project(id=i, tenant_id=tenant.id, name=n) for i, n in zip(ids, names, strict=True)]
         )
     )
     return [str(i) for i in ids]

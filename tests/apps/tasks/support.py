@@ -7,9 +7,9 @@ import uuid
 from typing import Any
 
 from apps.projects.tables import Project
-from apps.rls.clients import write_client
 from apps.tasks.tables import Comment, Task
 from apps.tenants.tables import Member
+from refresh.db.clients import write_client
 from tests.conftest import TenantFixture, make_tenant
 
 
@@ -38,7 +38,7 @@ async def new_task(
 async def member_id(tenant: TenantFixture, user_id: str) -> str:
     row = await write_client.run(
         Member.select(Member.id)
-        .where((Member.tenant == tenant.id) & (Member.user_id == user_id))
+        .where((Member.tenant_id == tenant.id) & (Member.user_id == user_id))
         .first()
     )
     return str(row["id"])

@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from apps.rls.jwt_auth import issue_token
 from apps.tasks import schemas
-from apps.tenants.commands import ensure_member
+from apps.tenants.operations import ensure_member
+from refresh.web.tokens import issue_token
 from settings import get_settings
 from tests.apps.tasks.support import (
     assert_error,

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from apps.rls.clients import write_client
 from apps.tasks import schemas
 from apps.tasks.tables import Task
+from refresh.db.clients import write_client
 from tests.apps.tasks.conftest import BASE, Seeded
 from tests.apps.tasks.support import expected_order, walk
 
@@ -152,7 +152,7 @@ async def test_the_filters_are_not_vacuous(seeded):
 
 
 async def test_no_filter_lists_exactly_the_tenants_tasks(client, seeded):
-    owned = await write_client.run(Task.select(Task.id).where(Task.tenant == seeded.tenant.id))
+    owned = await write_client.run(Task.select(Task.id).where(Task.tenant_id == seeded.tenant.id))
     assert set(await fetch_ids(client, seeded, {})) == {str(r["id"]) for r in owned}
     assert len(owned) == len(seeded.rows) == 60
 
@@ -178,7 +178,7 @@ async def test_sorted_and_filtered(client, seeded):
 @pytest.fixture
 def statements(monkeypatch):
     """The SQL each request transaction sends, recorded with asyncpg's query logger."""
-    from apps.rls.transaction import RequestTransaction
+    from refresh.db.transaction import RequestTransaction
 
     queries: list[str] = []
 

@@ -7,8 +7,8 @@ import uuid
 import jwt
 
 from apps.projects.tables import Project
-from apps.rls.clients import write_client
 from apps.tenants.tables import Member, Tenant
+from refresh.db.clients import write_client
 from settings import get_settings
 from tests.database import piccolo
 

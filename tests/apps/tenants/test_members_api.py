@@ -8,9 +8,9 @@ from datetime import datetime
 
 import pytest
 
-from apps.rls.clients import write_client
 from apps.tenants import schemas
 from apps.tenants.tables import Member
+from refresh.db.clients import write_client
 from tests.apps.tasks.support import (
     assert_error,
     error_fields,
@@ -56,7 +56,7 @@ async def test_any_member_lists_exactly_its_tenants_members(client, tenant_a, te
     await add_member(client, tenant_a, role="admin")
     for tenant in (tenant_a, tenant_b):
         rows = await write_client.run(
-            Member.select(Member.id, Member.role).where(Member.tenant == tenant.id)
+            Member.select(Member.id, Member.role).where(Member.tenant_id == tenant.id)
         )
         response = await client.get("/api/members", headers=tenant.headers)
         assert response.status_code == 200
@@ -108,7 +108,7 @@ async def test_admin_creates_updates_and_deletes(client, tenant_a):
 async def test_a_member_cannot_write_members(client, tenant_a):
     target = await add_member(client, tenant_a)
     before = await member_row(target["id"])
-    count = await write_client.run(Member.count().where(Member.tenant == tenant_a.id))
+    count = await write_client.run(Member.count().where(Member.tenant_id == tenant_a.id))
     created = await client.post("/api/members", json=new_member_body(), headers=tenant_a.headers)
     assert_error(created, 403, "forbidden")
     for method, body in (("PATCH", {"display_name": "Hacked"}), ("DELETE", None)):
@@ -124,7 +124,7 @@ async def test_a_member_cannot_write_members(client, tenant_a):
     assert_error(promote, 403, "forbidden")
     assert (await member_row(me))["role"] == "member"
     assert await member_row(target["id"]) == before
-    assert await write_client.run(Member.count().where(Member.tenant == tenant_a.id)) == count
+    assert await write_client.run(Member.count().where(Member.tenant_id == tenant_a.id)) == count
 
 
 async def test_another_tenants_member_is_404_for_members_and_admins(client, tenant_a, tenant_b):
@@ -147,12 +147,12 @@ async def test_user_ids_are_unique_per_tenant_only(client, tenant_a):
     body = new_member_body()
     first = await client.post("/api/members", json=body, headers=admin(tenant_a))
     assert first.status_code == 201
-    count = await write_client.run(Member.count().where(Member.tenant == tenant_a.id))
+    count = await write_client.run(Member.count().where(Member.tenant_id == tenant_a.id))
     again = await client.post(
         "/api/members", json={**body, "email": "other@example.test"}, headers=admin(tenant_a)
     )
     assert_error(again, 409, "conflict")
-    assert await write_client.run(Member.count().where(Member.tenant == tenant_a.id)) == count
+    assert await write_client.run(Member.count().where(Member.tenant_id == tenant_a.id)) == count
 
     other = await fresh_tenant("dup")
     elsewhere = await client.post("/api/members", json=body, headers=admin(other))

@@ -1,0 +1,71 @@
+"""The claims a request transaction carries: what `auth.jwt()` returns in the database.
+
+Built here and only here, whether they come from a verified JWT (the API) or from an
+admin login (tenant staff), so the database always sees the same shape: `sub`, a
+canonical `tenant_id`, a known `tenant_role`, and `via`, the channel the audit log
+records, which is the server's to say and never the token's.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class TenantRole(StrEnum):
+    """A member's role in their tenant (the token's `tenant_role`)."""
+
+    member = "member"
+    admin = "admin"
+
+
+class Channel(StrEnum):
+    """How a request reached the database (the audit log's `via`)."""
+
+    api = "api"
+    admin = "admin"
+
+
+class ClaimsError(ValueError):
+    """Claims that cannot name a tenant and a subject (the API answers 401)."""
+
+
+@dataclass(frozen=True)
+class Claims:
+    tenant_id: uuid.UUID
+    user_id: str
+    tenant_role: TenantRole
+    payload: dict[str, Any]
+
+    def as_json(self) -> str:
+        return json.dumps(self.payload, separators=(",", ":"))
+
+
+def build_claims(payload: dict[str, Any], via: Channel) -> Claims:
+    """Validate and normalise claims; raise ClaimsError naming the faulty claim."""
+    tenant = payload.get("tenant_id")
+    if not isinstance(tenant, str):
+        raise ClaimsError("token has no tenant_id claim")
+    try:
+        tenant_id = uuid.UUID(tenant)
+    except ValueError:
+        raise ClaimsError("tenant_id claim is not a UUID") from None
+    subject = payload.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise ClaimsError("token has no sub claim")
+    try:
+        tenant_role = TenantRole(payload.get("tenant_role", TenantRole.member))
+    except ValueError:
+        roles = " or ".join(TenantRole)
+        raise ClaimsError(f"tenant_role claim must be {roles}") from None
+    # The canonical UUID form is what the database compares against.
+    normalised = {
+        **payload,
+        "tenant_id": str(tenant_id),
+        "tenant_role": tenant_role.value,
+        "via": via.value,
+    }
+    return Claims(tenant_id, subject, tenant_role, normalised)

@@ -1,0 +1,34 @@
+"""SQL text helpers: identifiers and literals quoted the way PostgreSQL reads them."""
+
+from __future__ import annotations
+
+import re
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# PostgreSQL's reserved and type-function keywords (pg_get_keywords(), catcode R and T):
+# a table named like one of these must be quoted.
+RESERVED = frozenset(
+    """all analyse analyze and any array as asc asymmetric authorization binary both case cast
+    check collate collation column concurrently constraint create cross current_catalog
+    current_date current_role current_schema current_time current_timestamp current_user
+    default deferrable desc distinct do else end except false fetch for foreign freeze from
+    full grant group having ilike in initially inner intersect into is isnull join lateral
+    leading left like limit localtime localtimestamp natural not notnull null offset on only
+    or order outer overlaps placing primary references returning right select session_user
+    similar some symmetric table tablesample then to trailing true union unique user using
+    variadic verbose when where window with""".split()
+)
+PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
+
+
+def ident(name: str) -> str:
+    """An identifier as SQL: bare when it can be (reviewable), quoted when it must be."""
+    return name if PLAIN.match(name) and name not in RESERVED else quote_ident(name)
+
+
+def quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

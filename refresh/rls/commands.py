@@ -1,0 +1,112 @@
+"""`piccolo rls ...` commands (thin wrappers: the work lives in the modules they import)."""
+
+from __future__ import annotations
+
+import sys
+
+from refresh.db.claims import TenantRole
+from settings import get_settings
+
+ROLES = "|".join(TenantRole)
+
+
+async def token(tenant: str = "", user: str = "", role: str = "member", ttl: int = 3600) -> None:
+    """Print a signed JWT for a tenant (by slug or id) and user; nothing else on stdout.
+
+    :param tenant: the tenant's slug or id
+    :param user: the user id (the token's `sub`)
+    :param role: member or admin (the token's `tenant_role`)
+    :param ttl: lifetime in seconds
+    """
+    from refresh.tenancy.lookup import find_tenant_id
+    from refresh.web.tokens import issue_token
+
+    if not tenant or not user:
+        sys.exit(
+            "usage: piccolo rls token --tenant SLUG_OR_ID --user USER_ID "
+            f"[--role {ROLES}] [--ttl SECONDS]"
+        )
+    if role not in TenantRole.__members__:
+        sys.exit(f"--role must be {' or '.join(TenantRole)}")
+    if not 1 <= ttl <= 30 * 24 * 3600:
+        sys.exit("--ttl must be between 1 second and 30 days")
+    tenant_id = await find_tenant_id(tenant)
+    if tenant_id is None:
+        sys.exit(f"no tenant with slug or id {tenant!r}")
+    try:
+        print(issue_token(get_settings(), tenant_id, user, TenantRole(role), ttl))
+    except ValueError as exc:
+        sys.exit(str(exc))
+
+
+async def new(app_name: str, description: str = "") -> None:
+    """Write a migration that brings the app's RLS (policies, grants, ...) to its declarations.
+
+    :param app_name: the Piccolo app, e.g. projects
+    :param description: a note stored in the migration
+    """
+    from refresh.schema.generate import write_migration
+
+    sys.exit(await write_migration(app_name, description))
+
+
+async def sql(app_name: str) -> None:
+    """Print the SQL `piccolo rls new APP` would write, without writing anything.
+
+    :param app_name: the Piccolo app, e.g. projects
+    """
+    from refresh.schema.generate import print_sql
+
+    sys.exit(await print_sql(app_name))
+
+
+async def check(json: bool = False) -> None:
+    """Check declarations, migrations and the live database; exit 1 on any problem.
+
+    :param json: print the problems as JSON
+    """
+    from refresh.rls.check import run_check
+
+    sys.exit(await run_check(as_json=json))
+
+
+async def status(json: bool = False) -> None:
+    """One row per table: tenant or global, RLS enabled/forced, policies, grants, rows.
+
+    :param json: print JSON instead of a table
+    """
+    from refresh.rls.status import run_status
+
+    sys.exit(await run_status(as_json=json))
+
+
+async def doctor(token: str = "", table: str = "", json: bool = False) -> None:
+    """Explain, step by step, why a token's queries return no rows.
+
+    :param token: the JWT the client sends
+    :param table: the table the query reads (default: every tenant table)
+    :param json: print the steps as JSON
+    """
+    from refresh.rls.doctor import run_doctor
+
+    if not token:
+        sys.exit("usage: piccolo rls doctor --token JWT [--table TABLE]")
+    sys.exit(await run_doctor(token=token, table=table or None, as_json=json))
+
+
+def bootstrap(superuser_url: str, database: str = "") -> None:
+    """Create the admin role and the database on a server (the one superuser step).
+
+    :param superuser_url: a superuser connection URL, e.g. postgresql://postgres@host/postgres
+    :param database: the database to create (default: the one in WRITE_DATABASE_URL)
+    """
+    from urllib.parse import urlparse
+
+    from refresh.db.bootstrap import bootstrap as run_bootstrap
+
+    settings = get_settings()
+    if not database:
+        url = settings.write_database_url or ""
+        database = urlparse(url).path.lstrip("/") or settings.embedded_database
+    run_bootstrap(superuser_url, database, settings)
+    print(f"role {settings.admin_role} and database {database} are in place")

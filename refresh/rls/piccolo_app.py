@@ -1,0 +1,23 @@
+"""The tenancy/RLS machinery as a Piccolo app: roles, `auth` SQL functions, commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig, Command
+
+from refresh.compat.targ import accepts_spaced_options
+from refresh.rls.commands import bootstrap, check, doctor, new, sql, status, token
+
+ROOT = Path(__file__).resolve().parents[2]
+
+APP_CONFIG = AppConfig(
+    app_name="rls",
+    migrations_folder_path=ROOT / "migrations" / "rls",
+    table_classes=[],
+    migration_dependencies=[],
+    commands=[
+        Command(accepts_spaced_options(command))
+        for command in (new, sql, check, status, doctor, token, bootstrap)
+    ],
+)

@@ -1,0 +1,62 @@
+"""Helpers for hand-written SQL migrations.
+
+Migrations keep their SQL literally in the migration file (so it can be reviewed and
+never changes after it ran); role names are the only parameters, written as
+{admin}, {authenticator}, {authenticated}, {anonymous} and filled in from settings.
+"""
+
+from __future__ import annotations
+
+import re
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
+from piccolo.engine.postgres import PostgresEngine
+
+from refresh.db.connection import connection_of
+from refresh.db.sql import quote_ident, quote_literal
+from settings import get_settings
+
+PLACEHOLDER = re.compile(r"\{(admin|authenticator|authenticated|anonymous)(_literal)?\}")
+
+
+def render(sql: str) -> str:
+    """Fill in {role} (an identifier) and {role_literal} (a string) for each role; any
+    other brace in the script stays as it is (e.g. a '{}' array literal)."""
+    settings = get_settings()
+    roles = {
+        "admin": settings.admin_role,
+        "authenticator": settings.authenticator_role,
+        "authenticated": settings.authenticated_role,
+        "anonymous": settings.anonymous_role,
+    }
+    values = {key: quote_ident(name) for key, name in roles.items()}
+    values.update({f"{key}_literal": quote_literal(name) for key, name in roles.items()})
+    return PLACEHOLDER.sub(lambda m: values[m[0][1:-1]], sql)
+
+
+async def execute(sql: str) -> None:
+    """Run a multi-statement script inside the migration's transaction."""
+    engine = engine_finder()
+    assert isinstance(engine, PostgresEngine), "piccolo_conf.DB must be a PostgresEngine"
+    async with connection_of(engine) as connection:
+        await connection.execute(render(sql))
+
+
+def sql_migration(
+    migration_id: str, app_name: str, description: str, forwards_sql: str, backwards_sql: str
+) -> MigrationManager:
+    """A Piccolo migration that runs one SQL script forwards and another backwards."""
+    manager = MigrationManager(
+        migration_id=migration_id, app_name=app_name, description=description
+    )
+
+    async def run() -> None:
+        await execute(forwards_sql)
+
+    async def run_backwards() -> None:
+        await execute(backwards_sql)
+
+    manager.add_raw(run)
+    manager.add_raw_backwards(run_backwards)
+    return manager

@@ -1,0 +1,15 @@
+"""Process-level tuning shared by every server of the project (the app, the benchmarks'
+baseline), so that benchmarks compare request paths, not process settings."""
+
+from __future__ import annotations
+
+import gc
+
+
+def freeze_startup_heap() -> None:
+    """Move everything built at startup (modules, routes, pydantic models, piccolo-admin's
+    FastAPI apps) out of the garbage collector's reach: it lives as long as the process,
+    and the collector's full passes would otherwise walk it again and again under load
+    (bench/RESULTS.md has the figures from when the admin was mounted)."""
+    gc.collect()
+    gc.freeze()
