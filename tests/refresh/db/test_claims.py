@@ -1,0 +1,44 @@
+"""refresh/db/claims.py: the one place claims are built, for the API and the admin."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from refresh.db.claims import Channel, ClaimsError, TenantRole, build_claims
+
+TENANT = uuid.uuid4()
+
+
+def test_claims_are_normalised_and_the_channel_is_the_servers() -> None:
+    claims = build_claims(
+        {"sub": "u", "tenant_id": str(TENANT).upper(), "via": "admin", "x": 1}, Channel.api
+    )
+    assert claims.tenant_id == TENANT and claims.user_id == "u"
+    assert claims.tenant_role is TenantRole.member  # absent: the least privilege
+    assert claims.payload == {
+        "sub": "u",
+        "tenant_id": str(TENANT),
+        "tenant_role": "member",
+        "via": "api",  # never the token's
+        "x": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"sub": "u"}, "token has no tenant_id claim"),
+        ({"sub": "u", "tenant_id": "acme"}, "tenant_id claim is not a UUID"),
+        ({"tenant_id": str(TENANT)}, "token has no sub claim"),
+        ({"sub": "", "tenant_id": str(TENANT)}, "token has no sub claim"),
+        (
+            {"sub": "u", "tenant_id": str(TENANT), "tenant_role": "owner"},
+            "tenant_role claim must be member or admin",
+        ),
+    ],
+)
+def test_unusable_claims_are_refused_by_name(payload: dict[str, object], message: str) -> None:
+    with pytest.raises(ClaimsError, match=message):
+        build_claims(payload, Channel.api)
