@@ -33,6 +33,7 @@ from refresh.db.engines import (
     start_read_pool,
     start_write_pool,
 )
+from refresh.rls.startup import verify_database, verify_declarations
 from refresh.web.api import Endpoint
 from refresh.web.errors import EXCEPTION_HANDLERS
 from refresh.web.middleware import BearerTokenResolver, TransactionMiddleware
@@ -113,6 +114,7 @@ def create_admin() -> TransactionMiddleware:
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await start_read_pool()
     await start_write_pool()
+    await verify_database()  # what the tables declare is in the database, or no start
     freeze_startup_heap()
     try:
         yield
@@ -122,6 +124,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    verify_declarations()  # no table class declares what would leak, or no app
     api_routes = [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
     return Starlette(
         routes=[

@@ -55,6 +55,10 @@ async def serve(requests: io.TextIOBase, answers: io.TextIOBase) -> None:
         error = None
         if request["op"] == "section":
             namespace = dict(base)
+            # A fresh session imports the composition modules again: the guide changes
+            # them (a new app in piccolo_conf.py, its routes in app.py).
+            for module in ("app", "piccolo_conf"):
+                sys.modules.pop(module, None)
         else:
             target = base if request["op"] == "prelude" else namespace
             with contextlib.redirect_stdout(captured):

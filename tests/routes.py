@@ -40,7 +40,25 @@ async def session_state(request: Request) -> Response:
     return JSONResponse(rows[0])
 
 
+async def write_client_in_handler(request: Request) -> Response:
+    """Mistake 2 of issue #12: a handler reaching for the write client."""
+    from refresh.db.clients import write_client
+
+    rows = await write_client.run(Project.select(Project.name))
+    return JSONResponse({"every_tenant": len(rows)})
+
+
+async def write_client_on_purpose(request: Request) -> Response:
+    from refresh.db.clients import write_client
+
+    with write_client.outside_request("a system action the test stands for"):
+        rows = await write_client.fetch("select count(*) as n from tenant")
+    return JSONResponse({"tenants": rows[0]["n"]})
+
+
 test_routes = [
+    Route("/_test/write-client", write_client_in_handler, methods=["GET"]),
+    Route("/_test/write-client-on-purpose", write_client_on_purpose, methods=["GET"]),
     Route("/_test/write-then-raise", write_then_raise, methods=["POST"]),
     Route("/_test/write-then-reject", write_then_reject, methods=["POST"]),
     Route("/_test/write-in-get", write_in_get, methods=["GET"]),

@@ -5,7 +5,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig, Command
 
 from apps.admin.staff import staff_create
-from apps.admin.tables import AdminSession, AdminUser, AuditLog, StaffProfile
+from apps.admin.tables import AdminSession, AdminUser, StaffProfile
 from refresh.compat.targ import accepts_spaced_options
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP_CONFIG = AppConfig(
     app_name="admin",
     migrations_folder_path=ROOT / "migrations" / "admin",
-    table_classes=[AdminUser, AdminSession, StaffProfile, AuditLog],
+    table_classes=[AdminUser, AdminSession, StaffProfile],
     # the audit triggers go on the tables of these apps
     migration_dependencies=[
         "apps.tenants.piccolo_app",

@@ -21,9 +21,10 @@ from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from apps.admin.hooks import hooks_for
-from apps.admin.tables import AdminSession, AdminUser, AuditLog, StaffProfile
+from apps.admin.tables import AdminSession, AdminUser, StaffProfile
 from refresh.compat.piccolo_admin import exact_choice_filters
 from refresh.registry import contributions
+from refresh.rls.tables import AuditLog
 from refresh.tenancy.declarations import TENANT_COLUMN
 
 PAGE_SIZE = 25

@@ -1,4 +1,4 @@
-"""The admin's own tables: who may log in to /admin/, as what, and the audit log.
+"""The admin's own tables: who may log in to /admin/, and as what.
 
 `piccolo_user` (Piccolo's BaseUser) and `sessions` (piccolo-api's SessionsBase) belong to
 this app: it creates them in its migrations, and declares them through the subclasses
@@ -9,22 +9,21 @@ still works: it writes the same table.
 from __future__ import annotations
 
 from piccolo.apps.user.tables import BaseUser
-from piccolo.columns import JSONB, UUID, ForeignKey, Timestamptz, Varchar
-from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.columns.defaults.uuid import UUID4
+from piccolo.columns import ForeignKey
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 from piccolo_api.session_auth.tables import SessionsBase
 
-from refresh.tenancy.declarations import AUTHENTICATED, Policy, global_table, row_security
-from refresh.tenancy.tables import ReadClientTable, Timestamps, tenant_root_reference
+from refresh.tenancy.declarations import audited, global_table
+from refresh.tenancy.tables import Timestamps, tenant_root_reference
 
 
 # Logins and sessions are read by the admin gate on the write client, before any tenant
 # transaction opens: the request roles get no grant on them.
 class AdminUser(BaseUser, tablename="piccolo_user"):
     rls = global_table(
-        "admin logins (piccolo users): read by the admin gate through the write client only"
+        "admin logins (piccolo users): read by the admin gate through the write client only",
+        audit=audited(tenant_column="", quiet=("last_login",)),
     )
 
 
@@ -46,33 +45,6 @@ class StaffProfile(Timestamps, Table):
 
     rls = global_table(
         "which tenant each staff login belongs to: read by the admin gate through the "
-        "write client only"
-    )
-
-
-class AuditLog(ReadClientTable, Table):
-    """Every change to an audited table, written by a trigger (see the admin migrations).
-
-    Append-only: request roles may only read it (their tenant's entries), the trigger
-    function inserts as the table owner, and only that owner could change a row.
-    No updated_at: an entry never changes.
-    """
-
-    id = UUID(primary_key=True, default=UUID4())
-    created_at = Timestamptz(default=TimestamptzNow(), null=False)
-    # request: the JWT's sub (API) or staff:<username> (admin);
-    # operator:<username>; or the write client's application name (CLI, jobs).
-    actor = Varchar(length=255, null=False)
-    via = Varchar(length=32, null=False)  # api | admin | operator | write client
-    # No foreign key: the history of a deleted tenant stays readable.
-    tenant_id = UUID(null=True, default=None)
-    table_name = Varchar(length=63, null=False)
-    row_id = Varchar(length=64, null=False)
-    action = Varchar(length=8, null=False)  # insert | update | delete
-    changes = JSONB(null=False)
-
-    rls = row_security(
-        Policy("audit_tenant_select", "select", using="tenant_id = auth.tenant_id()"),
-        grants={AUTHENTICATED: ("select",)},
-        reason="append-only history: a tenant reads its own entries; nobody writes directly",
+        "write client only",
+        audit=audited(),
     )

@@ -1,16 +1,16 @@
 """Tasks of a project, and comments on tasks.
 
-References to other rows (project, assignee, task, author) are Piccolo foreign keys for
-joins, and in the database also composite foreign keys (tenant_id, x_id) -> (tenant_id, id)
-(migrations/tasks: the hand-written one), so a row can never point at another tenant's
-row: foreign key checks ignore RLS, the composite key does not.
+References to other rows (project, assignee, task, author) are TenantForeignKeys: Piccolo
+foreign keys for joins, and in the database composite foreign keys
+(tenant_id, x_id) -> (tenant_id, id), so a row can never point at another tenant's row
+(refresh/tenancy/columns.py).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from piccolo.columns import UUID, Array, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Array, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.readable import Readable
@@ -20,6 +20,7 @@ from piccolo.table import Table
 from apps.projects.tables import Project
 from apps.tenants.tables import Member
 from refresh.tenancy.checks import choices_check
+from refresh.tenancy.columns import TenantForeignKey
 from refresh.tenancy.tables import TenantTable
 
 
@@ -32,12 +33,12 @@ class TaskStatus(StrEnum):
 
 class Task(TenantTable, Table):
     id = UUID(primary_key=True, default=UUID4())
-    project_id = ForeignKey(Project, null=False, index=True)
+    project_id = TenantForeignKey(Project, index=True)
     title = Varchar(length=200, null=False)
     description = Text(default="", null=False)
     status = Varchar(length=16, choices=TaskStatus, default=TaskStatus.todo, null=False)
     priority = Integer(default=3, null=False)
-    assignee_id = ForeignKey(Member, null=True, index=True, on_delete=OnDelete.set_null)
+    assignee_id = TenantForeignKey(Member, null=True, index=True, on_delete=OnDelete.set_null)
     due_at = Timestamptz(null=True, default=None)
     tags = Array(base_column=Varchar(length=50), default=list, null=False)
 
@@ -54,8 +55,8 @@ class Task(TenantTable, Table):
 
 class Comment(TenantTable, Table):
     id = UUID(primary_key=True, default=UUID4())
-    task_id = ForeignKey(Task, null=False, index=True)
-    author_id = ForeignKey(Member, null=False, index=True)
+    task_id = TenantForeignKey(Task, index=True)
+    author_id = TenantForeignKey(Member, index=True)
     body = Text(null=False)
 
     comment_body_check = Check("length(btrim(body)) > 0")

@@ -17,7 +17,7 @@ from refresh.tenancy.checks import choices_check
 from refresh.tenancy.declarations import (
     AUTHENTICATED,
     Policy,
-    crud_policy,
+    audited,
     row_security,
     tenant_rls,
 )
@@ -38,6 +38,7 @@ class Tenant(ReadClientTable, Timestamps, Table):
         Policy("own_tenant_select", "select", using="id = auth.tenant_id()"),
         grants={AUTHENTICATED: ("select",)},
         reason="the tenants themselves: keyed by id, not tenant_id",
+        audit=audited(tenant_column="id"),
     )
 
     @classmethod
@@ -59,9 +60,7 @@ class Member(TenantTable, Table):
     member_tenant_id_id_key = Unique(["tenant_id", "id"])
 
     # Every member reads the member list; only a tenant admin changes it.
-    rls = tenant_rls(
-        crud_policy("admins_write", modify="auth.tenant_role() = 'admin'", permissive=False)
-    )
+    rls = tenant_rls(write_rule="auth.tenant_role() = 'admin'")
 
     @classmethod
     def get_readable(cls) -> Readable:

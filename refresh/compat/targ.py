@@ -88,6 +88,8 @@ def accepts_spaced_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
         wrapper = run
     wrapper = functools.wraps(command)(wrapper)
-    # targ reads the parameters (help text, positional arguments) from the signature.
+    # targ reads the parameters (help text, positional arguments) from the signature, and
+    # lists every annotation as an argument: the return type is none.
     wrapper.__signature__ = inspect.signature(command)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {k: v for k, v in command.__annotations__.items() if k != "return"}
     return wrapper

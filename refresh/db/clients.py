@@ -6,16 +6,29 @@ lists every use. Request handlers use the tables, which are bound to the read cl
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 
 from refresh.db.connection import connection_of
 from refresh.db.engines import READ_DB, WRITE_DB, WRITE_NODE
+from refresh.db.scope import WriteClientInRequest, in_request, system_action
+
+
+def refuse_in_request() -> None:
+    if in_request():
+        raise WriteClientInRequest(
+            "the write client bypasses RLS and was used while a tenant's request is served: "
+            "there it would read and write every tenant's rows. In a handler, query the table "
+            "classes (they go through RLS); for a system action that must happen inside a "
+            'request, wrap it in `with write_client.outside_request("why"):`'
+        )
 
 
 class WriteClient:
-    """System access through the admin role: bypasses RLS, so use it sparingly."""
+    """System access through the admin role: bypasses RLS, so use it sparingly. It refuses
+    to run inside a tenant's request transaction unless told why (`outside_request`)."""
 
     def __init__(self, engine: PostgresEngine, read_engine: PostgresEngine) -> None:
         self.engine = engine
@@ -23,15 +36,23 @@ class WriteClient:
 
     async def run(self, query: Any) -> Any:
         """Run a Piccolo query of any table on the write connection."""
+        refuse_in_request()
         uses_read_engine = query.table._meta.db is self.read_engine
         return await query.run(node=WRITE_NODE if uses_read_engine else None)
 
     def transaction(self) -> Any:
         """`async with write_client.transaction():` groups write-client queries."""
+        refuse_in_request()
         return self.engine.transaction()
+
+    def outside_request(self, reason: str) -> AbstractContextManager[None]:
+        """`with write_client.outside_request("why"):` lets system code use the write
+        client inside a request on purpose; `grep -rn outside_request` lists every use."""
+        return system_action(reason)
 
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Raw SQL on the write connection (joins a write_client.transaction())."""
+        refuse_in_request()
         async with connection_of(self.engine) as connection:
             rows = await connection.fetch(sql, *args)
         return [dict(row) for row in rows]

@@ -13,7 +13,9 @@ when no URL is configured.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -25,6 +27,7 @@ from piccolo.engine.postgres import PostgresEngine
 from settings import Settings, get_settings
 
 WRITE_NODE = "write"
+log = logging.getLogger("refresh.db")
 
 #: True while a transaction hands back a connection it has already reset itself.
 _ALREADY_RESET: ContextVar[bool] = ContextVar("refresh_already_reset", default=False)
@@ -55,6 +58,27 @@ def application_name(argv: list[str]) -> str:
     if words[0] == "piccolo":
         words += [a for a in argv[1:3] if not a.startswith("-")]
     return ("refresh: " + " ".join(words))[:63]
+
+
+TABLE_IN_MESSAGE = re.compile(r'(?:table|relation) "?([A-Za-z0-9_$.]+)"?')
+
+
+def log_refusal(exc: Exception, statement: str, transaction: Any) -> None:
+    """A statement refused by a missing grant or policy: the client gets its 403 (or 404)
+    as before; the log says what to look at (`piccolo rls check`)."""
+    found = TABLE_IN_MESSAGE.search(str(exc))
+    table = found[1] if found else "?"
+    command = statement.lstrip().split(None, 1)[0].lower() if statement.strip() else "?"
+    role = getattr(transaction, "role", None) or "the client's login role"
+    log.warning(
+        "refused by the database: %s on %s as %s (%s); check the table's grants and "
+        "policies with `piccolo rls check`",
+        command,
+        table,
+        role,
+        exc,
+        extra={"refused_command": command, "refused_table": table, "refused_role": role},
+    )
 
 
 def reset_sql(connection: Any) -> str:
@@ -129,6 +153,13 @@ class Engine(PostgresEngine):
         timeout = get_settings().db_acquire_timeout
         pool = await asyncpg.create_pool(**{**self.config, **kwargs})
         self.pool = cast(asyncpg.Pool, AcquireTimeoutPool(pool, timeout))
+
+    async def run_querystring(self, querystring: Any, in_pool: bool = True) -> Any:
+        try:
+            return await super().run_querystring(querystring, in_pool)
+        except asyncpg.InsufficientPrivilegeError as exc:
+            log_refusal(exc, str(querystring), self.current_transaction.get())
+            raise
 
     async def release(self, connection: Any, *, already_reset: bool = False) -> None:
         """Give a connection back to the pool; `already_reset` skips the pool's reset."""

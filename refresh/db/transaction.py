@@ -25,6 +25,7 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 
 from refresh.db.claims import Claims
 from refresh.db.engines import Engine, reset_sql
+from refresh.db.scope import serving_request
 from refresh.db.sql import quote_literal
 
 # One statement, claims as a bind parameter: auth.begin_request runs SET LOCAL ROLE and
@@ -115,9 +116,10 @@ class PooledTransaction(PostgresTransaction):
 
 
 class RequestTransaction(PooledTransaction):
-    """The read client switched to a request role with the caller's claims, under RLS."""
+    """The read client switched to a request role with the caller's claims, under RLS.
+    While it is open, the write client refuses to run (refresh/db/scope.py)."""
 
-    __slots__ = ("claims", "read_only", "role", "statement_timeout")
+    __slots__ = ("_serving", "claims", "read_only", "role", "statement_timeout")
     pool_name = "the read pool"
 
     def __init__(
@@ -133,6 +135,16 @@ class RequestTransaction(PooledTransaction):
         self.role = role
         self.read_only = read_only
         self.statement_timeout = statement_timeout
+        self._serving = serving_request()
+
+    async def __aenter__(self) -> PooledTransaction:
+        entered = await super().__aenter__()
+        self._serving.__enter__()
+        return entered
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        self._serving.__exit__(None, None, None)
+        return await super().__aexit__(exception_type, exception, traceback)
 
     async def start(self, connection: Any) -> None:
         # A plain BEGIN rather than asyncpg's Transaction object: the transaction ends

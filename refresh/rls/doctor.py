@@ -165,8 +165,14 @@ class Doctor:
             # Not why rows are missing (every row is visible), but a leak on a tenant table.
             self.warn(f"{name}: rls", f"RLS is disabled: {name} shows every row to every tenant")
         else:
-            forced = "and forced" if state.forced else "but not forced (its owner bypasses it)"
-            self.ok(f"{name}: rls", f"RLS is enabled {forced}")
+            if state.forced:
+                self.ok(f"{name}: rls", "RLS is enabled and forced")
+            else:
+                why = (
+                    f"RLS of {name} is enabled but not forced: its owner's queries skip the "
+                    "policies; `piccolo rls check` gives the fix"
+                )
+                self.fail(f"{name}: rls", "RLS is enabled but not forced", why)
             reads = [
                 (f"{n} USING {p.using}", p.permissive)
                 for n, p in sorted(state.policies.items())
@@ -187,10 +193,7 @@ class Doctor:
             name,
         )
         if not granted[0]["ok"]:
-            why = (
-                f"{self.role} has no SELECT grant on {name}: run `piccolo rls new APP` and "
-                f"{MIGRATE} (or `piccolo rls check`)"
-            )
+            why = f"{self.role} has no SELECT grant on {name}: `piccolo rls check` gives the fix"
             self.fail(f"{name}: grant", f"{self.role} has no SELECT grant on {name}", why)
             return
         self.ok(f"{name}: grant", f"{self.role} has the SELECT grant")

@@ -8,7 +8,7 @@ rolled back (with a short lock_timeout, as CREATE POLICY locks the table briefly
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from refresh.db.clients import write_client
@@ -161,14 +161,6 @@ async def canonical_policies(declared: AppState) -> tuple[AppState, list[ProbeEr
                     row["qual"] if row else None,
                     row["with_check"] if row else None,
                 )
-            canonical[table] = TableState(
-                state.kind,
-                state.enabled,
-                state.forced,
-                probed,
-                state.grants,
-                state.tenant_default,
-                state.updated_at_trigger,
-            )
+            canonical[table] = replace(state, policies=probed)
         await transaction.rollback()
     return canonical, errors

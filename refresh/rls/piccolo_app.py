@@ -8,13 +8,14 @@ from piccolo.conf.apps import AppConfig, Command
 
 from refresh.compat.targ import accepts_spaced_options
 from refresh.rls.commands import bootstrap, check, doctor, new, sql, status, token
+from refresh.rls.tables import AuditLog, OperatorAction
 
 ROOT = Path(__file__).resolve().parents[2]
 
 APP_CONFIG = AppConfig(
     app_name="rls",
     migrations_folder_path=ROOT / "migrations" / "rls",
-    table_classes=[],
+    table_classes=[AuditLog, OperatorAction],
     migration_dependencies=[],
     commands=[
         Command(accepts_spaced_options(command))

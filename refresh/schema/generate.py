@@ -1,5 +1,10 @@
 """`piccolo rls new APP` and `piccolo rls sql APP`: declarations -> a reviewable migration.
 
+One command for the whole path: when the app's table classes differ from its Piccolo
+migrations, `piccolo rls new` first writes that auto migration (Piccolo's own
+`piccolo migrations new APP --auto`, with its questions), then the RLS migration after it,
+so a new table never reaches `forwards` without its RLS, keys and audit.
+
 The diff is taken against the RLS_STATE recorded by the app's previous RLS migration
 (not against a database), so it is the same on every machine, like Piccolo's own auto
 migrations. The new migration records the new state, the SQL both ways, and the id of
@@ -9,6 +14,8 @@ check` spot two migrations generated on separate branches.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import pprint
 import sys
@@ -17,11 +24,14 @@ from pathlib import Path
 import piccolo
 from piccolo.apps.migrations.auto.schema_snapshot import SchemaSnapshot
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
-from piccolo.apps.migrations.commands.new import _generate_migration_meta
+from piccolo.apps.migrations.commands.new import AutoMigrationManager
+from piccolo.apps.migrations.commands.new import new as new_piccolo_migration
 from piccolo.conf.apps import AppConfig, Finder
 
+from refresh.compat.piccolo import new_migration_file
 from refresh.schema.sqlgen import state_sql
-from refresh.schema.state import AppState, UndeclaredTable, declared_state, migrated_state
+from refresh.schema.state import AppState, declared_state, migrated_state
+from refresh.tenancy.verify import all_mistakes
 
 TEMPLATE = '''"""{description}
 
@@ -61,29 +71,59 @@ class PlanError(Exception):
 
 async def tables_in_migrations(app_config: AppConfig) -> set[str]:
     """Tables that the app's Piccolo migrations create (replayed, like `new --auto` does)."""
+    if not Path(app_config.resolved_migrations_folder_path).is_dir():  # noqa: ASYNC240
+        return set()
     managers = await BaseMigrationManager().get_migration_managers(app_config=app_config)
     return {table.tablename for table in SchemaSnapshot(managers).get_snapshot()}
 
 
-async def plan(app_name: str) -> tuple[AppConfig, str | None, AppState, str, str]:
-    """(app, previous RLS migration id, new state, forwards SQL, backwards SQL)."""
+async def pending_schema_changes(app_config: AppConfig) -> int:
+    """How many changes the app's table classes have that no Piccolo migration has."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        groups = await AutoMigrationManager(auto_input="n").get_alter_statements(app_config)
+    return sum(len(group.statements) for group in groups)
+
+
+def migrations_folder(app_config: AppConfig) -> Path:
+    """The app's migrations folder, made (as a package, like Piccolo makes it) for its
+    first migration."""
+    folder = Path(app_config.resolved_migrations_folder_path)
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        (folder / "__init__.py").touch()
+    return folder
+
+
+def app_config_of(app_name: str) -> AppConfig:
     app_config = Finder().get_app_config(app_name)
     if app_config is None:
         raise PlanError(f"no app named {app_name!r} (see piccolo_conf.APP_REGISTRY)")
-    try:
-        new = declared_state(app_config)
-    except UndeclaredTable as exc:
+    return app_config
+
+
+async def plan(
+    app_name: str, require_migrated: bool = True
+) -> tuple[AppConfig, str | None, AppState, str, str]:
+    """(app, previous RLS migration id, new state, forwards SQL, backwards SQL).
+    `require_migrated`: refuse when a table has no Piccolo migration yet (a migration
+    file must sort after the one creating its tables; printing the SQL needs no order)."""
+    app_config = app_config_of(app_name)
+    found = all_mistakes(app_config.table_classes)
+    if found:
         raise PlanError(
-            f"tables without an RLS declaration: {', '.join(exc.tables)}; give each an "
-            "`rls` attribute (tenant_rls(), row_security(...) or global_table(reason))"
-        ) from None
+            "\n".join(
+                [f"{len(found)} table declaration(s) of app {app_name} must be fixed first:"]
+                + [f"✗ {m.table} [{m.code}] {m.message}\n  fix: {m.fix}" for m in found]
+            )
+        )
+    new = declared_state(app_config).state
     # The RLS migration must sort after the one creating the table: Piccolo runs
     # migrations in id order (and a migration's raw SQL before its auto operations).
     unmigrated = sorted(set(new) - await tables_in_migrations(app_config))
-    if unmigrated:
+    if unmigrated and require_migrated:
         raise PlanError(
             f"no migration creates {', '.join(unmigrated)} yet: run "
-            f"piccolo migrations new {app_name} --auto first, then piccolo rls new {app_name}"
+            f"piccolo rls new {app_name} in a terminal (it writes the table's migration first)"
         )
     previous = migrated_state(app_config)
     return (
@@ -97,6 +137,11 @@ async def plan(app_name: str) -> tuple[AppConfig, str | None, AppState, str, str
 
 async def write_migration(app_name: str, description: str = "") -> int:
     try:
+        app_config = app_config_of(app_name)
+        migrations_folder(app_config)
+        if not all_mistakes(app_config.table_classes) and await pending_schema_changes(app_config):
+            print(f"The table classes of app {app_name} differ from its migrations:")
+            await new_piccolo_migration(app_name, auto=True)
         app_config, previous, state, forwards, backwards = await plan(app_name)
     except PlanError as exc:
         print(exc, file=sys.stderr)
@@ -107,14 +152,14 @@ async def write_migration(app_name: str, description: str = "") -> int:
     if '"""' in forwards + backwards:
         print('a declared expression contains """; it cannot be written', file=sys.stderr)
         return 1
-    meta = _generate_migration_meta(app_config=app_config)
+    migration_id, path = new_migration_file(app_config)
     text = description or f"RLS of app {app_name} brought to its declarations"
-    Path(meta.migration_path).write_text(  # noqa: ASYNC240 (a CLI: nothing else runs)
+    path.write_text(
         TEMPLATE.format(
             app=app_name,
             description=text,
             description_literal=json.dumps(text),
-            migration_id=meta.migration_id,
+            migration_id=migration_id,
             version=piccolo.__VERSION__,
             previous=json.dumps(previous) if previous else "None",
             forwards=forwards,
@@ -122,14 +167,14 @@ async def write_migration(app_name: str, description: str = "") -> int:
             state=pprint.pformat({t: s.to_dict() for t, s in state.items()}, width=120),
         )
     )
-    print(f"Wrote {meta.migration_path}")
+    print(f"Wrote {path}")
     print("Review it, then: piccolo migrations forwards all")
     return 0
 
 
 async def print_sql(app_name: str) -> int:
     try:
-        _, _, _, forwards, _ = await plan(app_name)
+        _, _, _, forwards, _ = await plan(app_name, require_migrated=False)
     except PlanError as exc:
         print(exc, file=sys.stderr)
         return 1

@@ -1,22 +1,22 @@
-"""Row-Level Security declared in Python, next to the columns.
+"""What a table is, declared in Python next to its columns, in an `rls` attribute.
 
-Every table class says what it is, in an `rls` attribute:
-
-    class Project(TenantTable, Table):          # tenant_rls() by default
+    class Project(TenantTable, Table):          # tenant_rls() by default: isolated, audited
         ...
 
     class Member(TenantTable, Table):
         rls = tenant_rls(                        # tenants isolated, and only admins write
-            *crud_policy("admins_write", modify="auth.tenant_role() = 'admin'",
-                         permissive=False)
+            write_rule="auth.tenant_role() = 'admin'"
         )
 
-    class Plan(ReadClientTable, Timestamps, Table):
-        rls = global_table("the price list, the same for every tenant",
+    class Unit(ReadClientTable, Timestamps, Table):
+        rls = global_table("units of measure, the same for every tenant",
                            grants={AUTHENTICATED: ("select",)})
 
-`piccolo rls new APP` turns the declarations into a migration; `piccolo rls check` reports
-every difference between declarations, migrations and the live database.
+From the declaration, `piccolo rls new APP` generates everything the database needs: RLS
+enabled and forced, the policies, the grants, the tenant default, the updated_at trigger,
+the audit trigger, and (from TenantForeignKey columns) the composite tenant foreign keys
+with their indexes; `piccolo rls check` compares declarations, migrations and the live
+database for all of it.
 """
 
 from __future__ import annotations
@@ -78,8 +78,7 @@ def crud_policy(
     """Who may read, who may modify (like Drizzle's crudPolicy), as one policy per command.
 
     `read` becomes a SELECT policy; `modify` INSERT (WITH CHECK), UPDATE (USING and
-    WITH CHECK) and DELETE policies. `permissive=False` makes them restrictive: they then
-    narrow the tenant isolation policies instead of widening them.
+    WITH CHECK) and DELETE policies.
     """
     policies: list[Policy] = []
     if read is not None:
@@ -105,6 +104,35 @@ def crud_policy(
 
 
 @dataclass(frozen=True)
+class Audit:
+    """Every insert, update and delete of the table is recorded in the audit log, with the
+    row's tenant from `tenant_column` ("" for none); an update that changes only `quiet`
+    columns (bookkeeping such as updated_at) is not recorded."""
+
+    tenant_column: str = TENANT_COLUMN
+    quiet: tuple[str, ...] = ("updated_at",)
+
+
+@dataclass(frozen=True)
+class NotAudited:
+    """The table opts out of the audit log, with the reason a reviewer can judge."""
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        if len(self.reason.strip()) < 10:
+            raise ValueError("not_audited needs a reason a reviewer can judge")
+
+
+def audited(tenant_column: str = TENANT_COLUMN, quiet: tuple[str, ...] = ("updated_at",)) -> Audit:
+    return Audit(tenant_column, tuple(quiet))
+
+
+def not_audited(reason: str) -> NotAudited:
+    return NotAudited(reason)
+
+
+@dataclass(frozen=True)
 class RowSecurity:
     """A table under RLS: enabled and forced, with these policies and grants."""
 
@@ -112,21 +140,27 @@ class RowSecurity:
     policies: tuple[Policy, ...]
     grants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     reason: str = ""
+    audit: Audit | NotAudited | None = None
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.policies]
         if len(names) != len(set(names)):
             raise ValueError(f"duplicate policy names in {names}")
         _check_grants(self.grants)
+        if self.kind == "tenant" and self.audit is None:
+            raise ValueError("a tenant table is audited, or says why not: not_audited(reason)")
 
 
 @dataclass(frozen=True)
 class GlobalTable:
-    """A table deliberately shared by all tenants (no RLS), with the reason why."""
+    """A table deliberately shared by all tenants, with the reason why. RLS is enabled and
+    forced on it too: request roles see its rows only through what `grants` gives them
+    (a permissive `true` policy per granted command), and nothing else."""
 
     reason: str
     grants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     kind: str = "global"
+    audit: Audit | NotAudited | None = None
 
     def __post_init__(self) -> None:
         if len(self.reason.strip()) < 10:
@@ -140,36 +174,59 @@ TENANT_GRANTS: Mapping[str, tuple[str, ...]] = {AUTHENTICATED: PRIVILEGES}
 
 
 def tenant_rls(
-    *extra: Policy | tuple[Policy, ...],
+    *,
+    read_rule: str | None = None,
+    write_rule: str | None = None,
     grants: Mapping[str, tuple[str, ...]] = TENANT_GRANTS,
+    audit: Audit | NotAudited | None = None,
 ) -> RowSecurity:
-    """Tenant isolation for every command, plus any extra (e.g. restrictive) policies."""
-    flat: list[Policy] = []
-    for item in extra:
-        flat.extend(item if isinstance(item, tuple) else (item,))
-    isolation = crud_policy("tenant_isolation", read=TENANT_CHECK, modify=TENANT_CHECK)
-    return RowSecurity(kind="tenant", policies=(*isolation, *flat), grants=grants)
+    """Tenant isolation for every command: one permissive policy per command whose rule is
+    `tenant_id = auth.tenant_id()`, ANDed with `read_rule` (select) or `write_rule`
+    (insert, update, delete) when given.
+
+    Extra rules are folded into the isolation policies, never added as RESTRICTIVE
+    policies: Citus re-creates restrictive policies as permissive on its shards, which
+    would turn a narrowing rule into a widening one (DESIGN.md "Policies").
+    """
+    read = _and(TENANT_CHECK, read_rule)
+    write = _and(TENANT_CHECK, write_rule)
+    policies = (
+        Policy("tenant_isolation_select", "select", using=read),
+        Policy("tenant_isolation_insert", "insert", with_check=write),
+        Policy("tenant_isolation_update", "update", using=write, with_check=write),
+        Policy("tenant_isolation_delete", "delete", using=write),
+    )
+    return RowSecurity(kind="tenant", policies=policies, grants=grants, audit=audit or Audit())
 
 
 def row_security(
     *policies: Policy | tuple[Policy, ...],
     grants: Mapping[str, tuple[str, ...]],
     reason: str = "",
+    audit: Audit | NotAudited | None = None,
 ) -> RowSecurity:
     """RLS with custom policies only (a table whose rows are not keyed by tenant_id)."""
     flat: list[Policy] = []
     for item in policies:
         flat.extend(item if isinstance(item, tuple) else (item,))
-    return RowSecurity(kind="rls", policies=tuple(flat), grants=grants, reason=reason)
+    return RowSecurity(kind="rls", policies=tuple(flat), grants=grants, reason=reason, audit=audit)
 
 
-def global_table(reason: str, grants: Mapping[str, tuple[str, ...]] | None = None) -> GlobalTable:
-    return GlobalTable(reason=reason, grants=grants or {})
+def global_table(
+    reason: str,
+    grants: Mapping[str, tuple[str, ...]] | None = None,
+    audit: Audit | NotAudited | None = None,
+) -> GlobalTable:
+    return GlobalTable(reason=reason, grants=grants or {}, audit=audit)
 
 
 def declaration_of(table: Any) -> Declaration | None:
     value = getattr(table, "rls", None)
     return value if isinstance(value, (RowSecurity, GlobalTable)) else None
+
+
+def _and(rule: str, extra: str | None) -> str:
+    return rule if extra is None else f"{rule} and ({extra})"
 
 
 def _check_grants(grants: Mapping[str, tuple[str, ...]]) -> None:

@@ -1,26 +1,85 @@
 """`piccolo rls check`: declarations vs migrations vs the live database, plus the rules of
-DESIGN.md that a database can break silently. Exit 1 with a report, or 0 when clean."""
+DESIGN.md that a database can break silently. Exit 1 with a report, or 0 when clean.
+
+Problems come with their causes: a table class that is wrong, a declaration no migration
+records, a migration not applied, each explains the problems of the live database that
+follow from it, which the report lists under it (their fixes would be the wrong ones)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from piccolo.conf.apps import AppConfig, Finder
 
-from refresh.rls.check.database import (
-    index_problems,
-    object_problems,
-    policy_form_problems,
-    read_role_problems,
-)
+from refresh.rls.check.indexes import index_problems
 from refresh.rls.check.migrations import (
     applied_problems,
     declaration_problems,
     rls_migration_problems,
     schema_problems,
 )
-from refresh.rls.check.problems import Problem, report, report_json
+from refresh.rls.check.problems import Fix, Problem, report, report_json, sql
+from refresh.rls.check.roles import object_problems, policy_form_problems, read_role_problems
 from refresh.rls.check.tables import table_problems
 from refresh.rls.live import LiveTable, canonical_policies, live_tables
-from refresh.schema.state import AppState, UndeclaredTable, declared_state
+from refresh.rls.live_keys import live_keys
+from refresh.schema.migration_sql import render
+from refresh.schema.state import AppState, declared_state
+
+#: What the live database shows when a table's declaration or migrations are behind.
+LIVE_DRIFT = frozenset(
+    {
+        "rls_disabled",
+        "rls_not_forced",
+        "policy_missing",
+        "policy_not_declared",
+        "policy_differs",
+        "policy_invalid",
+        "grant_missing",
+        "grant_not_declared",
+        "tenant_default_missing",
+        "updated_at_trigger_missing",
+        "audit_trigger_missing",
+        "audit_trigger_not_declared",
+        "audit_trigger_differs",
+        "tenant_key_missing",
+        "tenant_key_differs",
+        "tenant_key_index_missing",
+        "tenant_target_key_missing",
+        "fk_without_tenant_id",
+        "tenant_id_without_index",
+        "table_missing",
+    }
+)
+DECLARATION = frozenset(
+    {
+        "undeclared_table",
+        "bound_to_write_client",
+        "tenant_table_without_tenant_id",
+        "plain_key_between_tenant_tables",
+        "tenant_key_not_between_tenant_tables",
+        "restrictive_policy",
+    }
+)
+#: cause -> the codes of the same table it explains (its fix clears them too)
+TABLE_CAUSES: dict[str, frozenset[str]] = {
+    **dict.fromkeys(DECLARATION, LIVE_DRIFT | {"rls_not_migrated"}),
+    "rls_not_migrated": LIVE_DRIFT,
+    "policy_not_declared": frozenset(
+        {"policy_subquery", "policy_volatile_function", "policy_column_without_index"}
+    ),
+}
+#: cause -> the codes of the same app's tables it explains
+APP_CAUSES: dict[str, frozenset[str]] = {
+    # its fix (`piccolo rls new APP`) writes the RLS migration too
+    "schema_not_migrated": LIVE_DRIFT | {"rls_not_migrated"},
+    "migration_not_applied": LIVE_DRIFT,
+    "migration_out_of_order": LIVE_DRIFT,
+    # two RLS migrations made on separate branches: generating again on top of the
+    # merged declarations (its fix) also clears what the merge left behind
+    "migration_branch_conflict": LIVE_DRIFT
+    | {"rls_not_migrated", "migration_out_of_order", "migration_not_applied"},
+}
 
 
 def registered_apps() -> list[AppConfig]:
@@ -32,18 +91,7 @@ def registered_apps() -> list[AppConfig]:
     ]
 
 
-def declared_by_app(apps: list[AppConfig]) -> dict[str, AppState]:
-    result = {}
-    for app in apps:
-        try:
-            result[app.app_name] = declared_state(app)
-        except UndeclaredTable:
-            result[app.app_name] = {}
-    return result
-
-
-async def collect_problems() -> tuple[list[Problem], str]:
-    apps = [a for a in registered_apps() if a.table_classes]
+async def code_problems(apps: list[AppConfig]) -> list[Problem]:
     problems: list[Problem] = []
     for app in apps:
         problems += declaration_problems(app)
@@ -51,11 +99,15 @@ async def collect_problems() -> tuple[list[Problem], str]:
         problems += rls_migration_problems(app)
     for app in registered_apps():
         problems += await applied_problems(app)
+    return problems
 
+
+async def live_problems(apps: list[AppConfig], declared: dict[str, AppState]) -> list[Problem]:
     live = await live_tables()
-    declared = declared_by_app(apps)
-    checked_tables = checked_policies = 0
-    for app_name, state in declared.items():
+    keys = await live_keys()
+    problems: list[Problem] = []
+    for app in apps:
+        state = declared[app.app_name]
         present = {t: s for t, s in state.items() if t in live}
         canonical, probe_errors = await canonical_policies(present)
         problems += [
@@ -63,51 +115,96 @@ async def collect_problems() -> tuple[list[Problem], str]:
                 "policy_invalid",
                 e.table,
                 f"declared policy {e.policy} is refused by the server: {e.message}",
-                "correct the expression in the table's rls declaration",
+                Fix(edit=f"correct the expression of {e.policy} in the table's rls declaration"),
+                app.app_name,
             )
             for e in probe_errors
         ]
         for table, table_state in canonical.items():
-            problems += table_problems(app_name, table, table_state, live[table])
-            checked_tables += 1
-            checked_policies += len(table_state.policies)
+            problems += table_problems(app.app_name, table, table_state, live[table], keys)
         for table in sorted(set(state) - set(live)):
-            if not any(p.code.startswith("migration_") for p in problems):
-                problems.append(
-                    Problem(
-                        "table_missing",
-                        table,
-                        "declared table is not in the database",
-                        "piccolo migrations forwards all",
-                    )
-                )
-    problems += stray_table_problems(live, {t for state in declared.values() for t in state})
+            message = "declared table is not in the database"
+            fix = Fix(commands=("piccolo migrations forwards all",))
+            problems.append(Problem("table_missing", table, message, fix, app.app_name))
+    in_code = {t._meta.tablename for app in apps for t in app.table_classes}
+    problems += stray_table_problems(live, in_code)
     tenant_tables = [
         t for s in declared.values() for t, ts in s.items() if ts.kind == "tenant" and t in live
     ]
-    problems += await index_problems(tenant_tables)
+    keys_declared = {k for s in declared.values() for t in s.values() for k in t.tenant_keys}
+    problems += await index_problems(tenant_tables, keys_declared)
     problems += await read_role_problems()
     problems += await object_problems()
     problems += await policy_form_problems()
-    return problems, f"{checked_tables} tables, {checked_policies} policies"
+    return problems
+
+
+def direct_cause(problem: Problem, problems: list[Problem]) -> Problem | None:
+    """The first problem that explains this one: of its table, then of its app."""
+    for cause in problems:
+        explains = TABLE_CAUSES.get(cause.code, frozenset())
+        if cause is not problem and cause.table and cause.table == problem.table:
+            if problem.code in explains:
+                return cause
+    for cause in problems:
+        explains = APP_CAUSES.get(cause.code, frozenset())
+        if cause.app and cause.app == problem.app and problem.code in explains:
+            return cause
+    return None
+
+
+def with_causes(problems: list[Problem]) -> list[Problem]:
+    """Each problem linked to the root cause that explains it, if one was found: the
+    report shows each root once, at the top, and what it explains under it."""
+    direct = {id(p): direct_cause(p, problems) for p in problems}
+
+    def root(problem: Problem) -> Problem | None:
+        cause, seen = direct[id(problem)], {id(problem)}
+        while cause is not None and direct[id(cause)] is not None and id(cause) not in seen:
+            seen.add(id(cause))
+            cause = direct[id(cause)]
+        return cause
+
+    return [p if root(p) is None else replace(p, cause=root(p)) for p in problems]
+
+
+async def collect_problems() -> tuple[list[Problem], str]:
+    apps = [a for a in registered_apps() if a.table_classes]
+    declared = {app.app_name: declared_state(app).state for app in apps}
+    problems = await code_problems(apps) + await live_problems(apps, declared)
+    tables = sum(len(s) for s in declared.values())
+    policies = sum(len(t.policies) for s in declared.values() for t in s.values())
+    return with_causes(problems), f"{tables} tables, {policies} policies"
 
 
 #: Tables of the tooling itself, not of the application.
 TOOLING_TABLES = {"migration"}
 
 
-def stray_table_problems(live: dict[str, LiveTable], declared: set[str]) -> list[Problem]:
-    """Live tables no app declares: nobody decided who may see their rows."""
+def stray_table_problems(live: dict[str, LiveTable], in_code: set[str]) -> list[Problem]:
+    """Live tables no table class names: they must at least be locked (RLS on and forced,
+    no grant to a request role), since nobody decided who may see their rows."""
     problems = []
-    for name in sorted(set(live) - declared - TOOLING_TABLES):
-        grants = live[name].state.grants
+    for name in sorted(set(live) - in_code):
+        state = live[name].state
+        if state.enabled and state.forced and not state.grants:
+            continue
+        grants = state.grants
         exposed = f"; {', '.join(grants)} can already read or write it" if grants else ""
+        statements = [
+            f"alter table {name} enable row level security;",
+            f"alter table {name} force row level security;",
+            *(f"revoke all on {name} from {{{role}}};" for role in sorted(grants)),
+        ]
+        if name in TOOLING_TABLES:
+            statements = statements[:2]
         problems.append(
             Problem(
                 "table_not_declared",
                 name,
-                f"table is in the database but in no app's table classes{exposed}",
-                "add its table class (with an rls declaration) to an app, or drop the table",
+                f"table is in the database but no app has a table class for it{exposed}; "
+                "until one declares it, it must be locked",
+                sql(render(" ".join(statements))),
             )
         )
     return problems

@@ -7,39 +7,36 @@ import contextlib
 import io
 from collections import defaultdict
 from collections.abc import Mapping
+from pathlib import Path
 
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import AppConfig
 
-from refresh.rls.check.problems import Problem
-from refresh.schema.state import UndeclaredTable, declared_state, migrated_state
+from refresh.rls.check.problems import Fix, Problem, commands
+from refresh.schema.state import declared_state, migrated_state
+from refresh.tenancy.verify import all_mistakes
+
+FORWARDS = "piccolo migrations forwards all"
 
 
 def declaration_problems(app: AppConfig) -> list[Problem]:
-    try:
-        declared_state(app)
-    except UndeclaredTable as exc:
-        return [
-            Problem(
-                "undeclared_table",
-                table,
-                f"table class of app {app.app_name} declares neither tenant isolation nor "
-                "a global table, so nobody decided who may see its rows",
-                "give it `rls = tenant_rls()` (or subclass TenantTable), "
-                "`row_security(...)`, or `global_table(reason)` in its tables.py",
-            )
-            for table in exc.tables
-        ]
-    return []
+    """Mistakes in the app's table classes (refresh/tenancy/verify.py)."""
+    return [
+        Problem(m.code, m.table, m.message, Fix(edit=m.fix), app.app_name)
+        for m in all_mistakes(app.table_classes)
+    ]
 
 
 async def schema_problems(app: AppConfig) -> list[Problem]:
     """Table classes that differ from their migrations (Piccolo exits 0 either way)."""
-    with contextlib.redirect_stdout(io.StringIO()):
-        statements = await AutoMigrationManager(auto_input="n").get_alter_statements(app)
-    pending = [s for group in statements for s in group.statements]
+    if not Path(app.resolved_migrations_folder_path).is_dir():  # noqa: ASYNC240
+        pending: list[str] = [t._meta.tablename for t in app.table_classes]  # a new app
+    else:
+        with contextlib.redirect_stdout(io.StringIO()):
+            statements = await AutoMigrationManager(auto_input="n").get_alter_statements(app)
+        pending = [s for group in statements for s in group.statements]
     if not pending:
         return []
     return [
@@ -48,18 +45,16 @@ async def schema_problems(app: AppConfig) -> list[Problem]:
             None,
             f"the table classes of app {app.app_name} differ from its migrations "
             f"({len(pending)} change{'s' if len(pending) != 1 else ''} not in any migration)",
-            f"piccolo migrations new {app.app_name} --auto, review it, then "
-            "piccolo migrations forwards all",
+            # rls new writes Piccolo's auto migration first, then the RLS one after it.
+            commands(f"piccolo rls new {app.app_name}", FORWARDS),
+            app.app_name,
         )
     ]
 
 
 def rls_migration_problems(app: AppConfig) -> list[Problem]:
     """Declarations that no RLS migration records yet."""
-    try:
-        declared = declared_state(app)
-    except UndeclaredTable:
-        return []  # reported by declaration_problems
+    declared = declared_state(app).state
     recorded = migrated_state(app).state
     changed = sorted(t for t in set(declared) | set(recorded) if declared.get(t) != recorded.get(t))
     return [
@@ -68,7 +63,8 @@ def rls_migration_problems(app: AppConfig) -> list[Problem]:
             table,
             f"the RLS declaration of {table} differs from what app {app.app_name}'s "
             "migrations record",
-            f"piccolo rls new {app.app_name}, review it, then piccolo migrations forwards all",
+            commands(f"piccolo rls new {app.app_name}", FORWARDS),
+            app.app_name,
         )
         for table in changed
     ]
@@ -76,7 +72,10 @@ def rls_migration_problems(app: AppConfig) -> list[Problem]:
 
 async def applied_problems(app: AppConfig) -> list[Problem]:
     """Migrations not yet applied, and unapplied ones that would run out of order."""
-    modules = BaseMigrationManager().get_migration_modules(app.resolved_migrations_folder_path)
+    folder = app.resolved_migrations_folder_path
+    if not Path(folder).is_dir():  # noqa: ASYNC240 (a new app: nothing to apply yet)
+        return []
+    modules = BaseMigrationManager().get_migration_modules(folder)
     applied = set(await Migration.get_migrations_which_ran(app_name=app.app_name))
     unapplied = sorted(set(modules) - applied)
     newest_applied = max(applied) if applied else None
@@ -89,11 +88,10 @@ async def applied_problems(app: AppConfig) -> list[Problem]:
                     None,
                     f"migration {migration_id} of app {app.app_name} is not applied but is "
                     f"older than the applied {newest_applied}: it was probably created on "
-                    "another branch, and would now run after changes it never saw",
-                    f"if it only adds what {newest_applied} does not touch, apply it with "
-                    f"piccolo migrations forwards {app.app_name}; otherwise delete it and "
-                    f"regenerate it on top of the current state (piccolo migrations new "
-                    f"{app.app_name} --auto, or piccolo rls new {app.app_name})",
+                    "another branch, and now runs after changes it never saw (if it touches "
+                    "what those changed, delete it and generate it again instead)",
+                    commands(f"piccolo migrations forwards {app.app_name}"),
+                    app.app_name,
                 )
             )
         else:
@@ -102,10 +100,17 @@ async def applied_problems(app: AppConfig) -> list[Problem]:
                     "migration_not_applied",
                     None,
                     f"migration {migration_id} of app {app.app_name} has not run on this database",
-                    "piccolo migrations forwards all",
+                    commands(FORWARDS),
+                    app.app_name,
                 )
             )
     return problems + branch_problems(app, modules, applied)
+
+
+def file_of(module: object) -> str:
+    """A migration module's file, relative to the project root when it is inside it."""
+    path = Path(str(getattr(module, "__file__", module)))
+    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)
 
 
 def branch_problems(
@@ -131,9 +136,11 @@ def branch_problems(
                     f"RLS migrations {', '.join(siblings)} of app {app.app_name} were all "
                     f"generated on top of {parent or 'no RLS migration'}, i.e. on separate "
                     "branches; each would undo the other's policies",
-                    f"delete the unapplied one{'s' if len(pending) > 1 else ''} "
-                    f"({', '.join(pending)}), then run piccolo rls new {app.app_name} "
-                    "again: it diffs against the merged declarations",
+                    Fix(
+                        edit=f"delete {' and '.join(file_of(modules[m]) for m in pending)}",
+                        commands=(f"piccolo rls new {app.app_name}", FORWARDS),
+                    ),
+                    app.app_name,
                 )
             )
     return problems

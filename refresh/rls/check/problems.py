@@ -1,9 +1,42 @@
-"""What `piccolo rls check` reports: one Problem per fault, each with a fix."""
+"""What `piccolo rls check` reports: one Problem per fault, each with a fix that, followed
+literally, clears it (tests/refresh/rls/test_check.py follows every one), root causes
+first and the problems they explain grouped under them."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+
+ADMIN = "the admin role"
+SUPERUSER = "a superuser"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What to do, in the order given: change the code, run commands, run SQL."""
+
+    edit: str = ""  # a change to a table class, described exactly
+    commands: tuple[str, ...] = ()  # shell commands at the project root
+    sql: str = ""  # statements to run as `run_as`
+    run_as: str = ADMIN
+
+    def render(self) -> str:
+        steps = []
+        if self.edit:
+            steps.append(self.edit)
+        if self.commands:
+            steps.append("run " + " && ".join(f"`{c}`" for c in self.commands))
+        if self.sql:
+            steps.append(f"run as {self.run_as}: {self.sql}")
+        return "; then ".join(steps)
+
+
+def commands(*lines: str) -> Fix:
+    return Fix(commands=tuple(lines))
+
+
+def sql(statements: str, run_as: str = ADMIN) -> Fix:
+    return Fix(sql=statements, run_as=run_as)
 
 
 @dataclass(frozen=True)
@@ -11,22 +44,54 @@ class Problem:
     code: str  # stable, for machines: rls_disabled, policy_differs, ...
     table: str | None  # the table concerned, None for app- or server-wide problems
     message: str  # what is wrong and why it matters
-    fix: str  # what to run or change
+    fix: Fix
+    app: str | None = None  # the app whose tables it concerns, where there is one
+    cause: Problem | None = field(default=None, compare=False)  # the root cause
+
+    @property
+    def where(self) -> str:
+        return self.table or (f"app {self.app}" if self.app else "database")
 
     def render(self) -> str:
-        where = self.table or "database"
-        return f"✗ {where} [{self.code}] {self.message}\n  fix: {self.fix}"
+        return f"✗ {self.where} [{self.code}] {self.message}\n  fix: {self.fix.render()}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "table": self.table,
+            "app": self.app,
+            "message": self.message,
+            "fix": {**asdict(self.fix), "text": self.fix.render()},
+            "cause": None if self.cause is None else f"{self.cause.table}:{self.cause.code}",
+        }
+
+
+def order_key(problem: Problem) -> tuple[str, str, str, str]:
+    return (problem.app or "", problem.table or "", problem.code, problem.message)
 
 
 def report(problems: list[Problem], checked: str) -> str:
     if not problems:
         return f"✓ piccolo rls check: no problems ({checked})"
-    ordered = sorted(problems, key=lambda p: (p.table or "", p.code, p.message))
-    lines = [f"piccolo rls check: {len(problems)} problem{'s' if len(problems) != 1 else ''}"]
-    lines += ["", *(p.render() for p in ordered)]
+    roots = sorted((p for p in problems if p.cause is None), key=order_key)
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    lines = [f"piccolo rls check: {count}, {len(roots)} to fix (causes first)"]
+    for root in roots:
+        lines += ["", root.render()]
+        explained = sorted((p for p in problems if p.cause is root), key=order_key)
+        if explained:
+            lines.append("  this also explains, and its fix clears:")
+            lines += [f"    · {p.where} [{p.code}] {p.message}" for p in explained]
     return "\n".join(lines)
 
 
 def report_json(problems: list[Problem]) -> str:
-    ordered = sorted(problems, key=lambda p: (p.table or "", p.code, p.message))
-    return json.dumps({"ok": not problems, "problems": [asdict(p) for p in ordered]}, indent=2)
+    roots = sorted((p for p in problems if p.cause is None), key=order_key)
+    ordered = [
+        item
+        for root in roots
+        for item in [root, *sorted((p for p in problems if p.cause is root), key=order_key)]
+    ]
+    return json.dumps(
+        {"ok": not problems, "problems": [p.as_dict() for p in ordered]}, indent=2, default=str
+    )

@@ -1,79 +1,126 @@
 """Checks of each declared table against the live database: RLS switched on and forced,
-a policy per command, policies and grants exactly as declared (in both directions)."""
+policies, grants, default, triggers, audit and tenant keys exactly as declared, in both
+directions. The fix of each is the SQL that restores the declaration (its migrations
+recorded the same: a drift found here was made by hand, or by a migration not yet run,
+which the report then names as the cause)."""
 
 from __future__ import annotations
 
-from refresh.rls.check.problems import Problem
+from dataclasses import replace
+from typing import Any
+
+from refresh.db.sql import ident
+from refresh.rls.check.problems import Fix, Problem, sql
 from refresh.rls.live import LiveTable
+from refresh.rls.live_keys import LiveKeys
 from refresh.schema.migration_sql import render
-from refresh.schema.sqlgen import table_sql
-from refresh.schema.state import PolicyState, TableState
-from refresh.tenancy.declarations import COMMANDS
-
-NEW_RLS = "piccolo rls new {app}, then piccolo migrations forwards all"
+from refresh.schema.sqlgen import create_tenant_key, key_sql, table_sql
+from refresh.schema.state import PolicyState, TableState, TenantKeyState
 
 
-def repair(table: str, before: TableState, after: TableState, app: str) -> str:
-    """The fix for live drift: the SQL restoring the declaration, or a new declaration."""
-    statements = " ".join(render(s).replace("\n", " ") for s in table_sql(table, before, after))
-    return (
-        f"if the database was changed by hand, restore it: {statements}  "
-        f"If the change is wanted, declare it and run piccolo rls new {app}"
-    )
+def restore(table: str, declared: TableState, **live: Any) -> Fix:
+    """The SQL taking the table from its live value of these fields back to the declared."""
+    before = replace(declared, **live)
+    drops, creates = key_sql(table, before, declared)
+    statements = drops + table_sql(table, before, declared) + creates
+    return sql(" ".join(render(s).replace("\n  ", " ") for s in statements))
 
 
-def only(
-    policies: dict[str, PolicyState] | None = None, grants: dict[str, tuple[str, ...]] | None = None
-) -> TableState:
-    return TableState("rls", True, True, policies or {}, grants or {})
-
-
-def table_problems(app: str, table: str, declared: TableState, live: LiveTable) -> list[Problem]:
-    fix = NEW_RLS.format(app=app)
+def table_problems(
+    app: str, table: str, declared: TableState, live: LiveTable, keys: LiveKeys
+) -> list[Problem]:
     state = live.state
     problems = []
 
-    def add(code: str, message: str, fix_text: str = fix) -> None:
-        problems.append(Problem(code, table, message, fix_text))
+    def add(code: str, message: str, **live_fields: Any) -> None:
+        fix = restore(table, declared, **live_fields)
+        problems.append(Problem(code, table, message, fix, app))
 
     if declared.enabled and not state.enabled:
         add(
             "rls_disabled",
             "row level security is not enabled: policies are ignored and every tenant "
             "sees every row",
-            f"{fix} (or: ALTER TABLE {table} ENABLE ROW LEVEL SECURITY)",
+            enabled=False,
         )
     if declared.forced and not state.forced:
         add(
             "rls_not_forced",
             "row level security is not forced: the table owner's queries skip the policies",
-            f"{fix} (or: ALTER TABLE {table} FORCE ROW LEVEL SECURITY)",
+            forced=False,
         )
-    if not declared.enabled and state.enabled:
-        add("rls_unexpected", "row level security is enabled but the table is declared global")
-    if declared.kind == "tenant":
-        for command in COMMANDS:
-            covering = [
-                p
-                for p in state.policies.values()
-                if p.permissive and p.command in (command, "all") and "authenticated" in p.roles
-            ]
-            if not covering:
-                add(
-                    "missing_policy",
-                    f"no permissive {command.upper()} policy for authenticated: every "
-                    f"{command} is refused, or the table relies on policies nobody declared",
-                )
     problems += policy_problems(app, table, declared, state)
     problems += grant_problems(app, table, declared, state)
     if declared.tenant_default and not state.tenant_default:
-        add("tenant_default_missing", "tenant_id has no DEFAULT auth.tenant_id()")
+        add(
+            "tenant_default_missing",
+            "tenant_id has no DEFAULT auth.tenant_id()",
+            tenant_default=False,
+        )
     if declared.updated_at_trigger and not state.updated_at_trigger:
         add(
             "updated_at_trigger_missing",
             f"no {table}_set_updated_at trigger: updated_at goes stale on updates",
+            updated_at_trigger=False,
+        )
+    audit = keys.audit.get(table)
+    if declared.audit != audit:
+        if audit is None:
+            add("audit_trigger_missing", "changes to the table are not audited", audit=None)
+        elif declared.audit is None:
+            add("audit_trigger_not_declared", "an audit trigger nobody declared", audit=audit)
+        else:
+            add("audit_trigger_differs", f"the audit trigger records {audit}", audit=audit)
+    problems += key_problems(app, table, declared, keys)
+    if declared.target_key is not None and not keys.unique_keys.get(table):
+        add(
+            "tenant_target_key_missing",
+            "no unique (tenant_id, id): tenant foreign keys to the table cannot exist",
+            target_key=None,
         )
     return problems
+
+
+def key_problems(app: str, table: str, declared: TableState, keys: LiveKeys) -> list[Problem]:
+    live = keys.tenant_keys.get(table, {})
+    problems = []
+    for name, key in sorted(declared.tenant_keys.items()):
+        have = live.get(name)
+        if have is None:
+            message = (
+                f"no composite key {name} ({key.column} -> {key.references}): a row could "
+                "point at another tenant's row"
+            )
+            fix = restore(table, declared, tenant_keys=without(declared, name))
+            problems.append(Problem("tenant_key_missing", table, message, fix, app))
+        elif (have.column, have.references, have.on_delete) != (
+            key.column,
+            key.references,
+            key.on_delete,
+        ):
+            message = (
+                f"composite key {name} is ({have.column} -> {have.references}, on delete "
+                f"{have.on_delete}), declared ({key.column} -> {key.references}, on delete "
+                f"{key.on_delete})"
+            )
+            # The constraint only: its index may serve other access paths too.
+            statements = [
+                f"alter table {ident(table)} drop constraint {ident(name)};",
+                create_tenant_key(table, name, key)[0],
+            ]
+            fix = sql(" ".join(s.replace("\n  ", " ") for s in statements))
+            problems.append(Problem("tenant_key_differs", table, message, fix, app))
+        elif not have.index:
+            message = f"no index leads with (tenant_id, {key.column}), the columns of {name}"
+            statement = create_tenant_key(table, name, key)[1]
+            problems.append(
+                Problem("tenant_key_index_missing", table, message, sql(statement), app)
+            )
+    return problems
+
+
+def without(declared: TableState, name: str) -> dict[str, TenantKeyState]:
+    return {n: k for n, k in declared.tenant_keys.items() if n != name}
 
 
 def describe(policy: PolicyState) -> str:
@@ -107,9 +154,11 @@ def policy_problems(app: str, table: str, declared: TableState, live: TableState
             ]
             message = f"policy {name} differs from its declaration ({'; '.join(fields)})"
             code = "policy_differs"
-        before = only({name: have} if have else {})
-        after = only({name: want} if want else {})
-        problems.append(Problem(code, table, message, repair(table, before, after, app)))
+        policies = {n: p for n, p in declared.policies.items() if n != name}
+        if have is not None:
+            policies[name] = have
+        fix = restore(table, declared, policies=policies)
+        problems.append(Problem(code, table, message, fix, app))
     return problems
 
 
@@ -117,20 +166,14 @@ def grant_problems(app: str, table: str, declared: TableState, live: TableState)
     problems = []
     for role in sorted(set(declared.grants) | set(live.grants)):
         want, have = set(declared.grants.get(role, ())), set(live.grants.get(role, ()))
-        fix = repair(table, only(grants={role: tuple(have)}), only(grants={role: tuple(want)}), app)
+        grants = {**declared.grants, role: tuple(sorted(have))}
+        fix = restore(table, declared, grants={r: p for r, p in grants.items() if p})
         if want - have:
             missing = ", ".join(sorted(want - have)).upper()
-            problems.append(
-                Problem(
-                    "grant_missing",
-                    table,
-                    f"{role} lacks {missing}: those queries fail with permission denied",
-                    fix,
-                )
-            )
+            message = f"{role} lacks {missing}: those queries fail with permission denied"
+            problems.append(Problem("grant_missing", table, message, fix, app))
         if have - want:
             extra = ", ".join(sorted(have - want)).upper()
-            problems.append(
-                Problem("grant_not_declared", table, f"{role} holds undeclared {extra}", fix)
-            )
+            message = f"{role} holds undeclared {extra}"
+            problems.append(Problem("grant_not_declared", table, message, fix, app))
     return problems

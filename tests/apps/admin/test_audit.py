@@ -47,7 +47,7 @@ async def two(app: Any, client: Any) -> dict[str, Any]:
 async def test_an_api_write_is_recorded_with_the_tokens_subject(two: dict[str, Any]) -> None:
     tenant: TenantFixture = two["a"]["tenant"]
     [entry] = await audit_rows(table_name="task", row_id=two["a"]["task"], action="insert")
-    assert entry["actor"] == f"{tenant.slug}-member"
+    assert entry["actor"] == f"api:{tenant.slug}-member"
     assert entry["via"] == "api"
     assert entry["tenant_id"] == tenant.id
     assert changes(entry)["title"] == "aud-a task"
@@ -66,14 +66,25 @@ async def test_a_staff_edit_records_only_the_changed_field(two: dict[str, Any]) 
     assert changes(entry) == {"title": {"old": "aud-a task", "new": "renamed by staff"}}
 
 
-async def test_operator_changes_name_the_operator(two: dict[str, Any]) -> None:
+async def test_operator_changes_name_the_operator_to_operators_only(two: dict[str, Any]) -> None:
     operator: AdminSession = two["operator"]
     task = two["b"]["task"]
     response = await operator.patch(f"/tables/task/{task}/", {"priority": 1})
     assert response.status_code == 200, response.text
     [entry] = await audit_rows(table_name="task", row_id=task, action="update")
-    assert entry["actor"] == f"operator:{operator.username}"
+    assert entry["actor"] == "operator"  # what the tenant's staff read
     assert entry["via"] == "operator"
+    [named] = await write_client.fetch(
+        "select operator from operator_action where audit_id = $1", entry["id"]
+    )
+    assert named["operator"] == f"operator:{operator.username}"
+    # staff read their tenant's entries, and not who of the operators made them
+    staff: AdminSession = two["b"]["staff"]
+    rows = await staff.rows("audit_log", row_id=task)
+    assert rows and {r["actor"] for r in rows if r["via"] == "operator"} == {"operator"}
+    assert operator.username not in str(rows)
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await as_tenant(two["b"]["tenant"], "select * from operator_action")
     assert entry["tenant_id"] == two["b"]["tenant"].id
     assert changes(entry)["priority"] == {"old": 3, "new": 1}
 
@@ -91,7 +102,7 @@ async def test_cli_writes_are_recorded_with_the_command() -> None:
     slug = f"aud-cli-{uuid.uuid4().hex[:6]}"
     tenant_id = piccolo("tenants", "create", slug).stdout.strip()
     [entry] = await audit_rows(table_name="tenant", row_id=tenant_id)
-    assert entry["actor"] == "refresh: piccolo tenants create"
+    assert entry["actor"] == "system:refresh: piccolo tenants create"
     assert entry["via"] == "write client"
     assert str(entry["tenant_id"]) == tenant_id
     assert changes(entry)["slug"] == slug
@@ -143,7 +154,7 @@ async def as_tenant(tenant: TenantFixture, *statements: str) -> None:
         "update audit_log set actor = 'nobody'",
         "delete from audit_log",
         "truncate audit_log",
-        "select audit_record()",
+        "select audit_change()",
     ],
 )
 async def test_request_roles_cannot_write_the_audit_log(
@@ -162,7 +173,9 @@ async def test_a_request_cannot_pose_as_an_operator(two: dict[str, Any]) -> None
         "set local refresh.actor = 'operator:evil'",
         f"update task set priority = 5 where id = '{task}'",
     )
-    [entry] = await audit_rows(table_name="task", row_id=task, action="update", actor="intruder")
+    [entry] = await audit_rows(
+        table_name="task", row_id=task, action="update", actor="api:intruder"
+    )
     assert entry["via"] == "api"
 
 
@@ -199,6 +212,7 @@ async def test_a_token_cannot_pose_as_the_admin_in_the_audit_log(client: Any) ->
     assert response.status_code == 200, response.text
     [entry] = await audit_rows(table_name="project", row_id=project, action="update")
     assert entry["via"] == "api"  # the channel is the server's to say
+    assert entry["actor"] == "api:operator:alice"  # and the namespace too
 
 
 async def test_a_request_cannot_shadow_the_audit_log_with_a_temporary_table(
@@ -210,6 +224,6 @@ async def test_a_request_cannot_shadow_the_audit_log_with_a_temporary_table(
         await as_tenant(two["a"]["tenant"], "create temporary table audit_log (id int)")
     [row] = await write_client.fetch(
         "select array_to_string(proconfig, ',') as config from pg_proc"
-        " where proname = 'audit_record'"
+        " where proname = 'audit_change'"
     )
     assert row["config"].endswith("pg_temp")

@@ -155,4 +155,4 @@ async def test_an_operator_made_by_piccolo_user_create_sees_every_tenant(app: An
         " where table_name = 'piccolo_user' and changes->>'username' = $1",
         username,
     )
-    assert entry == {"actor": "refresh: piccolo user create", "via": "write client"}
+    assert entry == {"actor": "system:refresh: piccolo user create", "via": "write client"}

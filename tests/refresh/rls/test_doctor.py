@@ -123,8 +123,8 @@ async def test_a_table_without_the_select_grant(client, tenant_a):
         await write_client.fetch(f"grant select on project to {role}")
     assert result.returncode == 1
     assert diagnosis(result.stdout) == (
-        f"{get_settings().authenticated_role} has no SELECT grant on project: run "
-        "`piccolo rls new APP` and `piccolo migrations forwards all` (or `piccolo rls check`)"
+        f"{get_settings().authenticated_role} has no SELECT grant on project: "
+        "`piccolo rls check` gives the fix"
     )
     assert marks(result.stdout)["project: grant"] == "✗"
     assert doctor(tenant_a.token, "--table", "project").returncode == 0  # restored
@@ -147,6 +147,22 @@ async def test_a_table_without_a_select_policy(client, tenant_a):
         f"{get_settings().authenticated_role}"
     )
     assert marks(result.stdout)["project: rows"] == "✗"  # and indeed it sees nothing
+    assert doctor(tenant_a.token, "--table", "project").returncode == 0  # restored
+
+
+async def test_a_table_whose_rls_is_not_forced_is_no_all_good(client, tenant_a):
+    await add_project(client, tenant_a)
+    await write_client.fetch("alter table project no force row level security")
+    try:
+        result = doctor(tenant_a.token, "--table", "project")
+    finally:
+        await write_client.fetch("alter table project force row level security")
+    assert result.returncode == 1
+    assert diagnosis(result.stdout) == (
+        "RLS of project is enabled but not forced: its owner's queries skip the policies; "
+        "`piccolo rls check` gives the fix"
+    )
+    assert marks(result.stdout)["project: rls"] == "✗"
     assert doctor(tenant_a.token, "--table", "project").returncode == 0  # restored
 
 

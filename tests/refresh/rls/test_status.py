@@ -35,7 +35,8 @@ def test_status_prints_every_table_with_its_kind():
     for table, (app, kind) in EXPECTED_KINDS.items():
         assert rows[table][:5] == [app, table, kind, *rows[table][3:5]], rows[table]
     assert rows["project"][3:5] == ["yes", "yes"]  # RLS enabled and forced
-    assert rows["migration"][3:5] == ["no", "no"]
+    assert rows["migration"][3:5] == ["yes", "yes"]  # nothing without RLS, not even this
+    assert rows["sessions"][2:5] == ["global", "yes", "yes"]  # global: RLS on, deny-all
     # The policies are listed, indented, under their table (before the next table).
     start = next(i for i, line in enumerate(lines) if line.split()[1:2] == ["project"])
     policies = []
@@ -77,12 +78,11 @@ def test_status_json_lists_the_policies_and_grants_of_project():
     }
     assert policies["tenant_isolation_insert"]["with_check"] == "(tenant_id = auth.tenant_id())"
     assert project["grants"] == {role: ["delete", "insert", "select", "update"]}
-    restrictive = [p for p in tables["member"]["policies"] if not p["permissive"]]
-    assert {p["name"] for p in restrictive} == {
-        "admins_write_insert",
-        "admins_write_update",
-        "admins_write_delete",
-    }
+    # no RESTRICTIVE policy (Citus would make it permissive): the admins-only rule of
+    # member is folded into its isolation policies
+    assert all(p["permissive"] for p in tables["member"]["policies"])
+    member = {p["name"]: p for p in tables["member"]["policies"]}
+    assert "auth.tenant_role() = 'admin'" in member["tenant_isolation_insert"]["with_check"]
     assert tables["tenant"]["grants"] == {role: ["select"]}
     assert tables["migration"]["policies"] == [] and tables["migration"]["grants"] == {}
 

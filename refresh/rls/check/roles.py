@@ -1,50 +1,14 @@
-"""Checks of the database as a whole: indexes, unique constraints, the read login role,
-views, SECURITY DEFINER functions, and policies written in a slow or unportable form."""
+"""Checks of the database as a whole: the read login role, views, SECURITY DEFINER
+functions, temporary tables, and policies written in a slow or unportable form."""
 
 from __future__ import annotations
 
 from refresh.db.clients import write_client
-from refresh.rls.check.problems import Problem
+from refresh.db.sql import ident, quote_ident
+from refresh.rls.check.indexes import create_index
+from refresh.rls.check.problems import SUPERUSER, Problem, commands, sql
 from settings import get_settings
 
-FK_WITHOUT_INDEX = """
-select c.relname as table, con.conname as name,
-       array(select a.attname from unnest(con.conkey) k join pg_attribute a
-             on a.attrelid = con.conrelid and a.attnum = k order by a.attnum)::text[] as columns
-  from pg_constraint con join pg_class c on c.oid = con.conrelid
-  join pg_namespace n on n.oid = c.relnamespace
- where con.contype = 'f' and n.nspname = 'public'
-   and not exists (
-     select from pg_index i
-      where i.indrelid = con.conrelid
-        and (i.indkey::int2[])[0:cardinality(con.conkey) - 1] @> con.conkey
-        and (i.indkey::int2[])[0:cardinality(con.conkey) - 1] <@ con.conkey)
-"""
-LEADING_INDEX = """
-select exists (
-  select from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
-   where i.indrelid = to_regclass('public.' || quote_ident($1)) and a.attname = $2)
-"""
-UNIQUE_WITHOUT_TENANT = """
-select c.relname as table, ic.relname as name
-  from pg_index i join pg_class c on c.oid = i.indrelid join pg_class ic on ic.oid = i.indexrelid
-  join pg_namespace n on n.oid = c.relnamespace
- where n.nspname = 'public' and i.indisunique and not i.indisprimary
-   and c.relname = any($1::text[])
-   and not exists (select from pg_attribute a where a.attrelid = c.oid
-                    and a.attname = 'tenant_id' and a.attnum = any(i.indkey::int2[]))
-"""
-FK_WITHOUT_TENANT = """
-select c.relname as table, con.conname as name
-  from pg_constraint con join pg_class c on c.oid = con.conrelid
- where con.contype = 'f' and c.relname = any($1::text[])
-   and c.relnamespace = 'public'::regnamespace
-   and not exists (select from pg_attribute a where a.attrelid = con.conrelid
-                    and a.attname = 'tenant_id' and a.attnum = any(con.conkey))
-   -- only keys to tenant rows: a key to a global table (a price list) is shared anyway
-   and exists (select from pg_attribute a where a.attrelid = con.confrelid
-                and a.attname = 'tenant_id' and not a.attisdropped)
-"""
 READ_ROLE = """
 select r.rolsuper, r.rolbypassrls,
   (select count(*) from pg_class where relowner = r.oid)
@@ -104,99 +68,50 @@ select tablename as table, policyname as name, coalesce(qual, '') || ' ' ||
 """
 
 
-async def index_problems(tenant_tables: list[str]) -> list[Problem]:
-    problems = [
-        Problem(
-            "fk_without_index",
-            row["table"],
-            f"foreign key {row['name']} ({', '.join(row['columns'])}) has no index leading "
-            "with its columns: joins and ON DELETE checks scan the table",
-            f"add index=True to the column, or an index on ({', '.join(row['columns'])}) in "
-            "a migration",
-        )
-        for row in await write_client.fetch(FK_WITHOUT_INDEX)
-    ]
-    for table in tenant_tables:
-        if not (await write_client.fetch(LEADING_INDEX, table, "tenant_id"))[0]["exists"]:
-            problems.append(
-                Problem(
-                    "tenant_id_without_index",
-                    table,
-                    "no index leads with tenant_id: every policy check scans the table",
-                    "index=True on the tenant column (TenantTable has it), or an index "
-                    "(tenant_id, ...) for the table's access paths",
-                )
-            )
-    for row in await write_client.fetch(FK_WITHOUT_TENANT, tenant_tables):
-        problems.append(
-            Problem(
-                "fk_without_tenant_id",
-                row["table"],
-                f"foreign key {row['name']} does not include tenant_id: its check ignores "
-                "RLS, so a row could point at another tenant's row, and the check's lock "
-                "reveals that the row exists (Citus also refuses such keys)",
-                "replace it with (tenant_id, x_id) -> x (tenant_id, id), backed by a unique "
-                "(tenant_id, id) on the referenced table",
-            )
-        )
-    for row in await write_client.fetch(UNIQUE_WITHOUT_TENANT, tenant_tables):
-        problems.append(
-            Problem(
-                "unique_without_tenant_id",
-                row["table"],
-                f"unique index {row['name']} does not include tenant_id: one tenant's value "
-                "blocks another's, and the error reveals that the value exists elsewhere",
-                "make it unique per tenant: Unique(['tenant_id', ...])",
-            )
-        )
-    return problems
-
-
 async def read_role_problems() -> list[Problem]:
-    role = get_settings().authenticator_role
+    s = get_settings()
+    role = s.authenticator_role
     rows = await write_client.fetch(READ_ROLE, role)
     if not rows:
+        message = f"the read login role {role} does not exist"
         return [
-            Problem(
-                "read_role_missing",
-                None,
-                f"role {role} does not exist",
-                "piccolo migrations forwards all (the rls app creates it)",
-            )
+            Problem("read_role_missing", None, message, commands("piccolo migrations forwards all"))
         ]
     row = rows[0]
-    problems = []
+    login, admin = quote_ident(role), quote_ident(s.admin_role)
+    revokes = " ".join(f"revoke all on {ident(t)} from {login};" for t in row["granted"])
     checks = [
         (
             row["rolsuper"],
             "read_role_superuser",
             "is a superuser: RLS does not apply to it",
-            f"ALTER ROLE {role} NOSUPERUSER",
+            sql(f"alter role {login} nosuperuser;", SUPERUSER),
         ),
         (
             row["rolbypassrls"],
             "read_role_bypassrls",
             "has BYPASSRLS: every policy is skipped",
-            f"ALTER ROLE {role} NOBYPASSRLS",
+            sql(f"alter role {login} nobypassrls;", SUPERUSER),
         ),
         (
             row["owned"] > 0,
             "read_role_owns_objects",
             f"owns {row['owned']} object(s): owners skip RLS unless it is forced",
-            f"REASSIGN OWNED BY {role} TO {get_settings().admin_role}",
+            sql(f"reassign owned by {login} to {admin};", SUPERUSER),
         ),
         (
             bool(row["granted"]),
             "read_role_has_grants",
             f"holds direct grants on {', '.join(row['granted'])}: a query outside a request "
             "transaction would see data",
-            f"REVOKE ALL ON <table> FROM {role}",
+            sql(revokes),
         ),
     ]
-    for failed, code, message, fix in checks:
-        if failed:
-            problems.append(Problem(code, None, f"the read login role {role} {message}", fix))
-    return problems
+    return [
+        Problem(code, None, f"the read login role {role} {message}", fix)
+        for failed, code, message, fix in checks
+        if failed
+    ]
 
 
 async def object_problems() -> list[Problem]:
@@ -206,10 +121,11 @@ async def object_problems() -> list[Problem]:
             "view_without_security_invoker",
             row["name"],
             "view runs with its owner's rights: it bypasses the RLS of the tables it reads",
-            f"ALTER VIEW {row['name']} SET (security_invoker = true)",
+            sql(f"alter view {ident(row['name'])} set (security_invoker = true);"),
         )
         for row in await write_client.fetch(VIEWS_WITHOUT_INVOKER)
     ]
+    request_roles = f"{quote_ident(s.authenticated_role)}, {quote_ident(s.anonymous_role)}"
     for row in await write_client.fetch(DEFINER_FUNCTIONS, s.authenticated_role, s.anonymous_role):
         problems.append(
             Problem(
@@ -217,8 +133,7 @@ async def object_problems() -> list[Problem]:
                 None,
                 f"SECURITY DEFINER function {row['name']} is executable by request roles: it "
                 "runs as its owner and can read past RLS",
-                f"REVOKE EXECUTE ON FUNCTION {row['name']} FROM PUBLIC, "
-                f"{s.authenticated_role}, {s.anonymous_role} (or make it SECURITY INVOKER)",
+                sql(f"revoke execute on function {row['name']} from public, {request_roles};"),
             )
         )
     for row in await write_client.fetch(DEFINER_SEARCH_PATHS):
@@ -231,24 +146,38 @@ async def object_problems() -> list[Problem]:
                     f"SECURITY DEFINER function {row['name']} does not end its search_path "
                     "with pg_temp: a caller's temporary objects are found first and run "
                     "with the owner's rights",
-                    f"ALTER FUNCTION {row['name']} SET search_path = pg_catalog, public, pg_temp",
+                    sql(
+                        f"alter function {row['name']} "
+                        "set search_path = pg_catalog, public, pg_temp;"
+                    ),
                 )
             )
     roles = [s.authenticator_role, s.authenticated_role, s.anonymous_role]
-    for row in await write_client.fetch(TEMP_PRIVILEGE, roles):
+    rows = await write_client.fetch(TEMP_PRIVILEGE, roles)
+    if rows:
+        database = (await write_client.fetch("select current_database() as name"))[0]["name"]
+        holders = ", ".join(["public", *(quote_ident(r["rolname"]) for r in rows)])
         problems.append(
             Problem(
                 "request_role_temp_tables",
                 None,
-                f"{row['rolname']} may create temporary tables: one outlives the request on a "
-                "pooled connection and can shadow a real table for the next tenant",
-                "REVOKE TEMPORARY ON DATABASE <database> FROM PUBLIC",
+                f"{', '.join(r['rolname'] for r in rows)} may create temporary tables: one "
+                "outlives the request on a pooled connection and can shadow a real table for "
+                "the next tenant",
+                sql(f"revoke temporary on database {quote_ident(database)} from {holders};"),
             )
         )
     return problems
 
 
+def drop_policy(table: str, name: str) -> str:
+    return f"drop policy {ident(name)} on {ident(table)};"
+
+
 async def policy_form_problems() -> list[Problem]:
+    """Policies of a slow or unportable form. A declared policy is never of one (the
+    declaration would be refused first): the fix drops the one found, and `piccolo rls
+    check` names any declared policy that this leaves missing."""
     problems = []
     for row in await write_client.fetch(POLICY_EXPRESSIONS):
         expression = row["expression"]
@@ -258,19 +187,14 @@ async def policy_form_problems() -> list[Problem]:
         message = (
             f"policy {row['name']} wraps the comparison in a subquery "
             "((select auth.tenant_id() = tenant_id), Drizzle's authUid form): a full scan "
-            "with a subquery per row, measured 1,900-50,000x slower than a plain filter"
+            "with a subquery per row, measured 1,900-50,000x slower than a plain filter "
+            "(declare tenant_id = auth.tenant_id() instead)"
             if correlated
             else f"policy {row['name']} contains a subquery: Citus refuses it on "
             "distributed tables, and the planner cannot use an index through it"
         )
-        problems.append(
-            Problem(
-                "policy_subquery",
-                row["table"],
-                message,
-                "write it as tenant_id = auth.tenant_id() (a STABLE sql function, inlined)",
-            )
-        )
+        fix = sql(drop_policy(row["table"], row["name"]))
+        problems.append(Problem("policy_subquery", row["table"], message, fix))
     for row in await write_client.fetch(POLICY_FUNCTIONS):
         if row["volatility"] == "v":
             problems.append(
@@ -279,16 +203,17 @@ async def policy_form_problems() -> list[Problem]:
                     row["table"],
                     f"policy {row['name']} calls VOLATILE {row['function']}: it is evaluated "
                     "for every row and no index can be used",
-                    "mark the function STABLE (if it is) or move the call out of the policy",
+                    sql(drop_policy(row["table"], row["name"])),
                 )
             )
     for row in await write_client.fetch(POLICY_COLUMNS):
+        table, column = row["table"], row["column"]
         problems.append(
             Problem(
                 "policy_column_without_index",
-                row["table"],
-                f"policy {row['name']} filters on {row['column']}, which no index leads with",
-                f"add an index leading with {row['column']}",
+                table,
+                f"policy {row['name']} filters on {column}, which no index leads with",
+                sql(create_index(table, [column])),
             )
         )
     return problems

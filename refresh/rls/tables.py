@@ -1,0 +1,61 @@
+"""The platform's own tables: the audit log, and who of the operators did what.
+
+Every change to an audited table (declared on the table class: refresh/tenancy) is
+appended to `audit_log` by the trigger function `audit_change()` (migrations/rls), for API
+requests, tenant staff, operators and the CLI alike. The table itself was created by the
+admin app's first migrations, when the audit log was the admin's; it is the platform's
+since, which the migrations of both apps record without touching it.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import JSONB, UUID, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.defaults.uuid import UUID4
+from piccolo.table import Table
+
+from refresh.tenancy.declarations import AUTHENTICATED, Policy, global_table, row_security
+from refresh.tenancy.tables import ReadClientTable
+
+
+class AuditLog(ReadClientTable, Table):
+    """Every change to an audited table, written by the trigger function audit_change().
+
+    Append-only: request roles may only read it (their tenant's entries), the trigger
+    function inserts as the table owner, and only that owner could change a row.
+    No updated_at: an entry never changes.
+    """
+
+    id = UUID(primary_key=True, default=UUID4())
+    created_at = Timestamptz(default=TimestamptzNow(), null=False)
+    # Who, in a namespace per kind of actor, so none can pass for another: api:<sub> (a
+    # token's subject), staff:<username> (the admin), operator (an operator: the name is
+    # in operator_action, which request roles cannot read), system:<application_name>
+    # (the write client: CLI commands, jobs).
+    actor = Varchar(length=255, null=False)
+    via = Varchar(length=32, null=False)  # api | admin | operator | write client
+    # No foreign key: the history of a deleted tenant stays readable.
+    tenant_id = UUID(null=True, default=None)
+    table_name = Varchar(length=63, null=False)
+    row_id = Varchar(length=64, null=False)
+    action = Varchar(length=8, null=False)  # insert | update | delete
+    changes = JSONB(null=False)
+
+    rls = row_security(
+        Policy("audit_tenant_select", "select", using="tenant_id = auth.tenant_id()"),
+        grants={AUTHENTICATED: ("select",)},
+        reason="append-only history: a tenant reads its own entries; nobody writes directly",
+    )
+
+
+class OperatorAction(Table):
+    """Which operator made an audited change: kept apart from audit_log, whose rows tenant
+    staff read, so that staff see that an operator changed their data, not who.
+
+    Bound to the write client; request roles have no grant on it.
+    """
+
+    audit_id = UUID(primary_key=True)
+    operator = Varchar(length=255, null=False)
+
+    rls = global_table("the operator behind each audit entry: read by operators only")

@@ -1,0 +1,128 @@
+"""Mistakes in a table class that would leak a tenant's rows, found from the class alone.
+
+`piccolo rls new` refuses to generate while any is left, `piccolo rls check` reports them,
+and the app refuses to start with them (app.py), so none can serve a request:
+
+- a table class with no declaration (nobody decided who sees its rows);
+- a table declared under RLS but bound to the write client, which bypasses RLS
+  (a plain `class Note(Table)` with `rls = tenant_rls()`);
+- a tenant table without a tenant_id column;
+- a plain ForeignKey from a tenant table to another tenant table (its check ignores RLS:
+  it must be a TenantForeignKey), or a TenantForeignKey to a table that is not one;
+- a RESTRICTIVE policy on a tenant table (Citus makes it permissive on its shards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from piccolo.columns import ForeignKey
+from piccolo.table import Table
+
+from refresh.compat.piccolo import referenced_table
+from refresh.db.engines import READ_DB
+from refresh.tenancy.columns import TenantForeignKey
+from refresh.tenancy.declarations import TENANT_COLUMN, RowSecurity, declaration_of
+
+
+@dataclass(frozen=True)
+class DeclarationMistake:
+    code: str
+    table: str  # the table's name in the database
+    message: str
+    fix: str
+
+
+def kind_of(table: type[Table]) -> str | None:
+    declaration = declaration_of(table)
+    return None if declaration is None else declaration.kind
+
+
+def mistakes(table: type[Table]) -> list[DeclarationMistake]:
+    name, cls = table._meta.tablename, table.__name__
+    declaration = declaration_of(table)
+    found: list[DeclarationMistake] = []
+
+    def add(code: str, message: str, fix: str) -> None:
+        found.append(DeclarationMistake(code, name, message, fix))
+
+    if declaration is None:
+        add(
+            "undeclared_table",
+            f"table class {cls} declares neither tenant isolation nor a global table, so "
+            "nobody decided who may see its rows",
+            f"make it a tenant table: `class {cls}(TenantTable, Table)` (from "
+            "refresh.tenancy.tables), or declare `rls = global_table(reason)` or "
+            "`rls = row_security(...)` on it",
+        )
+        return found
+    if isinstance(declaration, RowSecurity) and table._meta.db is not READ_DB:
+        add(
+            "bound_to_write_client",
+            f"table class {cls} is declared under RLS but bound to the write client, which "
+            "bypasses RLS: inside a request its queries see every tenant's rows",
+            f"derive it from TenantTable (or ReadClientTable), listed before Table: "
+            f"`class {cls}(TenantTable, Table)`",
+        )
+    if declaration.kind == "tenant" and TENANT_COLUMN not in _columns(table):
+        add(
+            "tenant_table_without_tenant_id",
+            f"table class {cls} is declared a tenant table but has no {TENANT_COLUMN} column",
+            f"derive it from TenantTable: `class {cls}(TenantTable, Table)`",
+        )
+    if isinstance(declaration, RowSecurity) and declaration.kind == "tenant":
+        for policy in declaration.policies:
+            if not policy.permissive:
+                add(
+                    "restrictive_policy",
+                    f"policy {policy.name} of {cls} is RESTRICTIVE: Citus re-creates it as "
+                    "PERMISSIVE on its shards, where it would widen access instead of "
+                    "narrowing it",
+                    "fold the rule into the isolation policies: "
+                    "tenant_rls(read_rule=..., write_rule=...)",
+                )
+    for column in table._meta.foreign_key_columns:
+        found += key_mistakes(table, column)
+    return found
+
+
+def key_mistakes(table: type[Table], column: ForeignKey[Table]) -> list[DeclarationMistake]:
+    name, cls = table._meta.tablename, table.__name__
+    attribute = column._meta.name
+    target = referenced_table(column)
+    if column._meta.db_column_name == TENANT_COLUMN:
+        return []  # the reference to the tenant root itself
+    tenant_here = kind_of(table) == "tenant"
+    tenant_there = kind_of(target) == "tenant"
+    if isinstance(column, TenantForeignKey) and not (tenant_here and tenant_there):
+        return [
+            DeclarationMistake(
+                "tenant_key_not_between_tenant_tables",
+                name,
+                f"{cls}.{attribute} is a TenantForeignKey, but {cls} and "
+                f"{target.__name__} are not both tenant tables",
+                f"make {cls}.{attribute} a plain ForeignKey({target.__name__}, ...)",
+            )
+        ]
+    if tenant_here and tenant_there and not isinstance(column, TenantForeignKey):
+        return [
+            DeclarationMistake(
+                "plain_key_between_tenant_tables",
+                name,
+                f"{cls}.{attribute} is a plain ForeignKey to tenant table {target.__name__}: "
+                "its check ignores RLS, so a row could point at another tenant's row (and "
+                "learn whether it exists)",
+                f"declare it `{attribute} = TenantForeignKey({target.__name__}, ...)` (from "
+                "refresh.tenancy.columns)",
+            )
+        ]
+    return []
+
+
+def all_mistakes(tables: Iterable[type[Table]]) -> list[DeclarationMistake]:
+    return [m for table in tables for m in mistakes(table)]
+
+
+def _columns(table: type[Table]) -> set[str]:
+    return {c._meta.db_column_name for c in table._meta.columns}

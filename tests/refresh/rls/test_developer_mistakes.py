@@ -1,0 +1,193 @@
+"""The mistakes a developer adding a tenant table made that shipped silently before
+(issue #12), each made again as a developer makes it, on a scratch app with the real CLI
+and a real database, and each caught, with its message, before it can serve a request;
+the printed fix, followed literally, clears it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.refresh.rls.scratch_app import GADGETS, ROOT, Scratch, scratch_project
+
+#: Mistake 1: a plain Piccolo table with a declaration (what the old fix text suggested).
+PLAIN_NOTE = """
+
+class Note(Table):
+    id = UUID(primary_key=True, default=UUID4())
+    tenant_id = ForeignKey(LazyTableReference("Tenant", app_name="tenants"), null=False)
+    body = Varchar(length=100, null=False)
+
+    rls = tenant_rls()
+"""
+LAZY = "from piccolo.columns.reference import LazyTableReference\n"
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Iterator[Scratch]:
+    yield from scratch_project(tmp_path, "mis")
+
+
+def test_a_plain_table_with_a_tenant_declaration_is_refused_everywhere(scratch: Scratch) -> None:
+    scratch.run("migrations", "forwards", "all")
+    scratch.write_tables(LAZY + PLAIN_NOTE, "[Note]")
+    message = (
+        "table class Note is declared under RLS but bound to the write client, which bypasses "
+        "RLS: inside a request its queries see every tenant's rows"
+    )
+    fix = "derive it from TenantTable (or ReadClientTable), listed before Table: "
+    fix += "`class Note(TenantTable, Table)`"
+    refused = scratch.run("rls", "new", "gadgets", ok=False)
+    assert refused.returncode == 1
+    assert f"✗ note [bound_to_write_client] {message}\n  fix: {fix}" in refused.stderr
+    assert not list(scratch.migrations.glob("*.py"))  # nothing written
+    roots = [p for p in scratch.problems() if p["cause"] is None]
+    assert {p["code"] for p in roots} == {"bound_to_write_client", "schema_not_migrated"}
+    [problem] = [p for p in roots if p["code"] == "bound_to_write_client"]
+    assert (problem["code"], problem["message"], problem["fix"]["edit"]) == (
+        "bound_to_write_client",
+        message,
+        fix,
+    )
+    # the app refuses to start with it
+    started = scratch.python("import app")
+    assert started.returncode == 1
+    assert "DeclarationsNotMet" in started.stderr and message in started.stderr
+
+    # the fix, followed literally: the class line as it says
+    source = (scratch.root / "gadgets" / "tables.py").read_text()
+    scratch.write_tables(
+        LAZY + PLAIN_NOTE.replace("class Note(Table):", "class Note(TenantTable, Table):"), "[Note]"
+    )
+    assert "class Note(TenantTable, Table):" not in source
+    scratch.run("rls", "new", "gadgets")
+    scratch.run("migrations", "forwards", "all")
+    assert scratch.problems() == []
+    assert scratch.python("import app").returncode == 0
+
+
+async def test_a_forgotten_rls_migration_stops_the_app_and_check_names_the_cause_first(
+    scratch: Scratch,
+) -> None:
+    """Mistakes 3 and 5: Piccolo's own commands alone (`migrations new --auto`, then
+    `forwards`) make the tables without RLS, keys or audit."""
+    scratch.run("migrations", "forwards", "all")
+    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
+    scratch.run("migrations", "new", "gadgets", "--auto")
+    scratch.run("migrations", "forwards", "all")
+    problems = scratch.problems()
+    roots = [p for p in problems if p["cause"] is None]
+    assert [(p["code"], p["table"]) for p in roots] == [
+        ("rls_not_migrated", "colour"),
+        ("rls_not_migrated", "gadget"),
+        ("rls_not_migrated", "part"),
+    ]
+    assert problems[0] is roots[0]  # causes first, each followed by what it explains
+    explained = {p["code"] for p in problems if p["cause"]}
+    assert {"rls_disabled", "audit_trigger_missing", "tenant_key_missing"} <= explained
+    text = scratch.run("rls", "check", ok=False).stdout
+    assert text.splitlines()[2].startswith("✗ colour [rls_not_migrated]")
+    # the app refuses to start: its lifespan compares the database with the declarations
+    started = scratch.python(
+        "import asyncio, app\n"
+        "async def main():\n"
+        "    async with app.app.router.lifespan_context(app.app):\n"
+        "        pass\n"
+        "asyncio.run(main())\n"
+    )
+    assert started.returncode == 1
+    assert "DeclarationsNotMet" in started.stderr
+    assert "part: RLS enabled/forced is False/False" in started.stderr
+    # the fix, literally
+    for command in roots[0]["fix"]["commands"]:
+        scratch.run(*command.split()[1:])
+    assert scratch.problems() == []
+    # audited now: a change to a part is in the log
+    tenant = uuid.uuid4()
+    await scratch.sql("insert into tenant (id, slug, name) values ($1, 'mt', 'M')", tenant)
+    [gadget] = await scratch.as_tenant(
+        tenant, "insert into gadget (name) values ('g') returning id"
+    )
+    await scratch.as_tenant(
+        tenant, "insert into part (gadget_id, label) values ($1, 'p')", gadget["id"]
+    )
+    logged = await scratch.sql("select count(*) as n from audit_log where table_name = 'part'")
+    assert logged[0]["n"] == 1
+
+
+def test_a_plain_key_between_tenant_tables_is_refused_with_the_composite_as_fix(
+    scratch: Scratch,
+) -> None:
+    """Mistake 4: the unsafe single-column key."""
+    scratch.run("migrations", "forwards", "all")
+    plain = GADGETS.format(gadget_extra="").replace(
+        "gadget_id = TenantForeignKey(Gadget)", "gadget_id = ForeignKey(Gadget)"
+    )
+    scratch.write_tables(plain, "[Colour, Gadget, Part]")
+    refused = scratch.run("rls", "new", "gadgets", ok=False)
+    assert refused.returncode == 1
+    assert (
+        "✗ part [plain_key_between_tenant_tables] Part.gadget_id is a plain ForeignKey to "
+        "tenant table Gadget: its check ignores RLS, so a row could point at another "
+        "tenant's row (and learn whether it exists)\n"
+        "  fix: declare it `gadget_id = TenantForeignKey(Gadget, ...)` (from "
+        "refresh.tenancy.columns)"
+    ) in refused.stderr
+    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
+    scratch.run("rls", "new", "gadgets")
+    scratch.run("migrations", "forwards", "all")
+    assert scratch.problems() == []
+
+
+def test_one_undeclared_class_leaves_the_declared_tables_of_its_app_alone(
+    scratch: Scratch,
+) -> None:
+    """Mistake 5: the declared tables of the app were reported as `table_not_declared`."""
+    scratch.run("migrations", "forwards", "all")
+    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
+    scratch.run("rls", "new", "gadgets")
+    scratch.run("migrations", "forwards", "all")
+    loose = GADGETS.format(gadget_extra="") + "\n\nclass Loose(Table):\n    label = Varchar()\n"
+    scratch.write_tables(loose, "[Colour, Gadget, Part, Loose]")
+    problems = scratch.problems()
+    assert {(p["code"], p["table"]) for p in problems if p["cause"] is None} == {
+        ("undeclared_table", "loose"),
+        ("schema_not_migrated", None),
+    }
+    assert not [p for p in problems if p["table"] in ("gadget", "part", "colour")]
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_lint_refuses_the_write_client_in_an_endpoint_module(tmp_path: Path) -> None:
+    """Mistake 2, at lint time (at run time: tests/refresh/db/test_write_client_guard.py)."""
+    copy = tmp_path / "project"
+    files = subprocess.run(
+        ["git", "ls-files", "apps", "refresh", "pyproject.toml", "settings.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, copy / name)
+    endpoints = copy / "apps" / "projects" / "endpoints.py"
+    endpoints.write_text(
+        endpoints.read_text() + "\nfrom refresh.db.clients import write_client  # noqa\n"
+    )
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports")],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"},
+    )
+    assert lint.returncode == 1, lint.stdout
+    assert "Request handlers never reach the write client" in lint.stdout
+    assert "apps.projects.endpoints -> refresh.db.clients" in lint.stdout
