@@ -321,7 +321,14 @@ class CitusCluster:
         self.psql(
             self.url(self.coordinator, name),
             f"select citus_set_coordinator_host('{host}', {self.coordinator.port});\n"
-            + "".join(f"select citus_add_node('{host}', {w.port});\n" for w in self.workers),
+            + "".join(f"select citus_add_node('{host}', {w.port});\n" for w in self.workers)
+            # The owner already exists on the workers, so Citus has not recorded it as a
+            # distributed object of this database (pg_dist_object). Then the owner's first
+            # transaction that creates an object and a dependent one (a schema and a function
+            # in it) makes Citus re-create the role over the owner's own connection:
+            # "permission denied to alter role ... SUPERUSER attribute". A superuser's
+            # ALTER DATABASE OWNER records the owner (and roles it is a member of) up front.
+            + f"alter database {name} owner to {owner_role};\n",
         )
         return self.url(self.coordinator, name)
 

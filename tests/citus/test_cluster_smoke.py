@@ -86,6 +86,31 @@ async def test_asyncpg_reaches_every_node(
             await connection.close()
 
 
+def test_owner_creates_dependent_objects_in_one_transaction(
+    citus_cluster: CitusCluster, citus_database: CitusDatabase
+) -> None:
+    """Like a migration run by the non-superuser owner: without the owner recorded as a
+    distributed role, the function fails with "permission denied to alter role"."""
+    citus_cluster.psql(
+        citus_database.owner_url,
+        """
+        begin;
+        create schema app;
+        create function app.one() returns int language sql as 'select 1';
+        create table app.t (tenant_id uuid primary key);
+        select create_distributed_table('app.t', 'tenant_id');
+        commit;
+        """,
+    )
+    for url in citus_database.worker_urls:
+        owner = citus_cluster.psql(
+            url,
+            "select pg_get_userbyid(nspowner) from pg_namespace where nspname = 'app'",
+            tuples_only=True,
+        )
+        assert owner.strip() == citus_database.owner
+
+
 def test_restart_after_a_crash(citus_cluster: CitusCluster) -> None:
     """A killed run's servers and lock files do not block the next start in the same dir."""
     crashed = CitusCluster(cluster_dir().with_name(cluster_dir().name + "-crash"), base_port=9800)
