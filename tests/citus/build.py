@@ -25,6 +25,7 @@ import importlib.util
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -248,6 +249,8 @@ def _make_readable(path: Path) -> None:
 
 
 def main() -> None:
+    # `kill` of the command line build: unwind like Ctrl-C, so no temp dir is left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     entry = cache_entry()
     if entry.is_dir():
         _log(f"cache hit: {entry}")

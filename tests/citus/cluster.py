@@ -190,7 +190,7 @@ class CitusCluster:
         data_dirs = {node.data_dir for node in self.nodes}
         if self.base_dir.is_dir():
             data_dirs |= {p.parent for p in self.base_dir.glob("*/PG_VERSION")}
-        return any([stop_postmasters(data_dir) for data_dir in sorted(data_dirs)])
+        return stop_postmasters(*sorted(data_dirs))
 
     def _configure(self, node: Node) -> None:
         settings = {
@@ -290,8 +290,7 @@ class CitusCluster:
             tuples_only=True,
         ).strip()
         if row:
-            flags = ("SUPERUSER", "INHERIT", "CREATEROLE", "CREATEDB", "LOGIN")
-            flags += ("REPLICATION", "BYPASSRLS")
+            flags = "SUPERUSER INHERIT CREATEROLE CREATEDB LOGIN REPLICATION BYPASSRLS".split()
             values = row.split("|")
             options = " ".join(
                 ("" if v == "t" else "NO") + f for f, v in zip(flags, values, strict=True)

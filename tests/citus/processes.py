@@ -111,23 +111,22 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def stop_postmasters(data_dir: Path, timeout: float = 30.0) -> bool:
-    """Stop every postmaster of `data_dir`: fast shutdown (SIGINT: disconnect sessions,
-    roll back, checkpoint), then immediate (SIGQUIT), then SIGKILL for it and its children
-    if it still hangs. True if something was running."""
-    pids = postmaster_pids(data_dir)
-    for pid in pids:
-        children = children_of(pid)
-        for sig, wait in ((signal.SIGINT, timeout), (signal.SIGQUIT, 5.0)):
+def stop_postmasters(*data_dirs: Path, timeout: float = 30.0) -> bool:
+    """Stop every postmaster of `data_dirs`, all at once: fast shutdown (SIGINT: end the
+    sessions, roll back, checkpoint), then immediate (SIGQUIT), then SIGKILL for those and
+    their children if they still hang. True if something was running."""
+    pids = [pid for data_dir in data_dirs for pid in postmaster_pids(data_dir)]
+    children = [child for pid in pids for child in children_of(pid)]
+    for sig, wait in ((signal.SIGINT, timeout), (signal.SIGQUIT, 5.0)):
+        for pid in pids:
             _signal(pid, sig)
-            # A postmaster exits only after all its children did: gone means all gone.
-            if _wait_gone([pid], wait):
-                break
-        else:
-            for victim in (pid, *children):
-                _signal(victim, signal.SIGKILL)
-            _wait_gone([pid, *children], 5.0)
-    return bool(pids)
+        # A postmaster exits only after all its children did: gone means all gone.
+        if _wait_gone(pids, wait):
+            return bool(pids)
+    for victim in (*pids, *children):
+        _signal(victim, signal.SIGKILL)
+    _wait_gone([*pids, *children], 5.0)
+    return True
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
