@@ -1,0 +1,1 @@
+"""Test infrastructure for a real Citus cluster (a coordinator and workers) built from source."""
