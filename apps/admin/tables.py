@@ -14,7 +14,7 @@ from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 from piccolo_api.session_auth.tables import SessionsBase
 
-from refresh.tenancy.declarations import audited, global_table
+from refresh.tenancy.declarations import Distribution, audited, global_table
 from refresh.tenancy.tables import Timestamps, tenant_root_reference
 
 
@@ -24,11 +24,15 @@ class AdminUser(BaseUser, tablename="piccolo_user"):
     rls = global_table(
         "admin logins (piccolo users): read by the admin gate through the write client only",
         audit=audited(tenant_column="", quiet=("last_login",)),
+        distribution=Distribution.local,
     )
 
 
 class AdminSession(SessionsBase, tablename="sessions"):
-    rls = global_table("admin sessions: read by the admin gate through the write client only")
+    rls = global_table(
+        "admin sessions: read by the admin gate through the write client only",
+        distribution=Distribution.local,
+    )
 
 
 class StaffProfile(Timestamps, Table):
@@ -47,4 +51,5 @@ class StaffProfile(Timestamps, Table):
         "which tenant each staff login belongs to: read by the admin gate through the "
         "write client only",
         audit=audited(),
+        distribution=Distribution.local,
     )

@@ -5,7 +5,6 @@ from enum import StrEnum
 from piccolo.columns import UUID, Text, Varchar
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.readable import Readable
-from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from refresh.tenancy.checks import choices_check
@@ -24,8 +23,6 @@ class Project(TenantTable, Table):
     status = Varchar(length=16, choices=ProjectStatus, default=ProjectStatus.active, null=False)
 
     project_status_check = choices_check("status", ProjectStatus)
-    # Target of the composite foreign keys (tenant_id, project_id) of tasks.
-    project_tenant_id_id_key = Unique(["tenant_id", "id"])
 
     @classmethod
     def get_readable(cls) -> Readable:

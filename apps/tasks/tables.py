@@ -14,7 +14,7 @@ from piccolo.columns import UUID, Array, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.readable import Readable
-from piccolo.constraints import Check, Unique
+from piccolo.constraints import Check
 from piccolo.table import Table
 
 from apps.projects.tables import Project
@@ -42,7 +42,6 @@ class Task(TenantTable, Table):
     due_at = Timestamptz(null=True, default=None)
     tags = Array(base_column=Varchar(length=50), default=list, null=False)
 
-    task_tenant_id_id_key = Unique(["tenant_id", "id"])
     task_status_check = choices_check("status", TaskStatus)
     task_priority_check = Check("priority between 1 and 5")
     task_title_check = Check("length(btrim(title)) > 0")

@@ -16,6 +16,7 @@ from refresh.db.claims import TenantRole
 from refresh.tenancy.checks import choices_check
 from refresh.tenancy.declarations import (
     AUTHENTICATED,
+    Distribution,
     Policy,
     audited,
     row_security,
@@ -39,6 +40,8 @@ class Tenant(ReadClientTable, Timestamps, Table):
         grants={AUTHENTICATED: ("select",)},
         reason="the tenants themselves: keyed by id, not tenant_id",
         audit=audited(tenant_column="id"),
+        # a copy on every node: every tenant table refers to it
+        distribution=Distribution.reference,
     )
 
     @classmethod
@@ -56,8 +59,6 @@ class Member(TenantTable, Table):
 
     member_tenant_user_unique = Unique(["tenant_id", "user_id"])
     member_role_check = choices_check("role", TenantRole)
-    # Target of the composite foreign keys (tenant_id, member_id) of tasks and comments.
-    member_tenant_id_id_key = Unique(["tenant_id", "id"])
 
     # Every member reads the member list; only a tenant admin changes it.
     rls = tenant_rls(write_rule="auth.tenant_role() = 'admin'")

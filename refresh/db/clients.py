@@ -50,6 +50,13 @@ class WriteClient:
         client inside a request on purpose; `grep -rn outside_request` lists every use."""
         return system_action(reason)
 
+    async def execute(self, script: str) -> None:
+        """A script of statements, no parameters, on the write connection (joins a
+        write_client.transaction())."""
+        refuse_in_request()
+        async with connection_of(self.engine) as connection:
+            await connection.execute(script)
+
     async def fetch(self, sql: str, *args: Any) -> list[dict[str, Any]]:
         """Raw SQL on the write connection (joins a write_client.transaction())."""
         refuse_in_request()

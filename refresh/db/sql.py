@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import sqlparse
+
 
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -32,3 +34,11 @@ def ident(name: str) -> str:
 
 def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def statements(script: str) -> list[str]:
+    """A script's statements one by one, comment-only pieces dropped. Citus propagates DDL
+    and SET by the whole query string of the message it came in, so a multi-statement
+    message would run every statement on the workers; sqlparse knows dollar quoting."""
+    pieces = (piece.strip() for piece in sqlparse.split(script))
+    return [p for p in pieces if sqlparse.format(p, strip_comments=True).strip()]

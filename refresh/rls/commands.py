@@ -70,6 +70,17 @@ async def check(json: bool = False) -> None:
     sys.exit(await run_check(as_json=json))
 
 
+async def distribute(dry_run: bool = False) -> None:
+    """On Citus: distribute every declared table as its declaration says (after
+    `piccolo migrations forwards all`); on one server there is nothing to do.
+
+    :param dry_run: print the SQL without running it
+    """
+    from refresh.rls.distribute import run_distribute
+
+    sys.exit(await run_distribute(dry_run=dry_run))
+
+
 async def status(json: bool = False) -> None:
     """One row per table: tenant or global, RLS enabled/forced, policies, grants, rows.
 
@@ -94,19 +105,32 @@ async def doctor(token: str = "", table: str = "", json: bool = False) -> None:
     sys.exit(await run_doctor(token=token, table=table or None, as_json=json))
 
 
-def bootstrap(superuser_url: str, database: str = "") -> None:
+def bootstrap(superuser_url: str, database: str = "", workers: str = "") -> None:
     """Create the admin role and the database on a server (the one superuser step).
 
     :param superuser_url: a superuser connection URL, e.g. postgresql://postgres@host/postgres
+        (on Citus: the coordinator's)
     :param database: the database to create (default: the one in WRITE_DATABASE_URL)
+    :param workers: Citus: the workers' superuser URLs, comma-separated, as the
+        coordinator reaches them; the database and the extension are made on every node
+        and the workers registered
     """
     from urllib.parse import urlparse
 
     from refresh.db.bootstrap import bootstrap as run_bootstrap
+    from refresh.db.citus_bootstrap import bootstrap_citus
 
     settings = get_settings()
     if not database:
         url = settings.write_database_url or ""
         database = urlparse(url).path.lstrip("/") or settings.embedded_database
-    run_bootstrap(superuser_url, database, settings)
-    print(f"role {settings.admin_role} and database {database} are in place")
+    worker_urls = [url.strip() for url in workers.split(",") if url.strip()]
+    try:
+        if worker_urls:
+            bootstrap_citus(superuser_url, worker_urls, database, settings)
+        else:
+            run_bootstrap(superuser_url, database, settings)
+    except (RuntimeError, ValueError) as exc:
+        sys.exit(str(exc))
+    where = f"on the coordinator and {len(worker_urls)} worker(s)" if worker_urls else ""
+    print(f"role {settings.admin_role} and database {database} are in place {where}".strip())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from refresh.db.clients import write_client
+from refresh.schema.sharding_sql import unset_trigger
 from refresh.schema.state import AUDIT_TRIGGER, AuditState, TenantKeyState
 from refresh.tenancy.declarations import TENANT_COLUMN
 
@@ -49,6 +50,12 @@ select c.relname as table, con.conname as name
           join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k)
        = array['id', $1]
 """
+TRIGGERS_SQL = """
+select c.relname as table, t.tgname as name
+  from pg_trigger t join pg_class c on c.oid = t.tgrelid
+  join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = 'public' and not t.tgisinternal
+"""
 ON_DELETE = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null", "d": "set default"}
 
 
@@ -76,10 +83,19 @@ async def live_keys() -> LiveKeys:
     indexes: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for row in await write_client.fetch(INDEXES_SQL):
         indexes.setdefault((row["table"], tuple(row["lead"])), []).append(row["name"])
+    triggers = {(row["table"], row["name"]) for row in await write_client.fetch(TRIGGERS_SQL)}
     for row in await write_client.fetch(TENANT_KEYS_SQL, TENANT_COLUMN):
         on_delete = ON_DELETE.get(row["action"], row["action"])
         if on_delete == "set null" and not row["column_list"]:
             on_delete = "set null (every column)"  # would null tenant_id too
+        elif on_delete == "set null":
+            # SET NULL (column): the same on one server, refused by Citus
+            on_delete = "set null (column list: not on Citus)"
+        elif (
+            on_delete == "no action"
+            and (row["references"], unset_trigger(row["table"], row["column"])) in triggers
+        ):
+            on_delete = "set null"  # what refresh/schema/sharding_sql.py makes
         leading = indexes.get((row["table"], (TENANT_COLUMN, row["column"])), [])
         keys.tenant_keys.setdefault(row["table"], {})[row["name"]] = TenantKeyState(
             row["column"], row["references"], on_delete, ",".join(sorted(leading))

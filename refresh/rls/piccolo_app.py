@@ -7,7 +7,16 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig, Command
 
 from refresh.compat.targ import accepts_spaced_options
-from refresh.rls.commands import bootstrap, check, doctor, new, sql, status, token
+from refresh.rls.commands import (
+    bootstrap,
+    check,
+    distribute,
+    doctor,
+    new,
+    sql,
+    status,
+    token,
+)
 from refresh.rls.tables import AuditLog, OperatorAction
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +28,6 @@ APP_CONFIG = AppConfig(
     migration_dependencies=[],
     commands=[
         Command(accepts_spaced_options(command))
-        for command in (new, sql, check, status, doctor, token, bootstrap)
+        for command in (new, sql, check, status, doctor, token, bootstrap, distribute)
     ],
 )

@@ -14,7 +14,13 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.table import Table
 
-from refresh.tenancy.declarations import AUTHENTICATED, Policy, global_table, row_security
+from refresh.tenancy.declarations import (
+    AUTHENTICATED,
+    Distribution,
+    Policy,
+    global_table,
+    row_security,
+)
 from refresh.tenancy.tables import ReadClientTable
 
 
@@ -34,8 +40,9 @@ class AuditLog(ReadClientTable, Table):
     # (the write client: CLI commands, jobs).
     actor = Varchar(length=255, null=False)
     via = Varchar(length=32, null=False)  # api | admin | operator | write client
-    # No foreign key: the history of a deleted tenant stays readable.
-    tenant_id = UUID(null=True, default=None)
+    # No foreign key: the history of a deleted tenant stays readable. The nil uuid for a
+    # row of no tenant (a login): never NULL, which a log sharded by tenant could not hold.
+    tenant_id = UUID(null=False, default=None)
     table_name = Varchar(length=63, null=False)
     row_id = Varchar(length=64, null=False)
     action = Varchar(length=8, null=False)  # insert | update | delete
@@ -45,6 +52,8 @@ class AuditLog(ReadClientTable, Table):
         Policy("audit_tenant_select", "select", using="tenant_id = auth.tenant_id()"),
         grants={AUTHENTICATED: ("select",)},
         reason="append-only history: a tenant reads its own entries; nobody writes directly",
+        # beside the tenant's rows: the audit trigger of a shard writes to the same node
+        distribution=Distribution.by_tenant,
     )
 
 
@@ -58,4 +67,5 @@ class OperatorAction(Table):
     audit_id = UUID(primary_key=True)
     operator = Varchar(length=255, null=False)
 
+    # A copy on every node (the default): the audit trigger of a shard writes here too.
     rls = global_table("the operator behind each audit entry: read by operators only")

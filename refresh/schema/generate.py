@@ -101,10 +101,17 @@ def app_config_of(app_name: str) -> AppConfig:
     return app_config
 
 
+NO_SQL = (
+    "-- Nothing to run: the declarations changed only where it takes no SQL on one server\n"
+    "-- (where a table lives on Citus: `piccolo rls distribute`)."
+)
+
+
 async def plan(
     app_name: str, require_migrated: bool = True
 ) -> tuple[AppConfig, str | None, AppState, str, str]:
-    """(app, previous RLS migration id, new state, forwards SQL, backwards SQL).
+    """(app, previous RLS migration id, new state, forwards SQL, backwards SQL); the SQL
+    is empty when the state does not change, NO_SQL when it changes without SQL.
     `require_migrated`: refuse when a table has no Piccolo migration yet (a migration
     file must sort after the one creating its tables; printing the SQL needs no order)."""
     app_config = app_config_of(app_name)
@@ -126,13 +133,10 @@ async def plan(
             f"piccolo rls new {app_name} in a terminal (it writes the table's migration first)"
         )
     previous = migrated_state(app_config)
-    return (
-        app_config,
-        previous.migration_id,
-        new,
-        state_sql(previous.state, new),
-        state_sql(new, previous.state),
-    )
+    forwards, backwards = state_sql(previous.state, new), state_sql(new, previous.state)
+    if not forwards and new != previous.state:
+        forwards = backwards = NO_SQL
+    return app_config, previous.migration_id, new, forwards, backwards
 
 
 async def write_migration(app_name: str, description: str = "") -> int:

@@ -14,7 +14,7 @@ from piccolo.engine import engine_finder
 from piccolo.engine.postgres import PostgresEngine
 
 from refresh.db.connection import connection_of
-from refresh.db.sql import quote_ident, quote_literal
+from refresh.db.sql import quote_ident, quote_literal, statements
 from settings import get_settings
 
 PLACEHOLDER = re.compile(r"\{(admin|authenticator|authenticated|anonymous)(_literal)?\}")
@@ -36,11 +36,13 @@ def render(sql: str) -> str:
 
 
 async def execute(sql: str) -> None:
-    """Run a multi-statement script inside the migration's transaction."""
+    """Run a script inside the migration's transaction, one statement at a time (see
+    statements()); a script of comments only (an adopted change) runs nothing."""
     engine = engine_finder()
     assert isinstance(engine, PostgresEngine), "piccolo_conf.DB must be a PostgresEngine"
     async with connection_of(engine) as connection:
-        await connection.execute(render(sql))
+        for statement in statements(render(sql)):
+            await connection.execute(statement)
 
 
 def sql_migration(

@@ -7,6 +7,7 @@ settings when the migration runs, so one migration serves every configuration.
 from __future__ import annotations
 
 from refresh.db.sql import ident, quote_literal
+from refresh.schema.sharding_sql import create_unset_trigger, drop_unset_trigger, rekey_sql
 from refresh.schema.state import (
     AUDIT_TRIGGER,
     AppState,
@@ -32,29 +33,26 @@ def create_policy(table: str, name: str, policy: PolicyState) -> str:
     return sql + ";"
 
 
-def on_delete_sql(key: TenantKeyState) -> str:
-    if key.on_delete == "set null":
-        # Only the referencing column: tenant_id is part of the key and must stay.
-        return f"on delete set null ({ident(key.column)})"
-    return f"on delete {key.on_delete}"
-
-
 def create_tenant_key(table: str, name: str, key: TenantKeyState) -> list[str]:
     columns = f"{TENANT_COLUMN}, {ident(key.column)}"
-    return [
+    set_null = key.on_delete == "set null"
+    statements = [
         f"alter table {ident(table)} add constraint {ident(name)}\n"
         f"  foreign key ({columns}) references {ident(key.references)} ({TENANT_COLUMN}, id)"
-        f" {on_delete_sql(key)};",
+        f" on delete {'no action' if set_null else key.on_delete};",
         f"create index if not exists {ident(key.index)} on {ident(table)} ({columns});",
     ]
+    return statements + (create_unset_trigger(table, key) if set_null else [])
 
 
-def drop_tenant_key(table: str, name: str, key: TenantKeyState) -> list[str]:
-    return [
-        # IF EXISTS twice: an auto migration that ran first may have dropped the table.
-        f"alter table if exists {ident(table)} drop constraint if exists {ident(name)};",
-        f"drop index if exists {ident(key.index)};",
-    ]
+def drop_tenant_key(
+    table: str, name: str, key: TenantKeyState, keep_index: bool = False
+) -> list[str]:
+    # IF EXISTS twice: an auto migration that ran first may have dropped the table.
+    statements = [f"alter table if exists {ident(table)} drop constraint if exists {ident(name)};"]
+    if not keep_index:
+        statements.append(f"drop index if exists {ident(key.index)};")
+    return statements + (drop_unset_trigger(table, key) if key.on_delete == "set null" else [])
 
 
 def create_audit_trigger(table: str, audit: AuditState) -> str:
@@ -120,13 +118,17 @@ def trigger_sql(table: str, before: TableState, after: TableState) -> list[str]:
 
 
 def key_sql(table: str, before: TableState, after: TableState) -> tuple[list[str], list[str]]:
-    """(drops, creates) of composite tenant keys that changed."""
+    """(drops, creates) of composite tenant keys that changed; all of them when the table
+    is keyed by tenant or no longer (their SQL differs: sharding_sql)."""
+    rekeyed = before.tenant_keyed != after.tenant_keyed
     drops, creates = [], []
     for name, key in sorted(before.tenant_keys.items()):
         if after.tenant_keys.get(name) != key:
             drops += drop_tenant_key(table, name, key)
+        elif rekeyed:  # the same key made again: its index can stay
+            drops += drop_tenant_key(table, name, key, keep_index=True)
     for name, key in sorted(after.tenant_keys.items()):
-        if before.tenant_keys.get(name) != key:
+        if rekeyed or before.tenant_keys.get(name) != key:
             creates += create_tenant_key(table, name, key)
     return drops, creates
 
@@ -164,6 +166,9 @@ def table_sql(table: str, old: TableState | None, new: TableState | None) -> lis
     out += policy_creates
     out += grant_sql(table, before, after)
     out += trigger_sql(table, before, after)
+    if before.tenant_keyed != after.tenant_keyed:
+        # the unique (tenant_id, id) goes with it: the primary key is that, or it is back
+        return out + rekey_sql(table, after.tenant_keyed, (new or old or EMPTY).kind)
     return out + target_key_sql(table, before, after)
 
 

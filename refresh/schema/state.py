@@ -25,6 +25,7 @@ from refresh.tenancy.columns import TenantForeignKey
 from refresh.tenancy.declarations import (
     TENANT_COLUMN,
     Audit,
+    Distribution,
     GlobalTable,
     RowSecurity,
     declaration_of,
@@ -98,6 +99,11 @@ class TableState:
     # The unique (tenant_id, id) that tenant keys reference, where no table-class
     # constraint makes it: its name.
     target_key: str | None = None
+    distribution: str | None = None  # by_tenant | reference | local (None: not managed)
+    # Tables sharded by tenant: the primary key (tenant_id, id) (Citus wants the
+    # distribution column in every unique key), an index on id alone for lookups that name
+    # no tenant (operators, the CLI), and the key to the tenant without ON UPDATE CASCADE.
+    tenant_keyed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -127,6 +133,8 @@ class TableState:
                 n: TenantKeyState.from_dict(k) for n, k in data.get("tenant_keys", {}).items()
             },
             target_key=data.get("target_key"),
+            distribution=data.get("distribution"),
+            tenant_keyed=data.get("tenant_keyed", False),
         )
 
 
@@ -166,9 +174,18 @@ def table_state(declaration: RowSecurity | GlobalTable, table: type[Table]) -> T
     audit = None
     if isinstance(declaration.audit, Audit):
         audit = AuditState(declaration.audit.tenant_column, tuple(declaration.audit.quiet))
+    distribution = declaration.distribution.value
     if isinstance(declaration, GlobalTable):
         return TableState(
-            "global", True, True, global_policies(grants), grants, False, trigger, audit
+            "global",
+            True,
+            True,
+            global_policies(grants),
+            grants,
+            False,
+            trigger,
+            audit,
+            distribution=distribution,
         )
     policies = {
         p.name: PolicyState(
@@ -182,9 +199,22 @@ def table_state(declaration: RowSecurity | GlobalTable, table: type[Table]) -> T
     }
     tenant_default = declaration.kind == "tenant" and TENANT_COLUMN in columns
     keys = tenant_keys(table)
-    target = target_key(table) if declaration.kind == "tenant" else None
+    keyed = declaration.distribution is Distribution.by_tenant
+    # A table sharded by tenant has the primary key (tenant_id, id): tenant keys refer to it.
+    target = target_key(table) if declaration.kind == "tenant" and not keyed else None
     return TableState(
-        declaration.kind, True, True, policies, grants, tenant_default, trigger, audit, keys, target
+        declaration.kind,
+        True,
+        True,
+        policies,
+        grants,
+        tenant_default,
+        trigger,
+        audit,
+        keys,
+        target,
+        distribution,
+        tenant_keyed=keyed,
     )
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 AUTHENTICATED = "authenticated"
@@ -103,6 +104,19 @@ def crud_policy(
     return tuple(policies)
 
 
+class Distribution(StrEnum):
+    """Where a table's rows live on a distributed engine (Citus); on one PostgreSQL server
+    it changes nothing but the shape of the keys (DESIGN.md "Scale-out")."""
+
+    #: sharded by tenant_id, colocated with every other tenant table: a tenant's rows are
+    #: on one node, and its queries go to one shard
+    by_tenant = "by_tenant"
+    #: a copy on every node: shared rows that tenant tables refer to (units, the tenants)
+    reference = "reference"
+    #: on the coordinator only: read by the admin's gate and the CLI, never by requests
+    local = "local"
+
+
 @dataclass(frozen=True)
 class Audit:
     """Every insert, update and delete of the table is recorded in the audit log, with the
@@ -141,6 +155,7 @@ class RowSecurity:
     grants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     reason: str = ""
     audit: Audit | NotAudited | None = None
+    distribution: Distribution = Distribution.by_tenant
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.policies]
@@ -161,11 +176,14 @@ class GlobalTable:
     grants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     kind: str = "global"
     audit: Audit | NotAudited | None = None
+    distribution: Distribution = Distribution.reference
 
     def __post_init__(self) -> None:
         if len(self.reason.strip()) < 10:
             raise ValueError("global_table needs a reason a reviewer can judge")
         _check_grants(self.grants)
+        if self.distribution is Distribution.by_tenant:
+            raise ValueError("a global table is not sharded by tenant: reference or local")
 
 
 Declaration = RowSecurity | GlobalTable
@@ -202,22 +220,35 @@ def tenant_rls(
 def row_security(
     *policies: Policy | tuple[Policy, ...],
     grants: Mapping[str, tuple[str, ...]],
+    distribution: Distribution,
     reason: str = "",
     audit: Audit | NotAudited | None = None,
 ) -> RowSecurity:
-    """RLS with custom policies only (a table whose rows are not keyed by tenant_id)."""
+    """RLS with custom policies only; `distribution` says where its rows live (a table
+    keyed by tenant_id is sharded by it, the tenants themselves are a reference table)."""
     flat: list[Policy] = []
     for item in policies:
         flat.extend(item if isinstance(item, tuple) else (item,))
-    return RowSecurity(kind="rls", policies=tuple(flat), grants=grants, reason=reason, audit=audit)
+    return RowSecurity(
+        kind="rls",
+        policies=tuple(flat),
+        grants=grants,
+        reason=reason,
+        audit=audit,
+        distribution=distribution,
+    )
 
 
 def global_table(
     reason: str,
     grants: Mapping[str, tuple[str, ...]] | None = None,
     audit: Audit | NotAudited | None = None,
+    distribution: Distribution = Distribution.reference,
 ) -> GlobalTable:
-    return GlobalTable(reason=reason, grants=grants or {}, audit=audit)
+    """A table shared by every tenant. `distribution`: a reference table by default (a
+    copy on every node, so tenant tables can refer to it and join it locally), or local
+    (the coordinator only) for tables read by system code only."""
+    return GlobalTable(reason=reason, grants=grants or {}, audit=audit, distribution=distribution)
 
 
 def declaration_of(table: Any) -> Declaration | None:

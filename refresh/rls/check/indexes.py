@@ -101,6 +101,10 @@ async def index_problems(tenant_tables: list[str], tenant_keys: set[str]) -> lis
         )
     for row in await write_client.fetch(UNIQUE_WITHOUT_TENANT, tenant_tables):
         table, name = row["table"], row["name"]
+        if list(row["columns"]) == ["id"]:
+            # The row's identity, unique as the primary key (id) was, now (tenant_id, id):
+            # a uuid the server makes. `piccolo rls distribute` replaces it on Citus.
+            continue
         keyed = ", ".join(ident(c) for c in ["tenant_id", *row["columns"]])
         if row["constraint_name"]:
             drop = f"alter table {ident(table)} drop constraint {ident(row['constraint_name'])};"

@@ -103,10 +103,13 @@ def key_problems(app: str, table: str, declared: TableState, keys: LiveKeys) -> 
                 f"{have.on_delete}), declared ({key.column} -> {key.references}, on delete "
                 f"{key.on_delete})"
             )
-            # The constraint only: its index may serve other access paths too.
+            # The constraint (and its SET NULL trigger) only: its index may serve other
+            # access paths too.
+            create = create_tenant_key(table, name, key)
             statements = [
                 f"alter table {ident(table)} drop constraint {ident(name)};",
-                create_tenant_key(table, name, key)[0],
+                create[0],
+                *create[2:],
             ]
             fix = sql(" ".join(s.replace("\n  ", " ") for s in statements))
             problems.append(Problem("tenant_key_differs", table, message, fix, app))
