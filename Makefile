@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install lock run test test-pgbouncer lint stop bench clean
+.PHONY: install lock run test test-pgbouncer test-citus lint stop bench clean
 
 # Reinstall whenever pyproject.toml or the constraints change (the stamp is older).
 # constraints.txt pins every package (the lock); `make lock` writes it again.
@@ -35,6 +35,15 @@ test: install
 test-pgbouncer: install
 	TEST_PGBOUNCER=1 $(BIN)/pytest tests/test_isolation_load.py tests/test_isolation_model.py \
 		tests/refresh/db/test_request_transaction.py tests/apps/projects tests/apps/tasks
+
+# The API, isolation and admin suites on a real Citus cluster (a coordinator and two
+# workers built from ../shared/citus, cached in .data/citus), tables distributed by
+# `piccolo rls distribute`; the read role refuses any query that is not routed to one shard.
+test-citus: install
+	$(BIN)/python -m tests.citus.build
+	TEST_CITUS=1 $(BIN)/pytest tests/apps tests/test_isolation_load.py \
+		tests/test_isolation_model.py tests/citus tests/refresh/tenancy \
+		tests/test_database_guide.py -k "not test_section or scaling"
 
 lint: install
 	$(BIN)/ruff check .

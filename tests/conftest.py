@@ -10,15 +10,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.database import create_test_database, drop_test_database, piccolo
+from tests.database import create_test_database, drop_test_database, piccolo, refuse_fan_out
 from tests.routes import test_routes
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """One fresh database for the run, migrated by the real CLI, before any test module
     is collected (so before any project module reads settings)."""
-    create_test_database()
+    database = create_test_database()
     piccolo("migrations", "forwards", "all")
+    if database.citus is not None:
+        piccolo("rls", "distribute")
+        refuse_fan_out(database)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

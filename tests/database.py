@@ -37,6 +37,7 @@ class TestDatabase:
     read_url: str
     embedded_dir: Path | None
     pgbouncer: Any = None
+    citus: Any = None  # the CitusCluster under TEST_CITUS
 
 
 def _with_user_and_db(url: str, user: str, database: str) -> str:
@@ -53,6 +54,8 @@ def create_test_database() -> TestDatabase:
     settings = Settings(write_database_url=None, read_database_url=None)
     embedded_dir: Path | None = None
     superuser_url = os.environ.get("TEST_DATABASE_URL")
+    if os.environ.get("TEST_CITUS"):
+        return create_citus_database(settings)
     if not superuser_url:
         from refresh.db.embedded import socket_url, start_server
 
@@ -73,6 +76,46 @@ def create_test_database() -> TestDatabase:
         route_reads_through_pgbouncer(database, settings)
     _CURRENT.append(database)
     return database
+
+
+def create_citus_database(settings: Any) -> TestDatabase:
+    """TEST_CITUS=1: a coordinator and two workers (tests/citus), bootstrapped with the
+    production command's code, so the suite runs against distributed tables. The read
+    login role refuses any query that is not routed to one shard
+    (citus.multi_task_query_log_level = error, refuse_fan_out()): every request of the
+    suite is then a router query, or fails."""
+    from refresh.db.citus_bootstrap import bootstrap_citus
+    from tests.citus.cluster import CitusCluster
+    from tests.citus.fixtures import cluster_dir
+
+    cluster = CitusCluster(cluster_dir()).start(fresh=True)
+    name = f"refresh_test_{uuid.uuid4().hex[:12]}"
+    bootstrap_citus(cluster.coordinator_url, cluster.worker_urls, name, settings)
+    superuser_url = cluster.coordinator_url
+    database = TestDatabase(
+        superuser_url=superuser_url,
+        name=name,
+        write_url=_with_user_and_db(superuser_url, settings.admin_role, name),
+        read_url=_with_user_and_db(superuser_url, settings.authenticator_role, name),
+        embedded_dir=None,
+        citus=cluster,
+    )
+    os.environ["WRITE_DATABASE_URL"] = database.write_url
+    os.environ["READ_DATABASE_URL"] = database.read_url
+    _CURRENT.append(database)
+    return database
+
+
+def refuse_fan_out(database: TestDatabase) -> None:
+    """After the migrations made the read login role: any query of a request that Citus
+    would run on more than one shard fails (the suite's assertion of router queries)."""
+    from settings import get_settings
+
+    superuser_sql(
+        database,
+        f"alter role {get_settings().authenticator_role} in database {database.name}"
+        " set citus.multi_task_query_log_level = 'error';",
+    )
 
 
 def route_reads_through_pgbouncer(database: TestDatabase, settings: Any) -> None:
@@ -116,6 +159,9 @@ def drop_test_database() -> None:
     database = _CURRENT.pop()
     if database.pgbouncer is not None:
         database.pgbouncer.__exit__(None, None, None)
+    if database.citus is not None:
+        database.citus.stop()  # the whole cluster is the run's
+        return
     drop_database(database.superuser_url, database.name)
     if database.embedded_dir is not None:
         from refresh.db.embedded import stop_server

@@ -36,7 +36,7 @@ from typing import IO, Any
 
 import pytest
 
-from settings import Settings
+from settings import Settings, get_settings
 from tests.guide_runner import (
     Block,
     Section,
@@ -63,6 +63,9 @@ PROJECT_FILES = (
 )
 KERNEL = Path(__file__).resolve().parent / "guide_kernel.py"
 UPDATE = bool(os.environ.get("GUIDE_UPDATE"))
+# Runs on the Citus cluster of `make test-citus` only (TEST_CITUS); no section needs it.
+CITUS_SECTION = "scaling-out-with-citus"
+ON_CITUS = bool(os.environ.get("TEST_CITUS"))
 TIMEOUT = 120  # seconds for one block
 
 
@@ -216,6 +219,7 @@ def project_env(root: Path, database_env: dict[str, str]) -> dict[str, str]:
     return {
         **env,
         **database_env,
+        **(citus_env() if ON_CITUS else {}),
         "ENVIRONMENT": "test",
         "PYTHONPATH": str(root),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
@@ -227,6 +231,28 @@ def project_env(root: Path, database_env: dict[str, str]) -> dict[str, str]:
             for who in ("AUTHOR", "COMMITTER")
             for what, value in (("NAME", "Guide"), ("EMAIL", "guide@refresh.test"))
         },
+    }
+
+
+def citus_env() -> dict[str, str]:
+    """The nodes of the suite's Citus cluster, as "Scaling out with Citus" names them."""
+    from tests.database import test_database
+
+    cluster = test_database().citus
+    coordinator = cluster.coordinator_url
+    settings = get_settings()
+    shop = {
+        role: cluster.url(cluster.coordinator, "shop", user)
+        for role, user in (
+            ("WRITE", settings.admin_role),
+            ("READ", settings.authenticator_role),
+        )
+    }
+    return {
+        "COORDINATOR": coordinator,
+        "WORKERS": ",".join(cluster.worker_urls),
+        "SHOP_WRITE_URL": shop["WRITE"],
+        "SHOP_READ_URL": shop["READ"],
     }
 
 
@@ -257,7 +283,11 @@ def guide(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GuideProject]:
 
 @pytest.mark.parametrize("section", SECTIONS, ids=[s.slug for s in SECTIONS])
 def test_section(guide: GuideProject, section: Section) -> None:
+    if section.slug == CITUS_SECTION and not ON_CITUS:
+        pytest.skip("runs on a Citus cluster: make test-citus")
     for current in SECTIONS[: SECTIONS.index(section) + 1]:
+        if current.slug == CITUS_SECTION and not ON_CITUS:
+            continue
         if current.slug not in guide.ran:
             try:
                 guide.run_section(current)
@@ -292,4 +322,5 @@ def test_the_guide_has_the_sections_of_the_original() -> None:
         "Migrations",
         "Best practices",
         "Troubleshooting",
+        "Scaling out with Citus",
     ]

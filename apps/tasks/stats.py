@@ -3,6 +3,7 @@ served by the tasks app, which knows the tasks."""
 
 from __future__ import annotations
 
+from piccolo.query.functions.aggregate import Count
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,9 +30,10 @@ async def project_stats(request: Request) -> Response:
     project_id = path_uuid(request)
     if not await Project.exists().where(Project.id == project_id):
         raise HTTPException(404, "project not found")
-    counts = await Task.raw(
-        "select status, count(*)::int as n from task where project_id = {} group by status",
-        project_id,
+    counts = (
+        await Task.select(Task.status, Count(alias="n"))
+        .where(Task.project_id == project_id)
+        .group_by(Task.status)
     )
     by_status = {status.value: 0 for status in TaskStatus}
     by_status.update({row["status"]: row["n"] for row in counts})

@@ -1,4 +1,5 @@
-"""Piccolo: what a foreign key column references, and a new migration file's id and path.
+"""Piccolo: what a foreign key column references, the joins a query makes, and a new
+migration file's id and path.
 
 tests/refresh/compat/test_piccolo.py fails if Piccolo changes either.
 """
@@ -6,10 +7,15 @@ tests/refresh/compat/test_piccolo.py fails if Piccolo changes either.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-from piccolo.columns import ForeignKey
+from piccolo.columns import Column, ForeignKey
+from piccolo.columns.readable import Readable
 from piccolo.conf.apps import AppConfig
+from piccolo.query.methods.select import Select
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 
@@ -30,3 +36,36 @@ def new_migration_file(app_config: AppConfig) -> tuple[str, Path]:
     cleaned = migration_id.replace(":", "_").replace("-", "_").lower()
     folder = Path(app_config.resolved_migrations_folder_path)
     return migration_id, folder / f"{app_config.app_name}_{cleaned}.py"
+
+
+def selected_columns(select: Select[Any]) -> list[Any]:
+    """Every column a Select renders, where joins can come from: the selected ones, the
+    filters', the HAVING's and the ordering's, as Select.default_querystrings gathers
+    them (Piccolo keeps no public list of a query's joins)."""
+    return [
+        *select.columns_delegate.selected_columns,
+        *select.where_delegate.get_where_columns(),
+        *select.having_delegate.get_where_columns(),
+        *select.order_by_delegate.get_order_by_columns(),
+    ]
+
+
+def joined_keys(columns: Iterable[Any]) -> list[ForeignKey[Table]]:
+    """The foreign keys through which these columns join other tables, in join order:
+    each column's `_meta.call_chain` (a readable's or a raw fragment's columns too), the
+    chain Select._get_joins turns into LEFT JOINs aliased by `key.table_alias`."""
+    flat: list[Any] = []
+    for item in columns:
+        if isinstance(item, Readable):
+            flat += item.columns
+        elif isinstance(item, QueryString):
+            flat += getattr(item, "columns", [])
+        else:
+            flat.append(item)
+    return [key for column in flat if isinstance(column, Column) for key in column._meta.call_chain]
+
+
+def has_filter(where_delegate: Any) -> bool:
+    """Whether a query has a WHERE: its where delegate keeps the combined filter in
+    `_where` (None without one), for which Piccolo has no public accessor."""
+    return where_delegate._where is not None

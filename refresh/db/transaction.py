@@ -177,9 +177,12 @@ class SystemTransaction(PooledTransaction):
         self.statement_timeout = statement_timeout
 
     async def start(self, connection: Any) -> None:
-        # SET LOCAL takes no bind parameter: the values go in as quoted literals, all in
-        # one round trip with the BEGIN.
-        script = f"BEGIN; SET LOCAL refresh.actor = {quote_literal(self.actor)}"
+        # SET LOCAL takes no bind parameter: the values go in as quoted literals. BEGIN goes
+        # on its own: Citus forwards a SET to the workers as the whole query string of its
+        # message (citus.propagate_set_commands = 'local'), which must not hold a BEGIN; the
+        # workers need refresh.actor, which the audit trigger reads on the shards.
+        await connection.execute("BEGIN")
+        script = f"SET LOCAL refresh.actor = {quote_literal(self.actor)}"
         if self.statement_timeout:
             script += f"; SET LOCAL statement_timeout = {quote_literal(self.statement_timeout)}"
         await connection.execute(script)

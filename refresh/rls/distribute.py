@@ -17,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import asyncpg
+from piccolo.conf.apps import Finder
 
 from refresh.db.clients import write_client
-from refresh.db.sql import ident, quote_literal, statements
-from refresh.schema.state import AppState
+from refresh.db.sql import ident, quote_literal
+from refresh.schema.state import AppState, declared_state
 from refresh.tenancy.declarations import TENANT_COLUMN, Distribution
 
 CITUS_INSTALLED = "select exists (select from pg_extension where extname = 'citus') as installed"
@@ -32,7 +33,8 @@ select c.relname as table, p.partmethod::text as method, p.colocationid as coloc
  where c.relnamespace = 'public'::regnamespace
 """
 KEYS_SQL = """
-select c.relname as table, r.relname as references
+select c.relname as table, r.relname as references, con.conname as name,
+       pg_get_constraintdef(con.oid) as definition
   from pg_constraint con join pg_class c on c.oid = con.conrelid
   join pg_class r on r.oid = con.confrelid
  where con.contype = 'f' and c.relnamespace = 'public'::regnamespace and c.oid <> r.oid
@@ -54,6 +56,11 @@ async def live_placements() -> dict[str, Distribution]:
     """Where each Citus table lives; a table missing here is a plain local table."""
     rows = await write_client.fetch(PLACEMENT_SQL)
     return {row["table"]: placement_of(row["method"], row["model"]) for row in rows}
+
+
+async def live_colocations() -> dict[str, int]:
+    """Each Citus table's colocation group (tables of one group share shard placements)."""
+    return {row["table"]: row["colocation"] for row in await write_client.fetch(PLACEMENT_SQL)}
 
 
 def distribute_order(declared: AppState, references: dict[str, set[str]]) -> list[str]:
@@ -79,75 +86,101 @@ def distribute_order(declared: AppState, references: dict[str, set[str]]) -> lis
     return order
 
 
-def distribute_sql(table: str, distribution: Distribution, colocate_with: str | None) -> str:
-    """One table, in one transaction. Sharded by tenant: the unique (id) that one server
-    keeps (refresh/schema/sharding_sql.py) becomes a plain index, as Citus wants the
-    distribution column in every unique key. Triggers (audit, updated_at, SET NULL) are
-    allowed with citus.enable_unsafe_triggers: each of them touches only rows of the
-    same tenant, so of the same colocated shard group."""
-    t = ident(table)
-    # set_config, not SET: with citus.propagate_set_commands = 'local' (the admin role's,
-    # migrations/rls/rls_2026_12_02t23_00_00_000000.py) Citus sends a SET's whole query
-    # string, this script, to the workers; the setting is the coordinator's business only.
-    triggers = "select set_config('citus.enable_unsafe_triggers', 'on', true);\n"
-    if distribution is Distribution.reference:
-        return triggers + f"select create_reference_table({quote_literal('public.' + t)});"
-    colocation = quote_literal(colocate_with) if colocate_with else "'none'"
-    return (
-        f"alter table {t} drop constraint if exists {ident(table + '_id_key')};\n"
-        f"create index if not exists {ident(table + '_id_idx')} on {t} (id);\n"
-        f"{triggers}"
-        f"select create_distributed_table({quote_literal('public.' + t)},"
-        f" {quote_literal(TENANT_COLUMN)}, colocate_with => {colocation});"
-    )
-
-
 @dataclass(frozen=True)
-class Step:
+class ForeignKey:
     table: str
-    distribution: Distribution
-    sql: str
+    references: str
+    name: str
+    definition: str
 
 
-async def plan_distribution(declared: AppState) -> tuple[list[Step], list[str]]:
-    """(steps to run, problems no step can fix: a table placed otherwise than declared)."""
+def by_tenant_sql(table: str, colocate_with: str | None) -> list[str]:
+    """Shard one table by tenant. The unique (id) that one server keeps
+    (refresh/schema/sharding_sql.py) becomes a plain index: Citus wants the distribution
+    column in every unique key."""
+    t = ident(table)
+    colocation = quote_literal(colocate_with) if colocate_with else "'none'"
+    return [
+        f"alter table {t} drop constraint if exists {ident(table + '_id_key')};",
+        f"create index if not exists {ident(table + '_id_idx')} on {t} (id);",
+        f"select create_distributed_table({quote_literal('public.' + t)},"
+        f" {quote_literal(TENANT_COLUMN)}, colocate_with => {colocation});",
+    ]
+
+
+def distribution_sql(
+    reference: list[str], by_tenant: list[str], anchor: str | None, keys: list[ForeignKey]
+) -> list[str]:
+    """The whole placement, for one transaction. Triggers (audit, updated_at, SET NULL)
+    are allowed with citus.enable_unsafe_triggers: each touches only rows of its own
+    tenant, so of the same colocated shard group. Citus refuses a key from a local table
+    to a distributed one, so the keys between tables sharded here are dropped first and
+    made again once every table is sharded (colocated, they are then checked per shard).
+    set_config, not SET: with citus.propagate_set_commands = 'local' (the admin role's,
+    migrations/rls/rls_2026_12_02t23_00_00_000000.py) Citus would send a SET to the
+    workers, and the setting is the coordinator's business only."""
+    sharded = set(by_tenant)
+    between = [k for k in keys if k.table in sharded and k.references in sharded]
+    sql = ["select set_config('citus.enable_unsafe_triggers', 'on', true);"]
+    sql += [
+        f"select create_reference_table({quote_literal('public.' + ident(t))});" for t in reference
+    ]
+    sql += [f"alter table {ident(k.table)} drop constraint {ident(k.name)};" for k in between]
+    for table in by_tenant:
+        sql += by_tenant_sql(table, anchor)
+        anchor = anchor or table
+    sql += [
+        f"alter table {ident(k.table)} add constraint {ident(k.name)} {k.definition};"
+        for k in between
+    ]
+    return sql
+
+
+async def plan_distribution(declared: AppState) -> tuple[list[str], list[str]]:
+    """(statements to run, problems no statement can fix: a table placed otherwise than
+    declared, or a local table with a key to a table sharded by tenant)."""
     placements = await live_placements()
+    keys = [ForeignKey(**row) for row in await write_client.fetch(KEYS_SQL)]
     references: dict[str, set[str]] = {}
-    for row in await write_client.fetch(KEYS_SQL):
-        references.setdefault(row["table"], set()).add(row["references"])
+    for key in keys:
+        references.setdefault(key.table, set()).add(key.references)
     anchor = next(
         (t for t in sorted(declared) if placements.get(t) is Distribution.by_tenant), None
     )
-    steps, problems = [], []
+    todo: dict[Distribution, list[str]] = {Distribution.reference: [], Distribution.by_tenant: []}
+    problems = []
     for table in distribute_order(declared, references):
-        wanted = declared[table].distribution
-        if wanted is None:
-            continue
-        have = placements.get(table, Distribution.local)
-        if have == wanted:
+        wanted, have = declared[table].distribution, placements.get(table, Distribution.local)
+        if wanted is None or have == wanted:
             continue
         if have is not Distribution.local:
             problems.append(
                 f"{table} is a {have.value} table, declared {wanted}: undo it first, as the "
                 f"admin role: select undistribute_table({quote_literal('public.' + table)});"
             )
-            continue
-        if wanted is Distribution.local:
-            continue  # a citus local table (one with keys to a reference table) is local
-        distribution = Distribution(wanted)
-        steps.append(Step(table, distribution, distribute_sql(table, distribution, anchor)))
-        if distribution is Distribution.by_tenant and anchor is None:
-            anchor = table
-    return steps, problems
+        elif wanted is not Distribution.local:  # a citus local table is local
+            todo[Distribution(wanted)].append(table)
+    for key in keys:
+        if declared.get(key.table) and declared[key.table].distribution == Distribution.local:
+            if declared.get(key.references) and (
+                declared[key.references].distribution == Distribution.by_tenant
+            ):
+                problems.append(
+                    f"{key.table} is local and has a key to {key.references}, which is "
+                    f"sharded by tenant: Citus cannot check it; declare {key.table} "
+                    "distribution=Distribution.by_tenant, or drop the key"
+                )
+    if not todo[Distribution.reference] and not todo[Distribution.by_tenant]:
+        return [], problems
+    sql = distribution_sql(todo[Distribution.reference], todo[Distribution.by_tenant], anchor, keys)
+    return sql, problems
 
 
 def declared_everywhere() -> AppState:
-    from refresh.rls.check import registered_apps
-    from refresh.schema.state import declared_state
-
+    """Every registered app's declared tables (the placement is per table, not per app)."""
     state: AppState = {}
-    for app in registered_apps():
-        state.update(declared_state(app).state)
+    for config in Finder().get_app_registry().app_configs.values():
+        state.update(declared_state(config).state)
     return state
 
 
@@ -155,20 +188,24 @@ async def run_distribute(dry_run: bool = False) -> int:
     if not await citus_installed():
         print("not a Citus database (no citus extension): every table is local already")
         return 0
-    steps, problems = await plan_distribution(declared_everywhere())
+    sql, problems = await plan_distribution(declared_everywhere())
     for problem in problems:
         print(f"✗ {problem}")
-    for step in steps:
-        print(f"-- {step.table}: {step.distribution.value}\n{step.sql}")
-        if not dry_run:
-            try:
-                async with write_client.transaction():
-                    for statement in statements(step.sql):
-                        await write_client.execute(statement)
-            except asyncpg.PostgresError as exc:
-                hint = f" ({exc.hint})" if getattr(exc, "hint", None) else ""
-                print(f"✗ {step.table} was not distributed: {exc}{hint}")
-                return 1
-    if not steps and not problems:
+    if problems:
+        return 1
+    if not sql:
         print("every declared table is where its declaration puts it")
-    return 1 if problems else 0
+        return 0
+    print("\n".join(sql))
+    if dry_run:
+        return 0
+    try:
+        async with write_client.transaction():
+            for statement in sql:
+                await write_client.execute(statement)
+    except asyncpg.PostgresError as exc:
+        hint = f" ({exc.hint})" if getattr(exc, "hint", None) else ""
+        print(f"✗ nothing was distributed: {exc}{hint}")
+        return 1
+    print("distributed: every declared table is where its declaration puts it")
+    return 0

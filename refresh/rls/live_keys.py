@@ -42,7 +42,7 @@ select c.relname as table, ic.relname as name,
  where n.nspname = 'public'
 """
 UNIQUE_KEYS_SQL = """
-select c.relname as table, con.conname as name
+select c.relname as table, con.conname as name, con.contype = 'p' as primary
   from pg_constraint con join pg_class c on c.oid = con.conrelid
   join pg_namespace n on n.oid = c.relnamespace
  where n.nspname = 'public' and con.contype in ('u', 'p')
@@ -64,6 +64,7 @@ class LiveKeys:
     audit: dict[str, AuditState] = field(default_factory=dict)  # by table
     tenant_keys: dict[str, dict[str, TenantKeyState]] = field(default_factory=dict)
     unique_keys: dict[str, set[str]] = field(default_factory=dict)  # (tenant_id, id) keys
+    tenant_keyed: set[str] = field(default_factory=set)  # primary key (tenant_id, id)
 
 
 def audit_state(arguments: bytes) -> AuditState | None:
@@ -102,4 +103,6 @@ async def live_keys() -> LiveKeys:
         )
     for row in await write_client.fetch(UNIQUE_KEYS_SQL, TENANT_COLUMN):
         keys.unique_keys.setdefault(row["table"], set()).add(row["name"])
+        if row["primary"]:
+            keys.tenant_keyed.add(row["table"])
     return keys

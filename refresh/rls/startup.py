@@ -12,9 +12,11 @@ from __future__ import annotations
 from piccolo.conf.apps import Finder
 from piccolo.table import Table
 
+from refresh.rls.distribute import citus_installed, live_placements
 from refresh.rls.live import live_tables
 from refresh.rls.live_keys import live_keys
 from refresh.schema.state import declared_state
+from refresh.tenancy.declarations import Distribution
 from refresh.tenancy.verify import all_mistakes
 
 
@@ -39,6 +41,9 @@ async def verify_database() -> None:
     """The live database against the declarations: raise naming what is missing."""
     live = await live_tables()
     keys = await live_keys()
+    # on Citus: a table sharded by tenant left local would run every query on the
+    # coordinator, and a reference table left local is unreachable from the shards
+    placements = await live_placements() if await citus_installed() else None
     problems = []
     for config in Finder().get_app_registry().app_configs.values():
         for table, want in declared_state(config).state.items():
@@ -56,6 +61,13 @@ async def verify_database() -> None:
                 problems.append(f"{table}: grants are {state.grants}, declared {want.grants}")
             if (want.audit is None) != (table not in keys.audit):
                 problems.append(f"{table}: the audit trigger is not as declared")
+            if placements is not None and want.distribution is not None:
+                placed = placements.get(table, Distribution.local)
+                if placed != want.distribution:
+                    problems.append(
+                        f"{table}: placed {placed.value} on Citus, declared "
+                        f"{want.distribution} (run `piccolo rls distribute`)"
+                    )
     if problems:
         raise DeclarationsNotMet(
             "the database does not have what the table classes declare (run "

@@ -21,10 +21,11 @@ from refresh.tenancy.declarations import (
     global_table,
     row_security,
 )
+from refresh.tenancy.routed import TenantRouted
 from refresh.tenancy.tables import ReadClientTable
 
 
-class AuditLog(ReadClientTable, Table):
+class AuditLog(TenantRouted, ReadClientTable, Table):
     """Every change to an audited table, written by the trigger function audit_change().
 
     Append-only: request roles may only read it (their tenant's entries), the trigger

@@ -17,6 +17,7 @@ from piccolo.table import Table
 
 from refresh.db.engines import READ_DB
 from refresh.tenancy.declarations import tenant_rls
+from refresh.tenancy.routed import TenantRouted
 
 #: The Piccolo app and table class of the tenant root table.
 TENANT_ROOT_APP = "tenants"
@@ -53,12 +54,13 @@ class Timestamps:
     updated_at = Timestamptz(default=TimestamptzNow(), null=False)
 
 
-class TenantTable(ReadClientTable, Timestamps):
+class TenantTable(TenantRouted, ReadClientTable, Timestamps):
     """Base of every tenant table: `tenant_id`, timestamps, and tenant isolation.
 
     `tenant_id` references the tenant root table, is indexed, and defaults in the database
     to the tenant of the current request (auth.tenant_id()). The declared policies allow
-    each command only on rows of that tenant; override `rls` to add policies.
+    each command only on rows of that tenant; override `rls` to add policies. Its queries
+    name the request's tenant as a constant (TenantRouted).
     """
 
     tenant_id: ForeignKey[Table] = ForeignKey(

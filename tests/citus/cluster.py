@@ -197,6 +197,9 @@ class CitusCluster:
             **SETTINGS,
             "port": str(node.port),
             "unix_socket_directories": f"'{self.socket_dir}'",
+            # how a node reaches itself (shard splits, isolate_tenant_to_new_shard): the
+            # socket dir, as there is no TCP listener (default: localhost)
+            "citus.local_hostname": f"'{self.socket_dir}'",
         }
         conf = node.data_dir / "postgresql.conf"
         include = f"include '{CONFIG_FILE}'\n"

@@ -42,6 +42,12 @@ class CitusDatabase:
 
 @pytest.fixture(scope="session")
 def citus_cluster() -> Iterator[CitusCluster]:
+    """Under TEST_CITUS the suite's own cluster (tests/database.py), else one of its own."""
+    if os.environ.get("TEST_CITUS"):
+        from tests.database import test_database
+
+        yield test_database().citus
+        return
     with CitusCluster(cluster_dir()) as cluster:
         yield cluster
 

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from piccolo.conf.apps import AppConfig, Finder
 
+from refresh.rls.check.citus import citus_problems
 from refresh.rls.check.indexes import index_problems
 from refresh.rls.check.migrations import (
     applied_problems,
@@ -46,6 +47,7 @@ LIVE_DRIFT = frozenset(
         "tenant_key_differs",
         "tenant_key_index_missing",
         "tenant_target_key_missing",
+        "tenant_primary_key_missing",
         "fk_without_tenant_id",
         "tenant_id_without_index",
         "table_missing",
@@ -66,8 +68,14 @@ TABLE_CAUSES: dict[str, frozenset[str]] = {
     **dict.fromkeys(DECLARATION, LIVE_DRIFT | {"rls_not_migrated"}),
     "rls_not_migrated": LIVE_DRIFT,
     "policy_not_declared": frozenset(
-        {"policy_subquery", "policy_volatile_function", "policy_column_without_index"}
+        {
+            "policy_subquery",
+            "policy_volatile_function",
+            "policy_column_without_index",
+            "shard_policy_differs",
+        }
     ),
+    "policy_differs": frozenset({"shard_policy_differs"}),
 }
 #: cause -> the codes of the same app's tables it explains
 APP_CAUSES: dict[str, frozenset[str]] = {
@@ -136,6 +144,7 @@ async def live_problems(apps: list[AppConfig], declared: dict[str, AppState]) ->
     problems += await read_role_problems()
     problems += await object_problems()
     problems += await policy_form_problems()
+    problems += await citus_problems(declared)
     return problems
 
 

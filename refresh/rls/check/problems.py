@@ -19,6 +19,7 @@ class Fix:
     commands: tuple[str, ...] = ()  # shell commands at the project root
     sql: str = ""  # statements to run as `run_as`
     run_as: str = ADMIN
+    then: tuple[str, ...] = ()  # shell commands after the SQL
 
     def render(self) -> str:
         steps = []
@@ -28,6 +29,8 @@ class Fix:
             steps.append("run " + " && ".join(f"`{c}`" for c in self.commands))
         if self.sql:
             steps.append(f"run as {self.run_as}: {self.sql}")
+        if self.then:
+            steps.append("run " + " && ".join(f"`{c}`" for c in self.then))
         return "; then ".join(steps)
 
 

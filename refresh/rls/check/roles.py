@@ -22,6 +22,9 @@ VIEWS_WITHOUT_INVOKER = """
 select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where c.relkind = 'v' and n.nspname not in ('pg_catalog', 'information_schema')
    and n.nspname not like 'pg_%'
+   -- an extension's own views (Citus's citus_tables, ...) are the extension's to keep
+   and not exists (select from pg_depend d where d.classid = 'pg_class'::regclass
+                   and d.objid = c.oid and d.deptype = 'e')
    and not coalesce(c.reloptions @> array['security_invoker=true']
                     or c.reloptions @> array['security_invoker=on'], false)
 """

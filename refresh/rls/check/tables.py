@@ -72,6 +72,21 @@ def table_problems(
         else:
             add("audit_trigger_differs", f"the audit trigger records {audit}", audit=audit)
     problems += key_problems(app, table, declared, keys)
+    if declared.tenant_keyed and table not in keys.tenant_keyed:
+        t = ident(table)
+        problems.append(
+            Problem(
+                "tenant_primary_key_missing",
+                table,
+                "the primary key is not (tenant_id, id): tenant keys to the table have no "
+                "target, and Citus cannot shard it by tenant",
+                sql(
+                    f"alter table {t} drop constraint if exists {ident(table + '_pkey')}; "
+                    f"alter table {t} add primary key (tenant_id, id);"
+                ),
+                app,
+            )
+        )
     if declared.target_key is not None and not keys.unique_keys.get(table):
         add(
             "tenant_target_key_missing",

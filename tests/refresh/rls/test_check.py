@@ -154,11 +154,11 @@ FAULTS = {
         "comment",
         "tenant_key_differs",
     ),
-    "tenant key's target dropped": (
-        "alter table comment drop constraint comment_tenant_id_id_key",
+    "tenant table's primary key dropped": (
+        "alter table comment drop constraint comment_pkey",
         "",
         "comment",
-        "tenant_target_key_missing",
+        "tenant_primary_key_missing",
     ),
     "FK without tenant_id": (
         "alter table task add constraint task_project_plain_fk "
