@@ -50,6 +50,13 @@ class WriteClient:
         client inside a request on purpose; `grep -rn outside_request` lists every use."""
         return system_action(reason)
 
+    def connection(self) -> AbstractAsyncContextManager[Any]:
+        """`async with write_client.connection() as connection:` an asyncpg connection of
+        its own (or the open write_client.transaction()'s), for system code that needs
+        what Piccolo's queries do not offer: an isolation level, a server-side cursor."""
+        refuse_in_request()
+        return connection_of(self.engine)
+
     async def execute(self, script: str) -> None:
         """A script of statements, no parameters, on the write connection (joins a
         write_client.transaction())."""
