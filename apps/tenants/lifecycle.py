@@ -27,9 +27,7 @@ async def export(slug: str, out: str = "") -> None:
     """
     if not out:
         sys.exit("usage: piccolo tenants export SLUG --out FILE")
-    target = Path(out)
-    if not target.parent.is_dir():
-        sys.exit(f"--out: no directory {str(target.parent)!r}")
+    target = _writable_target(out)
     try:
         manifest = await export_tenant(slug, target)
     except UnknownTenant as exc:
@@ -46,9 +44,7 @@ async def import_(file: str, slug: str = "", replace: bool = False) -> None:
     :param slug: import under this slug instead of the exported one
     :param replace: erase the tenant of the same id first (in the same transaction)
     """
-    path = Path(file)
-    if not path.is_file():
-        sys.exit(f"no file {file!r}")
+    path = _existing_file(file)
     if slug and not SLUG.match(slug):
         sys.exit("--slug must be 1-63 lowercase letters, digits or dashes")
     try:
@@ -78,3 +74,17 @@ async def erase(slug: str, dry_run: bool = False) -> None:
         print(f"{table}: {count:,}")
     total = sum(counts.values())
     print(f"{'would erase' if dry_run else 'erased'} {slug}: {total:,} rows")
+
+
+def _existing_file(file: str) -> Path:
+    path = Path(file)
+    if not path.is_file():
+        sys.exit(f"no file {file!r}")
+    return path
+
+
+def _writable_target(out: str) -> Path:
+    target = Path(out)
+    if not target.parent.is_dir():
+        sys.exit(f"--out: no directory {str(target.parent)!r}")
+    return target

@@ -6,7 +6,7 @@ lists every use. Request handlers use the tables, which are bound to the read cl
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine

@@ -47,9 +47,7 @@ async def erase_tenant(
 
 
 async def count_rows(connection: Any, tenant_id: uuid.UUID) -> dict[str, int]:
-    return {
-        t.name: await connection.fetchval(count_sql(t), tenant_id) for t in tenant_tables()
-    }
+    return {t.name: await connection.fetchval(count_sql(t), tenant_id) for t in tenant_tables()}
 
 
 async def erase_in(

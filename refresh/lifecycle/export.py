@@ -71,7 +71,7 @@ async def export_tenant(slug_or_id: str, out: Path, stream: IO[str] | None = Non
     """Write the tenant's export to `out` (gzip when it ends in .gz); returns its manifest."""
     out = Path(out)
     tables = exported_tables()
-    body = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed and removed below)
+    body = tempfile.NamedTemporaryFile(
         dir=out.parent, prefix=f".{out.name}.", suffix=".body", delete=False
     )
     try:
@@ -98,9 +98,13 @@ async def export_tenant(slug_or_id: str, out: Path, stream: IO[str] | None = Non
         body.close()
         _assemble(manifest, Path(body.name), out)
     finally:
-        body.close()
-        Path(body.name).unlink(missing_ok=True)
+        _discard(body)
     return manifest
+
+
+def _discard(body: IO[bytes]) -> None:
+    body.close()
+    Path(body.name).unlink(missing_ok=True)
 
 
 async def _write_rows(

@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 FORMAT = "refresh-tenant-export"
 VERSION = 1
@@ -78,8 +78,10 @@ class Manifest:
                 slug=str(data["tenant"]["slug"]),
                 exported_at=str(data["exported_at"]),
                 migrations={str(a): [str(m) for m in ids] for a, ids in data["migrations"].items()},
-                tables=[TableEntry(str(t["name"]), int(t["rows"]), str(t["sha256"]))
-                        for t in data["tables"]],
+                tables=[
+                    TableEntry(str(t["name"]), int(t["rows"]), str(t["sha256"]))
+                    for t in data["tables"]
+                ],
             )
         except BadExport:
             raise
@@ -97,14 +99,14 @@ def compressed_name(path: Path) -> bool:
 
 def open_for_writing(path: Path, compress: bool) -> IO[bytes]:
     if compress:
-        return gzip.open(path, "wb", compresslevel=6)
+        return cast(IO[bytes], gzip.open(path, "wb", compresslevel=6))
     return path.open("wb")
 
 
 def open_for_reading(path: Path) -> IO[bytes]:
     with path.open("rb") as probe:
         compressed = probe.read(2) == GZIP_MAGIC
-    return gzip.open(path, "rb") if compressed else path.open("rb")
+    return cast(IO[bytes], gzip.open(path, "rb")) if compressed else path.open("rb")
 
 
 class Reader:
@@ -120,7 +122,9 @@ class Reader:
         try:
             line = self.stream.readline()
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise BadExport(f"the file is damaged near line {self.line_number + 1}: {exc}") from None
+            raise BadExport(
+                f"the file is damaged near line {self.line_number + 1}: {exc}"
+            ) from None
         self.line_number += 1
         if not line.endswith(b"\n"):
             raise BadExport(f"the file ends early: line {self.line_number} ({what}) is missing")
@@ -133,7 +137,9 @@ class Reader:
         try:
             section = json.loads(header)
         except ValueError:
-            raise BadExport(f"line {self.line_number}: expected the section of {entry.name}") from None
+            raise BadExport(
+                f"line {self.line_number}: expected the section of {entry.name}"
+            ) from None
         if section != {"table": entry.name, "rows": entry.rows}:
             raise BadExport(
                 f"line {self.line_number}: expected the section of {entry.name} "

@@ -211,7 +211,8 @@ async def _verify(
 ) -> None:
     """The rows now in the database, rendered and hashed as the export did: equal to the
     file's, or the import is refused (e.g. a trigger or default changed a value)."""
-    sql, args = rows_sql(table), [tenant_id]
+    sql = rows_sql(table)
+    args: list[Any] = [tenant_id]
     if table.is_audit_log:
         sql = sql.replace(" order by", " and not (t.id = any($2)) order by")
         args.append(keep)

@@ -78,8 +78,7 @@ async def rows_of(tenant_id: uuid.UUID) -> dict[str, list[str]]:
     found = {}
     for table in tenant_tables():
         rows = await write_client.fetch(
-            f"select to_jsonb(t)::text as r from {table.name} t"
-            f" where {table.key} = $1 order by id",
+            f"select to_jsonb(t)::text as r from {table.name} t where {table.key} = $1 order by id",
             tenant_id,
         )
         found[table.name] = [r["r"] for r in rows]
@@ -91,7 +90,10 @@ async def others_digest(tenant_id: uuid.UUID) -> dict[str, tuple[int, str]]:
     beside the tenants: logins, operator actions): what must not change."""
     digests = {}
     tables = [(t.name, f"{t.key} <> $1") for t in tenant_tables()]
-    tables += [("piccolo_user", "$1::uuid is not null"), ("operator_action", "$1::uuid is not null")]
+    tables += [
+        ("piccolo_user", "$1::uuid is not null"),
+        ("operator_action", "$1::uuid is not null"),
+    ]
     for name, condition in tables:
         rows = await write_client.fetch(
             f"select to_jsonb(t)::text as r from {name} t where {condition} order by id"

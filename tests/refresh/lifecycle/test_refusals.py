@@ -5,6 +5,7 @@ interrupted by a fault; an export under concurrent writes is one snapshot."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import hashlib
 import json
@@ -80,7 +81,7 @@ async def test_unknown_tenant_is_refused(tmp_path):
 
 
 async def test_damaged_and_edited_files_are_refused(exported):
-    slug, tenant_id, path, _ = exported
+    _, tenant_id, path, _ = exported
     lines = lines_of(path)
     task = first_row_of(lines, "task")
 
@@ -107,8 +108,11 @@ async def test_damaged_and_edited_files_are_refused(exported):
     manifest = json.loads(lines[0])
     manifest["version"] = 2
     await refused(
-        ["tenants", "import", str(rewritten(path, [json.dumps(manifest).encode() + b"\n",
-                                                   *lines[1:]], "v2.jsonl"))],
+        [
+            "tenants",
+            "import",
+            str(rewritten(path, [json.dumps(manifest).encode() + b"\n", *lines[1:]], "v2.jsonl")),
+        ],
         "export format version 2: this code reads version 1",
     )
     gz = path.with_name("damaged.jsonl.gz")
@@ -118,7 +122,7 @@ async def test_damaged_and_edited_files_are_refused(exported):
 
 
 async def test_another_migration_state_is_refused_naming_the_difference(exported):
-    slug, tenant_id, path, _ = exported
+    path = exported[2]
     lines = lines_of(path)
     manifest = json.loads(lines[0])
     applied = manifest["migrations"]["tasks"]
@@ -132,7 +136,7 @@ async def test_another_migration_state_is_refused_naming_the_difference(exported
 
 
 async def test_an_existing_tenant_is_refused_unless_replaced(exported):
-    slug, tenant_id, path, original = exported
+    _, tenant_id, path, original = exported
     taken = await write_client.fetch("select slug from tenant where slug = 'tenant-b'")
     assert taken
     await refused(
@@ -200,14 +204,15 @@ async def test_export_under_concurrent_writes_is_one_snapshot(tmp_path):
         "select id from project where tenant_id = $1 limit 1", tenant_id
     )
     out = tmp_path / "busy.jsonl"
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "piccolo"), "tenants", "export", slug, "--out", str(out)],
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "piccolo"),
+        *("tenants", "export", slug, "--out", str(out)),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     written = 0
-    while process.poll() is None:
+    while process.returncode is None:
         # one task per transaction; its audit entry is written in the same transaction
         await write_client.fetch(
             "insert into task (id, tenant_id, project_id, title) values"
@@ -216,7 +221,8 @@ async def test_export_under_concurrent_writes_is_one_snapshot(tmp_path):
             project["id"],
         )
         written += 1
-        await asyncio.sleep(0.005)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), 0.005)
     assert process.returncode == 0
     tasks = audited = 0
     table = None

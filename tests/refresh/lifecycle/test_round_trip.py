@@ -4,8 +4,8 @@ by row, every other tenant is untouched throughout, and memory stays flat."""
 from __future__ import annotations
 
 import gzip
-import os
 import json
+import os
 import time
 import uuid
 
@@ -13,7 +13,13 @@ import pytest
 
 from refresh.db.clients import write_client
 from refresh.lifecycle.tables import exported_tables
-from tests.refresh.lifecycle.support import counts, generated_tenant, others_digest, rows_of, run_cli
+from tests.refresh.lifecycle.support import (
+    counts,
+    generated_tenant,
+    others_digest,
+    rows_of,
+    run_cli,
+)
 
 pytestmark = pytest.mark.slow
 # The issue's size; LIFECYCLE_TASKS=... for a quicker look.
