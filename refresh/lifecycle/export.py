@@ -70,41 +70,54 @@ async def find_tenant(connection: Any, slug_or_id: str) -> tuple[uuid.UUID, str]
 async def export_tenant(slug_or_id: str, out: Path, stream: IO[str] | None = None) -> Manifest:
     """Write the tenant's export to `out` (gzip when it ends in .gz); returns its manifest."""
     out = Path(out)
-    tables = exported_tables()
-    body = tempfile.NamedTemporaryFile(
-        dir=out.parent, prefix=f".{out.name}.", suffix=".body", delete=False
-    )
+    body = body_file(out)
     try:
         async with write_client.connection() as connection:
             async with connection.transaction(isolation="repeatable_read", readonly=True):
-                await begin_snapshot(connection)
                 found = await find_tenant(connection, slug_or_id)
                 if found is None:
                     raise UnknownTenant(f"no tenant with slug or id {slug_or_id!r}")
-                tenant_id, slug = found
-                manifest = Manifest(
-                    tenant_id=str(tenant_id),
-                    slug=slug,
-                    exported_at=datetime.datetime.now(datetime.UTC).isoformat(),
-                    migrations=await migration_state(connection),
-                )
-                counts = [await connection.fetchval(count_sql(t), tenant_id) for t in tables]
-                progress = Progress("export", sum(counts), stream)
-                for table, count in zip(tables, counts, strict=True):
-                    body.write(section_line(table.name, count))
-                    manifest.tables.append(
-                        await _write_rows(connection, table, tenant_id, count, body, progress)
-                    )
+                manifest = await snapshot(connection, *found, body, stream)
         body.close()
-        _assemble(manifest, Path(body.name), out)
+        assemble(manifest, Path(body.name), out)
     finally:
-        _discard(body)
+        discard(body)
     return manifest
 
 
-def _discard(body: IO[bytes]) -> None:
+def discard(body: IO[bytes]) -> None:
     body.close()
     Path(body.name).unlink(missing_ok=True)
+
+
+async def snapshot(
+    connection: Any, tenant_id: uuid.UUID, slug: str, body: IO[bytes], stream: IO[str] | None
+) -> Manifest:
+    """The tenant's rows into `body` (sections of row lines), read in the caller's
+    transaction; returns the manifest with their counts and checksums."""
+    await begin_snapshot(connection)
+    tables = exported_tables()
+    manifest = Manifest(
+        tenant_id=str(tenant_id),
+        slug=slug,
+        exported_at=datetime.datetime.now(datetime.UTC).isoformat(),
+        migrations=await migration_state(connection),
+    )
+    counts = [await connection.fetchval(count_sql(t), tenant_id) for t in tables]
+    progress = Progress("export", sum(counts), stream)
+    for table, count in zip(tables, counts, strict=True):
+        body.write(section_line(table.name, count))
+        manifest.tables.append(
+            await _write_rows(connection, table, tenant_id, count, body, progress)
+        )
+    return manifest
+
+
+def body_file(out: Path) -> IO[bytes]:
+    """A temporary file beside `out` for the rows, while their checksums are computed."""
+    return tempfile.NamedTemporaryFile(
+        dir=out.parent, prefix=f".{out.name}.", suffix=".body", delete=False
+    )
 
 
 async def _write_rows(
@@ -131,7 +144,7 @@ async def _write_rows(
     return TableEntry(table.name, written, digest.hexdigest())
 
 
-def _assemble(manifest: Manifest, body: Path, out: Path) -> None:
+def assemble(manifest: Manifest, body: Path, out: Path) -> None:
     """The manifest, then the body, into a temporary file renamed over `out` at the end:
     an interrupted export never leaves a file that looks complete."""
     partial = out.with_name(f".{out.name}.partial")
