@@ -91,7 +91,12 @@ def discard(body: IO[bytes]) -> None:
 
 
 async def snapshot(
-    connection: Any, tenant_id: uuid.UUID, slug: str, body: IO[bytes], stream: IO[str] | None
+    connection: Any,
+    tenant_id: uuid.UUID,
+    slug: str,
+    body: IO[bytes],
+    stream: IO[str] | None,
+    migrations: dict[str, list[str]] | None = None,
 ) -> Manifest:
     """The tenant's rows into `body` (sections of row lines), read in the caller's
     transaction; returns the manifest with their counts and checksums."""
@@ -101,7 +106,7 @@ async def snapshot(
         tenant_id=str(tenant_id),
         slug=slug,
         exported_at=datetime.datetime.now(datetime.UTC).isoformat(),
-        migrations=await migration_state(connection),
+        migrations=migrations if migrations is not None else await migration_state(connection),
     )
     counts = [await connection.fetchval(count_sql(t), tenant_id) for t in tables]
     progress = Progress("export", sum(counts), stream)

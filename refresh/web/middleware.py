@@ -231,5 +231,11 @@ async def respond_in_transaction(
     if replacement is not None:
         await replacement(scope, receive, send)
         return
+    after_commit = scope.get("state", {}).get("after_commit")
+    if after_commit is not None:
+        # A response too large to hold (an export): the handler prepared it inside the
+        # transaction, and it is sent, streamed, only now that the commit succeeded.
+        await after_commit(scope, receive, send)
+        return
     for message in response:
         await send(message)
