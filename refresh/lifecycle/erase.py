@@ -10,6 +10,7 @@ everything.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import IO, Any
 
@@ -35,7 +36,10 @@ async def erase_tenant(
 ) -> dict[str, int]:
     """Erase the tenant (or, dry run, only count); returns the rows per table."""
     async with write_client.connection() as connection:
-        async with connection.transaction():
+        # Inside a caller's transaction (an operator's admin request), that transaction
+        # is the all or nothing; otherwise one of its own.
+        joined = connection.is_in_transaction()
+        async with contextlib.nullcontext() if joined else connection.transaction():
             found = await find_tenant(connection, slug_or_id)
             if found is None:
                 raise UnknownTenant(f"no tenant with slug or id {slug_or_id!r}")

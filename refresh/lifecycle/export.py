@@ -67,12 +67,16 @@ async def find_tenant(connection: Any, slug_or_id: str) -> tuple[uuid.UUID, str]
     return None if row is None else (row["id"], row["slug"])
 
 
-async def export_tenant(slug_or_id: str, out: Path, stream: IO[str] | None = None) -> Manifest:
-    """Write the tenant's export to `out` (gzip when it ends in .gz); returns its manifest."""
+async def export_tenant(
+    slug_or_id: str, out: Path, stream: IO[str] | None = None, own: bool = False
+) -> Manifest:
+    """Write the tenant's export to `out` (gzip when it ends in .gz); returns its manifest.
+    `own`: on a connection of its own even inside a transaction (an operator's request)."""
     out = Path(out)
     body = body_file(out)
     try:
-        async with write_client.connection() as connection:
+        connect = write_client.own_connection if own else write_client.connection
+        async with connect() as connection:
             async with connection.transaction(isolation="repeatable_read", readonly=True):
                 found = await find_tenant(connection, slug_or_id)
                 if found is None:

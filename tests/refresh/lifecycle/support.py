@@ -92,7 +92,8 @@ async def others_digest(tenant_id: uuid.UUID) -> dict[str, tuple[int, str]]:
     tables = [(t.name, f"{t.key} <> $1") for t in tenant_tables()]
     tables += [
         ("piccolo_user", "$1::uuid is not null"),
-        ("operator_action", "$1::uuid is not null"),
+        # who of the operators made an entry: of this tenant's entries, it may go
+        ("operator_action", "audit_id not in (select id from audit_log where tenant_id = $1)"),
     ]
     for name, condition in tables:
         rows = await write_client.fetch(
