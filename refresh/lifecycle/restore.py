@@ -83,6 +83,11 @@ async def import_tenant(
                     if table.key == "id" and slug:
                         rows = (_with_slug(line, slug) for line in rows)
                     await _insert(connection, table, entry, rows, tenant_id, progress)
+                    if not table.is_audit_log:
+                        # Statistics that know the rows just inserted: the foreign key
+                        # checks of the next tables are planned from them (without, the
+                        # 2,000 comments of a 100,000-task tenant took 136 s, scanning).
+                        await connection.execute(f"analyze {ident(table.name)}")
                 reader.finish()
                 for table, entry in tables:
                     await _verify(connection, table, entry, tenant_id, keep, slug, manifest.slug)
