@@ -32,6 +32,8 @@ async def export(slug: str, out: str = "") -> None:
         manifest = await export_tenant(slug, target)
     except UnknownTenant as exc:
         sys.exit(str(exc))
+    except asyncpg.PostgresError as exc:  # e.g. a table declared but not migrated yet
+        sys.exit(f"export failed, no file written: {exc}")
     rows = sum(t.rows for t in manifest.tables)
     print(f"exported {manifest.slug} ({manifest.tenant_id}): {rows:,} rows to {out}")
 
