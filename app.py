@@ -36,6 +36,7 @@ from refresh.db.engines import (
 from refresh.rls.startup import verify_database, verify_declarations
 from refresh.web.api import Endpoint
 from refresh.web.errors import EXCEPTION_HANDLERS
+from refresh.web.fairness import TenantLimiter
 from refresh.web.middleware import BearerTokenResolver, TransactionMiddleware
 from refresh.web.openapi import DOCS_HTML, openapi_document
 from refresh.web.process import freeze_startup_heap
@@ -88,6 +89,7 @@ def create_api(routes: Sequence[BaseRoute]) -> Starlette:
         TokenVerifier(settings),
         settings.authenticated_role,
         settings.statement_timeout_ms,
+        TenantLimiter(settings.tenant_max_concurrency, settings.tenant_queue_wait_seconds),
     )
     return Starlette(
         routes=list(routes),

@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     # The write client's pool, in the app server: admin logins and operators' requests.
     write_pool_max_size: int = Field(default=4, ge=1)
     db_acquire_timeout: float = Field(default=5.0, gt=0)
+    # Fairness (refresh/web/fairness.py): at most this many request transactions of one
+    # tenant at a time per app process (0: no limit; e.g. half of READ_POOL_MAX_SIZE); a
+    # request over it waits up to TENANT_QUEUE_WAIT_SECONDS, then gets 429.
+    tenant_max_concurrency: int = Field(default=0, ge=0)
+    tenant_queue_wait_seconds: float = Field(default=0.5, gt=0)
     # Every statement of a request is cancelled after this long (0: no limit): 503.
     statement_timeout_ms: int = Field(default=15_000, ge=0)
     # Behind PgBouncer in transaction mode prepared statements break: cache off.

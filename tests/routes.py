@@ -56,7 +56,15 @@ async def write_client_on_purpose(request: Request) -> Response:
     return JSONResponse({"tenants": rows[0]["n"]})
 
 
+async def hold_transaction(request: Request) -> Response:
+    """A request that keeps its transaction (and its pool connection) for a while."""
+    seconds = float(request.query_params.get("seconds", "1"))
+    await Project.raw("select pg_sleep({})", seconds)
+    return JSONResponse({"slept": seconds})
+
+
 test_routes = [
+    Route("/_test/hold", hold_transaction, methods=["GET"]),
     Route("/_test/write-client", write_client_in_handler, methods=["GET"]),
     Route("/_test/write-client-on-purpose", write_client_on_purpose, methods=["GET"]),
     Route("/_test/write-then-raise", write_then_raise, methods=["POST"]),

@@ -323,4 +323,5 @@ def test_the_guide_has_the_sections_of_the_original() -> None:
         "Best practices",
         "Troubleshooting",
         "Scaling out with Citus",
+        "The tenant's lifecycle",
     ]

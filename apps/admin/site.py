@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp
 
 from apps.admin.hooks import hooks_for
+from apps.admin.lifecycle import operator_forms
 from apps.admin.tables import AdminSession, AdminUser, StaffProfile
 from refresh.compat.piccolo_admin import exact_choice_filters
 from refresh.registry import contributions
@@ -145,6 +146,6 @@ def create_sites(production: bool) -> tuple[ASGIApp, ASGIApp]:
     operators = [*app_pages(staff=False), audit_page(staff=False), *operator_pages()]
     staff = [*app_pages(staff=True), audit_page(staff=True)]
     return (
-        exact_choice_filters(create_admin(operators, **common), operators),
+        exact_choice_filters(create_admin(operators, forms=operator_forms(), **common), operators),
         exact_choice_filters(create_admin(staff, **common), staff),
     )

@@ -11,14 +11,17 @@ import uuid
 from typing import Any
 
 from piccolo.query.methods.select import Select
+from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
 
 from apps.tenants import schemas
 from apps.tenants.tables import Member, Tenant
+from refresh.db.claims import TenantRole
+from refresh.lifecycle.api import export_in_request, remove
 from refresh.web.api import Api
-from refresh.web.requests import found
+from refresh.web.requests import claims_of, found
 from refresh.web.resources import Resource
 from refresh.web.responses import JSONResponse
 
@@ -36,6 +39,28 @@ MEMBER_COLUMNS = (
     Member.created_at,
     Member.updated_at,
 )
+
+
+@api.route(
+    "GET",
+    "/tenant/export",
+    summary="The caller's tenant exported (tenant admins): every row of every tenant table, "
+    "as the file `piccolo tenants export` writes (gzip JSON lines), streamed; audited",
+    tag=TAG,
+    errors=(403,),
+)
+async def export_tenant(request: Request) -> Response:
+    claims = claims_of(request)
+    if claims.tenant_role != TenantRole.admin:
+        raise HTTPException(403, "only tenant admins can export the tenant")
+    path, slug = await export_in_request(claims)
+    request.state.after_commit = FileResponse(
+        path,
+        media_type="application/gzip",
+        filename=f"{slug}.jsonl.gz",
+        background=BackgroundTask(remove, path),
+    )
+    return Response(status_code=200)  # replaced by the file once committed
 
 
 @api.route(

@@ -24,7 +24,8 @@ TRUE_WORDS = ("true", "t", "1", "yes")
 def command_words(argv: Sequence[str], name: str) -> list[str] | None:
     """The words after `piccolo <group> <name>` (or `<name>` spelled with dashes), or None
     when argv is not that command line (the command was called from code)."""
-    if len(argv) >= 3 and argv[2].replace("-", "_") == name:
+    # `import_` is the command `import` (a Python keyword cannot name a function)
+    if len(argv) >= 3 and argv[2].replace("-", "_") in (name, name.removesuffix("_")):
         return list(argv[3:])
     return None
 

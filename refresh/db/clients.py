@@ -6,7 +6,8 @@ lists every use. Request handlers use the tables, which are bound to the read cl
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
@@ -49,6 +50,24 @@ class WriteClient:
         """`with write_client.outside_request("why"):` lets system code use the write
         client inside a request on purpose; `grep -rn outside_request` lists every use."""
         return system_action(reason)
+
+    def connection(self) -> AbstractAsyncContextManager[Any]:
+        """`async with write_client.connection() as connection:` an asyncpg connection of
+        its own (or the open write_client.transaction()'s), for system code that needs
+        what Piccolo's queries do not offer: an isolation level, a server-side cursor."""
+        refuse_in_request()
+        return connection_of(self.engine)
+
+    @asynccontextmanager
+    async def own_connection(self) -> AsyncIterator[Any]:
+        """A new connection even inside a write_client.transaction() or an operator's
+        transaction: for a snapshot of its own (an export), closed afterwards."""
+        refuse_in_request()
+        connection = await self.engine.get_new_connection()
+        try:
+            yield connection
+        finally:
+            await connection.close()
 
     async def execute(self, script: str) -> None:
         """A script of statements, no parameters, on the write connection (joins a

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from refresh.db.transaction import RequestTransaction, timeout_setting
 from refresh.web.body import BodyError, ClientGone, read_body, replay
 from refresh.web.errors import pg_error
+from refresh.web.fairness import LimitedTransaction, TenantBusy, TenantLimiter
 from refresh.web.responses import error_response
 from refresh.web.tokens import AuthError, TokenVerifier, bearer_token
 from settings import get_settings
@@ -83,12 +84,18 @@ class BearerTokenResolver:
     `role` with its claims (READ ONLY for GET and HEAD)."""
 
     def __init__(
-        self, engine: PostgresEngine, verifier: TokenVerifier, role: str, statement_timeout_ms: int
+        self,
+        engine: PostgresEngine,
+        verifier: TokenVerifier,
+        role: str,
+        statement_timeout_ms: int,
+        limiter: TenantLimiter | None = None,
     ) -> None:
         self.engine = engine
         self.verifier = verifier
         self.role = role
         self.statement_timeout = timeout_setting(statement_timeout_ms)
+        self.limiter = limiter
 
     async def resolve(self, scope: Scope) -> Route:
         try:
@@ -98,9 +105,12 @@ class BearerTokenResolver:
             if exc.code == "missing_token":
                 challenge = "Bearer"
             raise Refusal(401, exc.code, exc.message, {"www-authenticate": challenge}) from None
-        transaction = RequestTransaction(
+        transaction: AbstractAsyncContextManager[Any] = RequestTransaction(
             self.engine, claims, self.role, is_read_only(scope), self.statement_timeout
         )
+        if self.limiter is not None and self.limiter.enabled:
+            # fairness: a slot of the tenant's before a connection of the pool
+            transaction = LimitedTransaction(self.limiter, str(claims.tenant_id), transaction)
         return Route(transaction, state={"claims": claims})
 
 
@@ -202,6 +212,12 @@ async def respond_in_transaction(
     except UNAVAILABLE as exc:
         await unavailable(exc)(scope, receive, send)
         return
+    except TenantBusy as busy:
+        headers = {"retry-after": str(busy.retry_after)}
+        await error_response(429, "too_many_requests", str(busy), headers=headers)(
+            scope, receive, send
+        )
+        return
     except Exception as exc:
         # An app that answers errors itself and re-raises them (Starlette's
         # ServerErrorMiddleware, inside piccolo-admin) lands here: a database error the
@@ -214,6 +230,12 @@ async def respond_in_transaction(
         return
     if replacement is not None:
         await replacement(scope, receive, send)
+        return
+    after_commit = scope.get("state", {}).get("after_commit")
+    if after_commit is not None:
+        # A response too large to hold (an export): the handler prepared it inside the
+        # transaction, and it is sent, streamed, only now that the commit succeeded.
+        await after_commit(scope, receive, send)
         return
     for message in response:
         await send(message)

@@ -67,6 +67,11 @@ def test_words_belong_to_the_command_on_the_command_line() -> None:
     assert command_words(["piccolo", "rls", "token", "--user", "x"], "token") == ["--user", "x"]
     assert command_words(["piccolo", "admin", "staff-create", "u"], "staff_create") == ["u"]
     assert command_words(["pytest", "tests"], "token") is None  # called from code
+    # `import_` (a keyword cannot name a function) is registered as the command `import`
+    assert command_words(["piccolo", "tenants", "import", "f", "--replace"], "import_") == [
+        "f",
+        "--replace",
+    ]
 
 
 def test_called_from_code_a_wrapped_command_takes_its_arguments(

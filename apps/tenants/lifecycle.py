@@ -1,0 +1,92 @@
+"""`piccolo tenants export|import|erase`: a tenant's lifecycle (refresh/lifecycle), as
+commands. Each refusal is one line on stderr and exit status 1, and changes nothing."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import asyncpg
+
+from apps.tenants.tables import SLUG_PATTERN
+from refresh.lifecycle.erase import EraseFailed, erase_tenant
+from refresh.lifecycle.export import UnknownTenant, export_tenant
+from refresh.lifecycle.fileformat import BadExport
+from refresh.lifecycle.restore import ImportRefused, import_tenant
+
+SLUG = re.compile(SLUG_PATTERN)
+
+
+async def export(slug: str, out: str = "") -> None:
+    """Export a tenant's rows (one consistent snapshot) to a file: JSON lines, gzip when
+    FILE ends in .gz; the format is in docs/database-guide.md.
+
+    :param slug: the tenant's slug or id
+    :param out: the file to write (replaced only when complete)
+    """
+    if not out:
+        sys.exit("usage: piccolo tenants export SLUG --out FILE")
+    target = _writable_target(out)
+    try:
+        manifest = await export_tenant(slug, target)
+    except UnknownTenant as exc:
+        sys.exit(str(exc))
+    except asyncpg.PostgresError as exc:  # e.g. a table declared but not migrated yet
+        sys.exit(f"export failed, no file written: {exc}")
+    rows = sum(t.rows for t in manifest.tables)
+    print(f"exported {manifest.slug} ({manifest.tenant_id}): {rows:,} rows to {out}")
+
+
+async def import_(file: str, slug: str = "", replace: bool = False) -> None:
+    """Import a tenant from an export: all or nothing, ids kept, at the same migration
+    state only; an existing tenant is refused unless --replace.
+
+    :param file: the export file
+    :param slug: import under this slug instead of the exported one
+    :param replace: erase the tenant of the same id first (in the same transaction)
+    """
+    path = _existing_file(file)
+    if slug and not SLUG.match(slug):
+        sys.exit("--slug must be 1-63 lowercase letters, digits or dashes")
+    try:
+        manifest = await import_tenant(path, slug=slug or None, replace=replace)
+    except (BadExport, ImportRefused) as exc:
+        sys.exit(f"import refused, nothing changed: {exc}")
+    except asyncpg.PostgresError as exc:  # a key or check the database refused
+        sys.exit(f"import refused by the database, nothing changed: {exc}")
+    rows = sum(t.rows for t in manifest.tables)
+    print(f"imported {slug or manifest.slug} ({manifest.tenant_id}): {rows:,} rows")
+
+
+async def erase(slug: str, dry_run: bool = False) -> None:
+    """Erase every row of a tenant in every table, and its audit entries, leaving one
+    audit entry of the erasure; all or nothing. Export it first to keep a copy.
+
+    :param slug: the tenant's slug or id
+    :param dry_run: print the rows it would delete, delete nothing
+    """
+    try:
+        counts = await erase_tenant(slug, dry_run=dry_run)
+    except UnknownTenant as exc:
+        sys.exit(str(exc))
+    except (EraseFailed, asyncpg.PostgresError) as exc:
+        sys.exit(f"erase failed, nothing erased: {exc}")
+    for table, count in counts.items():
+        print(f"{table}: {count:,}")
+    total = sum(counts.values())
+    print(f"{'would erase' if dry_run else 'erased'} {slug}: {total:,} rows")
+
+
+def _existing_file(file: str) -> Path:
+    path = Path(file)
+    if not path.is_file():
+        sys.exit(f"no file {file!r}")
+    return path
+
+
+def _writable_target(out: str) -> Path:
+    target = Path(out)
+    if not target.parent.is_dir():
+        sys.exit(f"--out: no directory {str(target.parent)!r}")
+    return target

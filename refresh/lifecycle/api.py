@@ -1,0 +1,60 @@
+"""The export as a tenant's own admins ask for it (`GET /api/tenant/export`): read in the
+request's transaction, so through RLS (the caller's tenant and nothing else, whatever the
+code asks), and audited.
+
+The rows go to a temporary file while the transaction is open (memory stays flat); the
+response streams that file after the commit (`after_commit`, refresh/web/middleware.py)
+and removes it. The request transaction is READ COMMITTED, unlike the CLI's snapshot: an
+export taken while the tenant writes may hold a row written during it.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from refresh.db.claims import Claims
+from refresh.db.clients import write_client
+from refresh.db.engines import READ_DB
+from refresh.lifecycle.audit import Actor, record
+from refresh.lifecycle.export import assemble, discard, find_tenant, snapshot
+from refresh.lifecycle.migrations import migration_state
+
+
+async def export_in_request(claims: Claims) -> tuple[Path, str]:
+    """The caller's tenant exported to a temporary .jsonl.gz file; (path, slug)."""
+    transaction: Any = READ_DB.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("export_in_request runs inside a request transaction")
+    connection = transaction.connection
+    found = await find_tenant(connection, str(claims.tenant_id))  # RLS: its own row only
+    if found is None:
+        raise LookupError("tenant not found")
+    # Piccolo's migration table is not the request roles': read as the system.
+    with write_client.outside_request("the migration state, for a tenant admin's export"):
+        async with write_client.connection() as system:
+            migrations = await migration_state(system)
+    folder = Path(tempfile.mkdtemp(prefix="refresh-export-"))
+    out = folder / f"{found[1]}.jsonl.gz"
+    body = tempfile.NamedTemporaryFile(dir=folder, suffix=".body", delete=False)
+    try:
+        manifest = await snapshot(connection, *found, body, io.StringIO(), migrations)
+        body.close()
+        assemble(manifest, Path(body.name), out)
+    finally:
+        discard(body)
+    rows = {t.name: t.rows for t in manifest.tables}
+    # The request roles cannot write the audit log (append-only, by its trigger): the
+    # entry is a system action on the caller's behalf, in a transaction of its own.
+    with write_client.outside_request("audit a tenant admin's export of their tenant"):
+        async with write_client.connection() as system:
+            actor = Actor(f"api:{claims.user_id}", "api")
+            await record(system, actor, claims.tenant_id, "export", {"rows": rows})
+    return out, found[1]
+
+
+def remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    path.parent.rmdir()

@@ -1,0 +1,93 @@
+"""The audit log's side of the lifecycle: a tenant's entries removed with it, and one entry
+per lifecycle action (export, import, erase) saying who did it and when."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from refresh.db.sql import ident
+from refresh.lifecycle.tables import AUDIT_LOG, OPERATOR_ACTION
+from refresh.tenancy.tables import tenant_root_table
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, in the audit log's namespaces (refresh/rls/tables.py): `system:<command>`
+    for the CLI (its connection's application_name, as the audit trigger writes it), or an
+    operator of the admin, whose name goes to operator_action."""
+
+    actor: str
+    via: str
+    operator: str | None = None
+
+    @classmethod
+    def operator_named(cls, name: str) -> Actor:
+        return cls("operator", "operator", name)
+
+
+async def system_actor(connection: Any) -> Actor:
+    actor = await connection.fetchval(
+        "select 'system:' || coalesce(nullif(current_setting('application_name'), ''),"
+        " session_user::text)"
+    )
+    return Actor(str(actor), "write client")
+
+
+async def record(
+    connection: Any, actor: Actor, tenant_id: uuid.UUID, action: str, changes: dict[str, Any]
+) -> uuid.UUID:
+    """One audit entry about the tenant as a whole (table: the tenant root, row: its id).
+    The operating-system user goes with it: the CLI's actor names the command only."""
+    entry = uuid.uuid4()
+    details = {**changes, "os_user": _os_user()}
+    await connection.execute(
+        f"insert into {ident(AUDIT_LOG)}"
+        " (id, created_at, actor, via, tenant_id, table_name, row_id, action, changes)"
+        " values ($1, clock_timestamp(), left($2, 255), $3, $4, $5, $6, $7, $8::jsonb)",
+        entry,
+        actor.actor,
+        actor.via,
+        tenant_id,
+        tenant_root_table()._meta.tablename,
+        str(tenant_id),
+        action,
+        json.dumps(details),
+    )
+    if actor.operator is not None:
+        await connection.execute(
+            f"insert into {ident(OPERATOR_ACTION)} (audit_id, operator) values ($1, left($2, 255))",
+            entry,
+            actor.operator,
+        )
+    return entry
+
+
+async def remove_entries(
+    connection: Any, tenant_id: uuid.UUID, keep: list[uuid.UUID] | None = None
+) -> int:
+    """Delete the tenant's audit entries (and who of the operators made them), except the
+    entries `keep`; returns how many went."""
+    keep = keep or []
+    await connection.execute(
+        f"delete from {ident(OPERATOR_ACTION)} where audit_id in"
+        f" (select id from {ident(AUDIT_LOG)} where tenant_id = $1 and not (id = any($2)))",
+        tenant_id,
+        keep,
+    )
+    status = await connection.execute(
+        f"delete from {ident(AUDIT_LOG)} where tenant_id = $1 and not (id = any($2))",
+        tenant_id,
+        keep,
+    )
+    return int(status.split()[-1])
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return ""

@@ -1,0 +1,101 @@
+"""`piccolo tenants erase`: every row of a tenant, in every table that holds some, in one
+transaction.
+
+Children before parents (the reverse of the declared foreign keys' order), each delete
+checked against the count taken under the tenant's row lock; then the tenant's audit
+entries go too, and one entry records the erasure: who, when, how many rows of each
+table. Erasure is for good: export first to keep a copy. Any failure rolls back
+everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from typing import IO, Any
+
+from refresh.db.clients import write_client
+from refresh.db.sql import ident
+from refresh.lifecycle.audit import Actor, record, remove_entries, system_actor
+from refresh.lifecycle.export import UnknownTenant, count_sql, find_tenant
+from refresh.lifecycle.progress import Progress
+from refresh.lifecycle.tables import TenantTable, tenant_tables
+from refresh.tenancy.tables import tenant_root_table
+
+
+class EraseFailed(RuntimeError):
+    """A delete removed a different number of rows than counted: nothing was erased."""
+
+
+async def erase_tenant(
+    slug_or_id: str,
+    *,
+    dry_run: bool = False,
+    actor: Actor | None = None,
+    stream: IO[str] | None = None,
+) -> dict[str, int]:
+    """Erase the tenant (or, dry run, only count); returns the rows per table."""
+    async with write_client.connection() as connection:
+        # Inside a caller's transaction (an operator's admin request), that transaction
+        # is the all or nothing; otherwise one of its own.
+        joined = connection.is_in_transaction()
+        async with contextlib.nullcontext() if joined else connection.transaction():
+            found = await find_tenant(connection, slug_or_id)
+            if found is None:
+                raise UnknownTenant(f"no tenant with slug or id {slug_or_id!r}")
+            tenant_id, slug = found
+            if dry_run:
+                return await count_rows(connection, tenant_id)
+            who = actor or await system_actor(connection)
+            return await erase_in(connection, tenant_id, slug, who, stream)
+
+
+async def count_rows(connection: Any, tenant_id: uuid.UUID) -> dict[str, int]:
+    return {t.name: await connection.fetchval(count_sql(t), tenant_id) for t in tenant_tables()}
+
+
+async def erase_in(
+    connection: Any,
+    tenant_id: uuid.UUID,
+    slug: str,
+    actor: Actor,
+    stream: IO[str] | None = None,
+    action: str = "erase",
+) -> dict[str, int]:
+    """Erase inside the caller's transaction, then record `action` in the audit log."""
+    root = ident(tenant_root_table()._meta.tablename)
+    # Writes of this tenant check their key to its row: they wait until this commits.
+    await connection.execute(f"select 1 from {root} where id = $1 for update", tenant_id)
+    counts = await count_rows(connection, tenant_id)
+    progress = Progress("erase", sum(counts.values()), stream)
+    tables = tenant_tables()
+    for table in reversed(tables):
+        if not table.is_audit_log:
+            await _delete(connection, table, tenant_id, counts[table.name], progress)
+    audit = next((t for t in tables if t.is_audit_log), None)
+    if audit is not None:
+        # Its entries, and those the deletes above just added: erasure means they go too.
+        removed = await remove_entries(connection, tenant_id)
+        progress.table_done(audit.name, removed)
+    await record(connection, actor, tenant_id, action, {"slug": slug, "rows": counts})
+    for table in tables:
+        left = await connection.fetchval(count_sql(table), tenant_id)
+        expected = 1 if table.is_audit_log else 0  # the erasure's own entry
+        if left != expected:
+            raise EraseFailed(f"{table.name}: {left} rows of the tenant remain; nothing erased")
+    return counts
+
+
+async def _delete(
+    connection: Any, table: TenantTable, tenant_id: uuid.UUID, expected: int, progress: Progress
+) -> None:
+    status = await connection.execute(
+        f"delete from {ident(table.name)} where {ident(table.key)} = $1", tenant_id
+    )
+    deleted = int(status.split()[-1])
+    if deleted != expected:
+        raise EraseFailed(
+            f"{table.name}: deleted {deleted} rows, counted {expected}; nothing erased"
+        )
+    progress.advance(table.name, deleted)
+    progress.table_done(table.name, deleted)

@@ -1,0 +1,77 @@
+"""Operators export and erase a tenant from the admin (typed confirmation for the erase),
+audited with their name; tenant staff have neither form."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import uuid
+
+from refresh.db.clients import write_client
+from refresh.lifecycle.fileformat import Reader
+from tests.apps.admin.support import new_operator, new_staff, open_session
+from tests.refresh.lifecycle.support import generated_tenant, others_digest, rows_of
+
+
+async def operator_of(entry_id) -> str | None:
+    rows = await write_client.fetch(
+        "select operator from operator_action where audit_id = $1", entry_id
+    )
+    return rows[0]["operator"] if rows else None
+
+
+async def test_an_operator_exports_then_erases_a_tenant_after_typing_its_name(
+    app, tenant_a, tenant_b
+):
+    slug = f"adm-{uuid.uuid4().hex[:6]}"
+    tenant_id = await generated_tenant(slug, tasks=30)
+    session = await open_session(app, await new_operator())
+    before, others = await rows_of(tenant_id), await others_digest(tenant_id)
+    assert others["task"][0] == 0 or others["member"][0] >= 4  # tenants A and B are there
+
+    download = await session.post("/forms/export-a-tenant/", {"slug": slug})
+    assert download.status_code == 200, download.text
+    assert f'filename="{slug}.jsonl.gz"' in download.headers["content-disposition"]
+    reader = Reader(io.BytesIO(gzip.decompress(download.content)))
+    assert reader.manifest.tenant_id == str(tenant_id)
+    assert {e.name: e.rows for e in reader.manifest.tables}["task"] == 30
+    (exported,) = await write_client.fetch(
+        "select id, via from audit_log where tenant_id = $1 and action = 'export'", tenant_id
+    )
+    assert exported["via"] == "operator"
+    assert await operator_of(exported["id"]) == f"operator:{session.username}"
+
+    wrong = await session.post("/forms/erase-a-tenant/", {"slug": slug, "confirm": "yes"})
+    assert wrong.status_code == 422
+    assert wrong.json()["custom_form_error"] == f"to erase, type exactly: erase {slug}"
+    after_refusal = await rows_of(tenant_id)
+    after_refusal["audit_log"] = before["audit_log"]  # only the export's entry was added
+    assert after_refusal == before
+
+    erased = await session.post(
+        "/forms/erase-a-tenant/", {"slug": slug, "confirm": f"erase {slug}"}
+    )
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["custom_form_success"].startswith(f"erased {slug}:")
+    gone = await rows_of(tenant_id)
+    assert {name: len(rows) for name, rows in gone.items() if rows} == {"audit_log": 1}
+    (entry,) = await write_client.fetch(
+        "select id, action, via from audit_log where tenant_id = $1", tenant_id
+    )
+    assert (entry["action"], entry["via"]) == ("erase", "operator")
+    assert await operator_of(entry["id"]) == f"operator:{session.username}"
+    assert await others_digest(tenant_id) == others
+
+
+async def test_tenant_staff_have_no_lifecycle_forms(app, tenant_a, tenant_b):
+    before = await rows_of(tenant_b.id)
+    staff = await open_session(app, await new_staff(tenant_a.id))
+    for form, body in (
+        ("export-a-tenant", {"slug": tenant_b.slug}),
+        ("erase-a-tenant", {"slug": tenant_b.slug, "confirm": f"erase {tenant_b.slug}"}),
+        ("erase-a-tenant", {"slug": tenant_a.slug, "confirm": f"erase {tenant_a.slug}"}),
+    ):
+        response = await staff.post(f"/forms/{form}/", body)
+        assert response.status_code == 404, response.text
+    assert await rows_of(tenant_b.id) == before
+    assert (await rows_of(tenant_a.id))["tenant"]

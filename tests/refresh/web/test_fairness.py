@@ -1,0 +1,84 @@
+"""Fairness: tenant A floods with more long requests than the read pool has connections;
+with TENANT_MAX_CONCURRENCY its excess gets 429 (JSON, Retry-After) after the short wait,
+and tenant B is served as if A were quiet. Without the limit, B waits behind A."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from refresh.db.engines import READ_DB
+from refresh.web.fairness import TenantLimiter
+from settings import get_settings
+from tests.routes import test_routes
+
+HOLD = 1.5  # seconds each of A's requests keeps its transaction
+
+
+def app_with_limit(monkeypatch: pytest.MonkeyPatch, limit: int) -> Any:
+    from app import create_app
+
+    monkeypatch.setattr(get_settings(), "tenant_max_concurrency", limit)
+    monkeypatch.setattr(get_settings(), "tenant_queue_wait_seconds", 0.2)
+    return create_app(extra_api_routes=test_routes)  # the session's pools serve it
+
+
+async def flood(application: Any, tenant_a: Any, tenant_b: Any) -> tuple[list[Any], float]:
+    """A sends more holding requests than the pool has connections; B asks for its
+    projects while they run. Returns A's responses and B's latency."""
+    pool_size = READ_DB.pool.get_max_size()  # type: ignore[union-attr]
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        flooding = [
+            asyncio.create_task(
+                client.get(f"/api/_test/hold?seconds={HOLD}", headers=tenant_a.headers)
+            )
+            for _ in range(pool_size + 4)
+        ]
+        await asyncio.sleep(0.3)  # A holds what it can
+        started = time.monotonic()
+        response = await client.get("/api/projects", headers=tenant_b.headers)
+        latency = time.monotonic() - started
+        assert response.status_code == 200, response.text
+        return await asyncio.gather(*flooding), latency
+
+
+async def test_one_tenant_flooding_leaves_the_pool_to_the_others(
+    app, tenant_a, tenant_b, monkeypatch
+):
+    responses, latency = await flood(app_with_limit(monkeypatch, 2), tenant_a, tenant_b)
+    assert latency < 0.5, latency  # A's requests hold their connections for 1.5 s
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(200) >= 2 and statuses.count(429) >= len(responses) - 4, statuses
+    refused = next(r for r in responses if r.status_code == 429)
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json() == {
+        "error": {
+            "code": "too_many_requests",
+            "message": "too many concurrent requests for this tenant",
+        }
+    }
+
+
+async def test_without_the_limit_the_other_tenant_waits(app, tenant_a, tenant_b, monkeypatch):
+    """The contrast that makes the test above mean something."""
+    responses, latency = await flood(app_with_limit(monkeypatch, 0), tenant_a, tenant_b)
+    assert latency > 0.8, latency
+    assert all(r.status_code in (200, 503) for r in responses)
+
+
+async def test_slots_are_handed_on_and_forgotten():
+    limiter = TenantLimiter(1, 0.5)
+    await limiter.acquire("a")
+    waiting = asyncio.create_task(limiter.acquire("a"))
+    await asyncio.sleep(0.05)
+    await limiter.acquire("b")  # another tenant is not held up
+    limiter.release("a")
+    await waiting  # the waiter got the freed slot
+    limiter.release("a")
+    limiter.release("b")
+    assert limiter._tenants == {}  # nothing kept for idle tenants
