@@ -119,3 +119,9 @@ class Comment(BaseModel):
 
 class CommentList(BaseModel):
     data: list[Comment]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+class CommentListQuery(Strict):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=512)
