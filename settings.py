@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_leeway_seconds: int = Field(default=0, ge=0, le=300)
     jwt_max_bytes: int = Field(default=8192, ge=256)
+    # Every API request checks, in the statement that opens it, that the token's subject
+    # is a current member of its tenant with the claimed role (403 not_a_member). False:
+    # the token alone decides (the identity provider is the authority).
+    membership_check: bool = True
 
     # HTTP input.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -136,7 +136,8 @@ async def as_tenant(tenant: TenantFixture, *statements: str) -> None:
     connection = await asyncpg.connect(test_database().read_url)
     try:
         async with connection.transaction():
-            claims = json.dumps({"sub": "intruder", "tenant_id": str(tenant.id)})
+            # a member of the tenant (begin_request refuses anyone else)
+            claims = json.dumps({"sub": f"{tenant.slug}-member", "tenant_id": str(tenant.id)})
             await connection.execute(
                 "select auth.begin_request($1, $2, null)", claims, "authenticated"
             )
@@ -173,8 +174,9 @@ async def test_a_request_cannot_pose_as_an_operator(two: dict[str, Any]) -> None
         "set local refresh.actor = 'operator:evil'",
         f"update task set priority = 5 where id = '{task}'",
     )
+    member = f"{two['a']['tenant'].slug}-member"
     [entry] = await audit_rows(
-        table_name="task", row_id=task, action="update", actor="api:intruder"
+        table_name="task", row_id=task, action="update", actor=f"api:{member}"
     )
     assert entry["via"] == "api"
 
@@ -184,7 +186,7 @@ async def test_logins_are_audited_without_their_password(app: Any) -> None:
     user_id = (await BaseUser.select(BaseUser.id).where(BaseUser.username == username))[0]["id"]
     [entry] = await audit_rows(table_name="piccolo_user", row_id=str(user_id))
     assert changes(entry)["password"] == "(hidden)"
-    assert entry["tenant_id"] is None
+    assert entry["tenant_id"] == uuid.UUID(int=0)  # no tenant: the nil uuid, never NULL
     # a login updates last_login only: bookkeeping, not an entry
     assert (await login(app, username)).status_code == 200
     assert len(await audit_rows(table_name="piccolo_user", row_id=str(user_id))) == 1
@@ -196,6 +198,10 @@ async def test_a_token_cannot_pose_as_the_admin_in_the_audit_log(client: Any) ->
 
     tenant = await fresh_tenant("aud-forge")
     project = (await new_project(client, tenant, "forge project"))["id"]
+    # a member whose user id looks like an operator (membership is checked per request)
+    from apps.tenants.operations import ensure_member
+
+    await ensure_member(tenant.id, "operator:alice", "alice@x.test", "Alice", "member")
     settings = get_settings()
     token = issue_token(settings, tenant.id, f"{tenant.slug}-member", "member")
     import jwt
