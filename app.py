@@ -39,6 +39,7 @@ from refresh.db.engines import (
 from refresh.rls.startup import verify_database, verify_declarations
 from refresh.web.api import Endpoint
 from refresh.web.errors import EXCEPTION_HANDLERS, HTTP_CODES, pg_error
+from refresh.web.headers import SecurityHeaders
 from refresh.web.middleware import BearerTokenResolver, TransactionMiddleware
 from refresh.web.openapi import DOCS_HTML, openapi_document
 from refresh.web.process import freeze_startup_heap
@@ -144,6 +145,7 @@ def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
             Mount("/api", app=create_api([*api_routes, *extra_api_routes])),
             Mount("/admin", app=create_admin()),
         ],
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
