@@ -50,7 +50,8 @@ async def test_a_member_of_another_tenant_cannot_use_this_tenants_id(client: Any
     a, b = await fresh_tenant("mem-a"), await fresh_tenant("mem-b")
     for here, there in ((a, b), (b, a)):
         user = await new_member(there.id, "admin")
-        assert (await client.get("/api/projects", headers=bearer(there.id, user))).status_code == 200
+        at_home = await client.get("/api/projects", headers=bearer(there.id, user))
+        assert at_home.status_code == 200
         await refused(client, bearer(here.id, user))
         await refused(client, bearer(here.id, user, TenantRole.admin))
 
