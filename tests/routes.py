@@ -56,7 +56,19 @@ async def write_client_on_purpose(request: Request) -> Response:
     return JSONResponse({"tenants": rows[0]["n"]})
 
 
+async def leave_session_state(request: Request) -> Response:
+    """A handler that leaves session-level state behind (what a careless raw query could
+    do): claims naming another tenant and a session role. The pool's reset must clear it
+    before the connection serves anyone else."""
+    other = request.query_params["tenant_id"]
+    claims = '{"sub": "leaked", "tenant_id": "%s"}' % other
+    await Project.raw("select set_config('request.jwt.claims', {}, false)", claims)
+    await Project.raw("set session role authenticated")
+    return JSONResponse({"left": True})
+
+
 test_routes = [
+    Route("/_test/leave-session-state", leave_session_state, methods=["POST"]),
     Route("/_test/write-client", write_client_in_handler, methods=["GET"]),
     Route("/_test/write-client-on-purpose", write_client_on_purpose, methods=["GET"]),
     Route("/_test/write-then-raise", write_then_raise, methods=["POST"]),
