@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -61,7 +63,7 @@ async def leave_session_state(request: Request) -> Response:
     do): claims naming another tenant and a session role. The pool's reset must clear it
     before the connection serves anyone else."""
     other = request.query_params["tenant_id"]
-    claims = '{"sub": "leaked", "tenant_id": "%s"}' % other
+    claims = json.dumps({"sub": "leaked", "tenant_id": other})
     await Project.raw("select set_config('request.jwt.claims', {}, false)", claims)
     await Project.raw("set session role authenticated")
     return JSONResponse({"left": True})
