@@ -172,7 +172,7 @@ async def test_a_caller_who_is_not_a_member_cannot_comment(client, tenant_a):
         json={"body": "hi"},
         headers={"Authorization": f"Bearer {stranger}"},
     )
-    assert_error(response, 403, "forbidden")
+    assert_error(response, 403, "not_a_member")  # refused at request start
     assert await table_counts() == before
 
 
