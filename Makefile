@@ -26,7 +26,7 @@ lock: install
 run: install
 	$(BIN)/piccolo migrations forwards all
 	$(BIN)/piccolo tenants demo --port $(PORT)
-	$(BIN)/uvicorn app:app --host 127.0.0.1 --port $(PORT)
+	$(BIN)/uvicorn app:app --host 127.0.0.1 --port $(PORT) --no-proxy-headers
 
 test: install
 	$(BIN)/pytest

@@ -17,14 +17,17 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from apps.admin.gate import AdminSessionResolver
+from apps.admin.login import LoginGuard
 from apps.admin.site import create_sites
 from apps.projects.endpoints import api as projects_api
 from apps.tasks.comments import api as comments_api
 from apps.tasks.endpoints import api as tasks_api
 from apps.tasks.stats import api as stats_api
 from apps.tenants.endpoints import api as tenants_api
+from refresh.compat.admin_responses import csv_safe_exports, json_errors
 from refresh.db.engines import (
     READ_DB,
     WRITE_DB,
@@ -35,8 +38,9 @@ from refresh.db.engines import (
 )
 from refresh.rls.startup import verify_database, verify_declarations
 from refresh.web.api import Endpoint
-from refresh.web.errors import EXCEPTION_HANDLERS
+from refresh.web.errors import EXCEPTION_HANDLERS, HTTP_CODES, pg_error
 from refresh.web.fairness import TenantLimiter
+from refresh.web.headers import SecurityHeaders
 from refresh.web.middleware import BearerTokenResolver, TransactionMiddleware
 from refresh.web.openapi import DOCS_HTML, openapi_document
 from refresh.web.process import freeze_startup_heap
@@ -98,9 +102,13 @@ def create_api(routes: Sequence[BaseRoute]) -> Starlette:
     )
 
 
-def create_admin() -> TransactionMiddleware:
+def create_admin() -> ASGIApp:
     settings = get_settings()
-    operators_site, staff_site = create_sites(production=settings.environment == "production")
+    operators_site, staff_site = create_sites(
+        production=settings.environment == "production",
+        allowed_hosts=settings.admin_allowed_hosts,
+    )
+    operators_site, staff_site = csv_safe_exports(operators_site), csv_safe_exports(staff_site)
     resolver = AdminSessionResolver(
         operators_site,
         staff_site,
@@ -109,7 +117,8 @@ def create_admin() -> TransactionMiddleware:
         role=settings.authenticated_role,
         statement_timeout_ms=settings.statement_timeout_ms,
     )
-    return TransactionMiddleware(staff_site, resolver)
+    guarded = LoginGuard(TransactionMiddleware(staff_site, resolver), settings)
+    return json_errors(guarded, HTTP_CODES, pg_error)
 
 
 @contextlib.asynccontextmanager
@@ -138,6 +147,7 @@ def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
             Mount("/api", app=create_api([*api_routes, *extra_api_routes])),
             Mount("/admin", app=create_admin()),
         ],
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

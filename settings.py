@@ -6,6 +6,7 @@ surprise at the first request.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -67,12 +68,29 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_leeway_seconds: int = Field(default=0, ge=0, le=300)
     jwt_max_bytes: int = Field(default=8192, ge=256)
+    # Every API request checks, in the statement that opens it, that the token's subject
+    # is a current member of its tenant with the claimed role (403 not_a_member). False:
+    # the token alone decides (the identity provider is the authority).
+    membership_check: bool = True
 
     # HTTP input.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # A body must arrive within this long (408 otherwise); it is read before the request
     # takes a database connection.
     body_read_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # Admin logins. Failed attempts are counted per (username, client) and per client;
+    # past a limit that client waits until its oldest failure in the window expires.
+    login_failure_limit: int = Field(default=10, ge=1)
+    login_client_failure_limit: int = Field(default=100, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+    # Proxies (addresses or CIDR networks) whose X-Forwarded-For names the client. Empty:
+    # the connection's peer is the client, and X-Forwarded-For is ignored.
+    trusted_proxies: list[str] = []
+    # The host names the admin is served under over HTTPS, e.g. ["admin.example.com"]:
+    # piccolo-admin's CSRF check refuses an HTTPS write whose Origin/Referer names another
+    # host (over plain HTTP it does not check).
+    admin_allowed_hosts: list[str] = []
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -104,6 +122,13 @@ class Settings(BaseSettings):
             self.jwks_url or self.jwks_file
         ):
             raise ValueError("RS*/ES* algorithms need JWKS_URL or JWKS_FILE")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {proxy!r} is not an IP address or network"
+                ) from None
         if self.read_pool_min_size > self.read_pool_max_size:
             raise ValueError("READ_POOL_MIN_SIZE exceeds READ_POOL_MAX_SIZE")
         return self

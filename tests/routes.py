@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -63,8 +65,20 @@ async def hold_transaction(request: Request) -> Response:
     return JSONResponse({"slept": seconds})
 
 
+async def leave_session_state(request: Request) -> Response:
+    """A handler that leaves session-level state behind (what a careless raw query could
+    do): claims naming another tenant and a session role. The pool's reset must clear it
+    before the connection serves anyone else."""
+    other = request.query_params["tenant_id"]
+    claims = json.dumps({"sub": "leaked", "tenant_id": other})
+    await Project.raw("select set_config('request.jwt.claims', {}, false)", claims)
+    await Project.raw("set session role authenticated")
+    return JSONResponse({"left": True})
+
+
 test_routes = [
     Route("/_test/hold", hold_transaction, methods=["GET"]),
+    Route("/_test/leave-session-state", leave_session_state, methods=["POST"]),
     Route("/_test/write-client", write_client_in_handler, methods=["GET"]),
     Route("/_test/write-client-on-purpose", write_client_on_purpose, methods=["GET"]),
     Route("/_test/write-then-raise", write_then_raise, methods=["POST"]),

@@ -290,3 +290,18 @@ async def test_no_request_is_answered_with_a_5xx(client, tenant_b):
                     assert response.status_code < 500, (method, path, raw, response.text)
                     if response.status_code >= 400:
                         assert_error(response, response.status_code)
+
+
+@pytest.mark.parametrize("priority", [True, False, 2.5, "3"])
+async def test_a_priority_must_be_an_integer_not_a_boolean(client, tenant_a, rows, priority):
+    """Strict types: lax validation stored JSON `true` as priority 1."""
+    before = await table_counts()
+    task = rows["task"]
+    for method, path, body in [
+        ("POST", "/api/tasks", {"project_id": rows["project"], "title": "T", "priority": priority}),
+        ("PATCH", f"/api/tasks/{task}", {"priority": priority}),
+        ("POST", "/api/tasks/bulk-update", {"ids": [task], "set": {"priority": priority}}),
+    ]:
+        response = await client.request(method, path, json=body, headers=tenant_a.headers)
+        assert_error(response, 422, "validation_error")
+    assert await table_counts() == before

@@ -6,6 +6,9 @@
 - An edit form sends every field back, its date pickers cut to whole seconds: without a
   correction each save would truncate every timestamp of the row, rewrite created_at,
   and fill the audit log with changes nobody made.
+- Ids are not edited (a changed id would also probe which ids other tenants use: the
+  duplicate-key error answers for their rows), nor columns an app fixes (ADMIN_FIXED in
+  its admin.py, e.g. a comment's author).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from piccolo.columns import Column, Timestamptz
 from piccolo.table import Table
 from piccolo_api.crud.hooks import Hook, HookType
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from refresh.tenancy.declarations import TENANT_COLUMN
@@ -51,33 +55,57 @@ async def pin_tenant_on_patch(
     }
 
 
-def keep_stored_times(table: type[Table]) -> Any:
+def read_only(message: str) -> HTTPException:
+    return HTTPException(status_code=422, detail=message)
+
+
+def keep_stored_values(table: type[Table], fixed: frozenset[str] = frozenset()) -> Any:
+    """The edit form sends the whole row back: what it cannot change is dropped when it
+    equals the stored value and refused when it differs (the primary key, and `fixed`
+    columns such as a comment's author); created_at/updated_at are the server's."""
+    key = table._meta.primary_key
+
     async def hook(row_id: Any, values: dict[Column, Any]) -> dict[Column, Any]:
-        times = [c for c in values if isinstance(c, Timestamptz)]
-        if not times:
+        if not values:
             return values
-        stored = await table.select(*times).where(table._meta.primary_key == row_id).first()
+        compare = [c for c in values if isinstance(c, Timestamptz) or c._meta.name in fixed]
+        stored: dict[str, Any] | None = None
+        if compare:
+            stored = await table.select(*compare).where(key == row_id).first()
         kept = {}
         for column, value in values.items():
             name = column._meta.name
+            old = stored.get(column._meta.db_column_name) if stored else None
+            if name == key._meta.name:
+                if str(value) != str(row_id):
+                    raise read_only(f"{name} cannot be changed")
+                continue
             if name in BOOKKEEPING:
                 continue
-            if isinstance(column, Timestamptz) and stored is not None:
-                old = stored.get(column._meta.db_column_name)
-                if isinstance(old, datetime) and value == old.replace(microsecond=0):
+            if name in fixed:
+                if stored is not None and value != old:
+                    raise read_only(f"{name} cannot be changed")
+                continue
+            if isinstance(column, Timestamptz) and isinstance(old, datetime):
+                if value == old.replace(microsecond=0):
                     continue  # the form's copy of the stored time: not an edit
             kept[column] = value
+        if not kept:
+            raise read_only(
+                "nothing to change: the id, the fixed columns and created_at/updated_at "
+                "cannot be set by an edit"
+            )
         return kept
 
     return hook
 
 
-def hooks_for(table: type[Table], staff: bool) -> list[Hook]:
+def hooks_for(table: type[Table], staff: bool, fixed: frozenset[str] = frozenset()) -> list[Hook]:
     pin = staff and TENANT_COLUMN in {c._meta.name for c in table._meta.columns}
     # Grouped by type: piccolo-api keeps only the last run of consecutive hooks of a type.
     return [
         Hook(HookType.pre_save, stamp_new_row),
         *([Hook(HookType.pre_save, pin_tenant_on_save)] if pin else []),
-        Hook(HookType.pre_patch, keep_stored_times(table)),
+        Hook(HookType.pre_patch, keep_stored_values(table, fixed)),
         *([Hook(HookType.pre_patch, pin_tenant_on_patch)] if pin else []),
     ]

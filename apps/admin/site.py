@@ -10,16 +10,19 @@ reaches, and inside which transaction, is decided by apps/admin/gate.py.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from piccolo.columns import Column
 from piccolo_admin.endpoints import TableConfig, create_admin
 from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
 from piccolo_api.crud.validators import Validators
+from piccolo_api.rate_limiting.middleware import RateLimitProvider
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp
 
+from apps.admin.checks import admin_validators, known_columns
 from apps.admin.hooks import hooks_for
 from apps.admin.lifecycle import operator_forms
 from apps.admin.tables import AdminSession, AdminUser, StaffProfile
@@ -36,6 +39,7 @@ async def refuse_change(piccolo_crud: PiccoloCRUD, request: Request) -> None:
 
 
 READ_ONLY = Validators(
+    every=[known_columns],
     post_single=[refuse_change],
     put_single=[refuse_change],
     patch_single=[refuse_change],
@@ -44,18 +48,7 @@ READ_ONLY = Validators(
 )
 
 
-async def refuse_put(piccolo_crud: PiccoloCRUD, request: Request) -> None:
-    raise HTTPException(status_code=405, detail="use PATCH: PUT would skip the form checks")
-
-
-def edits_by_patch() -> Validators:
-    """The admin's forms PATCH; a PUT would replace a row past the hooks (apps/admin/
-    hooks.py). A new instance per table: piccolo-admin adds its superuser check to the
-    login tables' validators in place."""
-    return Validators(put_single=[refuse_put])
-
-
-def for_site(page: TableConfig, staff: bool) -> TableConfig:
+def for_site(page: TableConfig, staff: bool, fixed: frozenset[str]) -> TableConfig:
     """An app's page as a site shows it: the admin's hooks and validators, and for staff
     no tenant column (it would say the same on every row)."""
 
@@ -68,18 +61,21 @@ def for_site(page: TableConfig, staff: bool) -> TableConfig:
         page,
         visible_columns=shown(page.visible_columns),
         visible_filters=shown(page.visible_filters),
-        hooks=hooks_for(page.table_class, staff),
-        validators=edits_by_patch(),
+        hooks=hooks_for(page.table_class, staff, fixed),
+        validators=admin_validators(),
     )
 
 
 def app_pages(staff: bool) -> list[TableConfig]:
-    """Every registered app's ADMIN_PAGES, in registry order."""
-    return [
-        for_site(page, staff)
-        for _, module in contributions("admin")
-        for page in getattr(module, "ADMIN_PAGES", [])
-    ]
+    """Every registered app's ADMIN_PAGES, in registry order, with the columns its
+    ADMIN_FIXED says an edit cannot change."""
+    pages = []
+    for _, module in contributions("admin"):
+        fixed: list[Column] = getattr(module, "ADMIN_FIXED", [])
+        for page in getattr(module, "ADMIN_PAGES", []):
+            names = frozenset(c._meta.name for c in fixed if c._meta.table is page.table_class)
+            pages.append(for_site(page, staff, names))
+    return pages
 
 
 def audit_page(staff: bool) -> TableConfig:
@@ -113,7 +109,7 @@ def operator_pages() -> list[TableConfig]:
             visible_columns=[StaffProfile.user_id, StaffProfile.tenant_id, StaffProfile.created_at],
             visible_filters=[StaffProfile.user_id, StaffProfile.tenant_id],
             menu_group="Admin",
-            validators=edits_by_patch(),
+            validators=admin_validators(),
             hooks=hooks_for(StaffProfile, staff=False),
         ),
         TableConfig(
@@ -128,14 +124,26 @@ def operator_pages() -> list[TableConfig]:
             ],
             link_column=AdminUser.username,
             menu_group="Admin",
-            validators=edits_by_patch(),
+            validators=admin_validators(),
         ),
     ]
 
 
-def create_sites(production: bool) -> tuple[ASGIApp, ASGIApp]:
-    """(operators' site, staff site)."""
+class NoLimit(RateLimitProvider):
+    """piccolo-admin's login limiter counts per peer address and blocks until a restart,
+    so one client behind a shared proxy locks everyone out; apps/admin/login.py throttles
+    instead, per (username, client) and with an expiry."""
+
+    def increment(self, identifier: str) -> None:
+        return None
+
+
+def create_sites(production: bool, allowed_hosts: Sequence[str] = ()) -> tuple[ASGIApp, ASGIApp]:
+    """(operators' site, staff site). `allowed_hosts`: the host names the admin is served
+    under over HTTPS (piccolo-admin's CSRF check refuses writes from other origins)."""
     common: dict[str, Any] = {
+        "rate_limit_provider": NoLimit(),
+        "allowed_hosts": list(allowed_hosts),
         "auth_table": AdminUser,
         "session_table": AdminSession,
         "page_size": PAGE_SIZE,

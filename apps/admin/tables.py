@@ -8,12 +8,15 @@ still works: it writes the same table.
 
 from __future__ import annotations
 
+from typing import Any
+
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import ForeignKey
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 from piccolo_api.session_auth.tables import SessionsBase
 
+from refresh.compat.piccolo_login import login_off_loop
 from refresh.tenancy.declarations import Distribution, audited, global_table
 from refresh.tenancy.tables import Timestamps, tenant_root_reference
 
@@ -26,6 +29,12 @@ class AdminUser(BaseUser, tablename="piccolo_user"):
         audit=audited(tenant_column="", quiet=("last_login",)),
         distribution=Distribution.local,
     )
+
+    @classmethod
+    async def login(cls, username: str, password: str) -> Any:
+        # Piccolo's login hashes in the event loop (~0.3 s per attempt, every request of
+        # the process waits); this one hashes in a worker thread.
+        return await login_off_loop(cls, username, password)
 
 
 class AdminSession(SessionsBase, tablename="sessions"):

@@ -12,7 +12,8 @@ from starlette.responses import Response
 from apps.tasks import schemas
 from apps.tasks.tables import Comment, Task
 from apps.tenants.tables import Member
-from refresh.web.api import Api
+from refresh.web.api import Api, parse_query
+from refresh.web.pagination import SortKey, after_cursor, order_by, page
 from refresh.web.requests import claims_of, found, json_body, path_uuid
 from refresh.web.responses import JSONResponse
 
@@ -27,6 +28,8 @@ COLUMNS = (
     Comment.created_at,
     Comment.updated_at,
 )
+
+OLDEST_FIRST = SortKey("created_at", "comment.created_at", "timestamptz", "created_at")
 
 
 async def visible_task(request: Request) -> uuid.UUID:
@@ -56,19 +59,22 @@ async def fetch_comment(task_id: uuid.UUID, comment_id: uuid.UUID) -> dict[str, 
 @api.route(
     "GET",
     "/tasks/{task_id}/comments",
-    summary="Comments on a task, oldest first",
+    summary="Comments on a task, oldest first, a page at a time",
     tag=TAG,
+    query=schemas.CommentListQuery,
     response=schemas.CommentList,
     errors=(404,),
 )
 async def list_comments(request: Request) -> Response:
+    # Paged like every list: a task with thousands of long comments would otherwise be
+    # one response of any size.
+    params = parse_query(request, schemas.CommentListQuery)
     task_id = await visible_task(request)
-    rows = (
-        await Comment.select(*COLUMNS)
-        .where(Comment.task_id == task_id)
-        .order_by(Comment.created_at, Comment.id)
-    )
-    return JSONResponse({"data": rows})
+    select = Comment.select(*COLUMNS).where(Comment.task_id == task_id)
+    if params.cursor is not None:
+        select = select.where(after_cursor(OLDEST_FIRST, False, params.cursor, "comment"))
+    rows = await select.order_by(order_by(OLDEST_FIRST), Comment.id).limit(params.limit + 1)
+    return JSONResponse(page(rows, params.limit, OLDEST_FIRST, False))
 
 
 @api.route(

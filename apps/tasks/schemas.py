@@ -26,7 +26,8 @@ class TaskCreate(Strict):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
     status: TaskStatus = TaskStatus.todo
-    priority: int = Field(default=3, ge=1, le=5)
+    # strict: JSON `true` is not a priority (lax mode would store it as 1)
+    priority: int = Field(default=3, ge=1, le=5, strict=True)
     assignee_id: uuid.UUID | None = None
     due_at: AwareDatetime | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
@@ -119,3 +120,9 @@ class Comment(BaseModel):
 
 class CommentList(BaseModel):
     data: list[Comment]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page")
+
+
+class CommentListQuery(Strict):
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=512)

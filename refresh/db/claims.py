@@ -29,6 +29,10 @@ class Channel(StrEnum):
     admin = "admin"
 
 
+# The server's claim that turns the membership check off (never taken from a token).
+MEMBERSHIP = "membership"
+
+
 class ClaimsError(ValueError):
     """Claims that cannot name a tenant and a subject (the API answers 401)."""
 
@@ -44,8 +48,12 @@ class Claims:
         return json.dumps(self.payload, separators=(",", ":"))
 
 
-def build_claims(payload: dict[str, Any], via: Channel) -> Claims:
-    """Validate and normalise claims; raise ClaimsError naming the faulty claim."""
+def build_claims(payload: dict[str, Any], via: Channel, check_membership: bool = True) -> Claims:
+    """Validate and normalise claims; raise ClaimsError naming the faulty claim.
+
+    `check_membership`: auth.begin_request refuses a subject that is not a current member
+    of its tenant with the claimed role, unless the claims say `membership: token` (the
+    identity provider is the authority), which only the server says, never the token."""
     tenant = payload.get("tenant_id")
     if not isinstance(tenant, str):
         raise ClaimsError("token has no tenant_id claim")
@@ -63,9 +71,11 @@ def build_claims(payload: dict[str, Any], via: Channel) -> Claims:
         raise ClaimsError(f"tenant_role claim must be {roles}") from None
     # The canonical UUID form is what the database compares against.
     normalised = {
-        **payload,
+        **{k: v for k, v in payload.items() if k != MEMBERSHIP},
         "tenant_id": str(tenant_id),
         "tenant_role": tenant_role.value,
         "via": via.value,
     }
+    if not check_membership:
+        normalised[MEMBERSHIP] = "token"
     return Claims(tenant_id, subject, tenant_role, normalised)

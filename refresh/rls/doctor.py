@@ -139,6 +139,15 @@ class Doctor:
         sql = "select current_user, auth.tenant_id()"
         try:
             row = await in_request(claims, self.settings, sql)
+        except asyncpg.InvalidAuthorizationSpecificationError:
+            # auth.begin_request checks membership (MEMBERSHIP_CHECK): not a grant problem.
+            subject, role = claims.user_id, claims.tenant_role.value
+            why = (
+                f"the token's subject {subject} is not a current member of its tenant with "
+                f"role {role}: add the member (POST /api/members with a tenant admin's "
+                "token), or use a current member's token"
+            )
+            return self.fail("role switch", f"{subject} is not a member ({role})", why)
         except asyncpg.InsufficientPrivilegeError as exc:
             # The rls migration grants it, but only once: a revoked grant stays revoked.
             why = f"{login} cannot become {self.role} ({exc}): `grant {self.role} to {login}`"

@@ -62,6 +62,13 @@ PG_ERRORS: dict[type[Exception], tuple[int, str, str]] = {
     asyncpg.CheckViolationError: (422, "validation_error", "a value is out of range"),
     asyncpg.NotNullViolationError: (422, "validation_error", "a required value is missing"),
     asyncpg.InsufficientPrivilegeError: (403, "forbidden", "not allowed for this tenant or role"),
+    # Raised by auth.begin_request: the token is valid, its subject no longer a member of
+    # its tenant (or not with the role it claims).
+    asyncpg.InvalidAuthorizationSpecificationError: (
+        403,
+        "not_a_member",
+        "the token's subject is not a current member of its tenant with this role",
+    ),
     asyncpg.SerializationError: (409, "conflict", "a concurrent change conflicted, retry"),
     asyncpg.DeadlockDetectedError: (409, "conflict", "a concurrent change conflicted, retry"),
     # Class 22: the value itself (e.g. a NUL character, a number out of a column's range).

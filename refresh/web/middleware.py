@@ -5,7 +5,8 @@ authenticated route: the API and the admin alike.
    a bearer JWT for /api (`BearerTokenResolver`), an admin session for /admin
    (apps/admin/gate.py); or it refuses (401, 403) without touching a transaction;
 2. a request body is read completely before a connection is taken, bounded in size and
-   time, so a slow client holds no connection;
+   time, so a slow client holds no connection (bounded on routes without a transaction
+   too);
 3. the transaction opens (one statement sets role and claims) and the app runs inside it:
    its Piccolo queries join the transaction through a ContextVar;
 4. commit when the status is below 400, otherwise roll back; the buffered response is sent
@@ -142,14 +143,16 @@ class TransactionMiddleware:
             return
         app = route.app or self.app
         scope.setdefault("state", {}).update(route.state)
-        if route.transaction is None:
-            await app(scope, receive, send)
-            return
         if not is_read_only(scope):
+            # Every body is bounded, a page without a transaction's too (the admin's
+            # login and logout): an unbounded one costs the worker its memory.
             replayed = await pre_read_body(scope, receive, send)
             if replayed is None:
                 return
             receive = replayed
+        if route.transaction is None:
+            await app(scope, receive, send)
+            return
         await respond_in_transaction(app, scope, receive, send, route.transaction)
 
 

@@ -27,10 +27,10 @@ class AuthError(Exception):
         self.message = message
 
 
-def claims_from_payload(payload: dict[str, Any]) -> Claims:
+def claims_from_payload(payload: dict[str, Any], check_membership: bool = True) -> Claims:
     """A verified token's payload as request claims (via: api), or AuthError."""
     try:
-        return build_claims(payload, Channel.api)
+        return build_claims(payload, Channel.api, check_membership)
     except ClaimsError as exc:
         raise AuthError("invalid_token", str(exc)) from None
 
@@ -93,7 +93,7 @@ class TokenVerifier:
             raise AuthError("invalid_token", "token issuer is not accepted") from None
         except jwt.PyJWTError:
             raise AuthError("invalid_token", "token signature or claims are invalid") from None
-        return claims_from_payload(payload)
+        return claims_from_payload(payload, self.settings.membership_check)
 
     async def _key_for(self, token: str, header: dict[str, Any]) -> Any:
         if str(header.get("alg", "")).startswith("HS"):

@@ -136,7 +136,8 @@ async def as_tenant(tenant: TenantFixture, *statements: str) -> None:
     connection = await asyncpg.connect(test_database().read_url)
     try:
         async with connection.transaction():
-            claims = json.dumps({"sub": "intruder", "tenant_id": str(tenant.id)})
+            # a member of the tenant (begin_request refuses anyone else)
+            claims = json.dumps({"sub": f"{tenant.slug}-member", "tenant_id": str(tenant.id)})
             await connection.execute(
                 "select auth.begin_request($1, $2, null)", claims, "authenticated"
             )
@@ -175,8 +176,9 @@ async def test_a_request_cannot_pose_as_an_operator(two: dict[str, Any]) -> None
         f"update task set priority = 5 where id = '{task}'"
         f" and tenant_id = '{two['a']['tenant'].id}'",
     )
+    member = f"{two['a']['tenant'].slug}-member"
     [entry] = await audit_rows(
-        table_name="task", row_id=task, action="update", actor="api:intruder"
+        table_name="task", row_id=task, action="update", actor=f"api:{member}"
     )
     assert entry["via"] == "api"
 
@@ -198,6 +200,10 @@ async def test_a_token_cannot_pose_as_the_admin_in_the_audit_log(client: Any) ->
 
     tenant = await fresh_tenant("aud-forge")
     project = (await new_project(client, tenant, "forge project"))["id"]
+    # a member whose user id looks like an operator (membership is checked per request)
+    from apps.tenants.operations import ensure_member
+
+    await ensure_member(tenant.id, "operator:alice", "alice@x.test", "Alice", "member")
     settings = get_settings()
     token = issue_token(settings, tenant.id, f"{tenant.slug}-member", "member")
     import jwt

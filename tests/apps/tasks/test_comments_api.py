@@ -172,7 +172,7 @@ async def test_a_caller_who_is_not_a_member_cannot_comment(client, tenant_a):
         json={"body": "hi"},
         headers={"Authorization": f"Bearer {stranger}"},
     )
-    assert_error(response, 403, "forbidden")
+    assert_error(response, 403, "not_a_member")  # refused at request start
     assert await table_counts() == before
 
 
@@ -204,3 +204,32 @@ async def test_deleting_a_task_deletes_its_comments(client, tenant_a):
     assert [await comment_row(n["id"]) for n in notes] == [None, None, None]
     listed = await client.get(f"/api/tasks/{task['id']}/comments", headers=tenant_a.headers)
     assert_error(listed, 404, "not_found")
+
+
+async def test_comments_are_listed_a_page_at_a_time(client, tenant_a, tenant_b):
+    """Like every list: cursor pages, each comment exactly once, oldest first; another
+    tenant's pages reveal nothing, and bad paging input is a 422."""
+    task = await a_task(client, tenant_a)
+    made = [(await comment(client, tenant_a, task["id"], f"c{i}"))["id"] for i in range(5)]
+    path = f"/api/tasks/{task['id']}/comments"
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        response = await client.get(path, params=params, headers=tenant_a.headers)
+        assert response.status_code == 200, response.text
+        body = schemas.CommentList.model_validate(response.json())
+        assert len(body.data) <= 2
+        seen += [str(c.id) for c in body.data]
+        pages += 1
+        cursor = body.next_cursor
+        if cursor is None:
+            break
+    assert seen == made and pages == 3
+    default = (await client.get(path, headers=tenant_a.headers)).json()
+    assert [c["id"] for c in default["data"]] == made and default["next_cursor"] is None
+    # tenant B: neither the list nor a page of it, with or without A's cursor
+    first = (await client.get(path, params={"limit": 2}, headers=tenant_a.headers)).json()
+    for params in ({}, {"limit": 2, "cursor": first["next_cursor"]}):
+        assert_error(await client.get(path, params=params, headers=tenant_b.headers), 404)
+    for params in ({"limit": 0}, {"limit": 201}, {"cursor": "nope"}, {"limit": "x"}):
+        assert_error(await client.get(path, params=params, headers=tenant_a.headers), 422)

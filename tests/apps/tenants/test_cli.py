@@ -29,13 +29,20 @@ def test_tenants_create_prints_the_new_id():
 
 async def test_rls_token_prints_only_a_working_token(client, tenant_a):
     result = piccolo(
-        "rls", "token", "--tenant", tenant_a.slug, "--user", "carol", "--role", "admin"
+        "rls",
+        "token",
+        "--tenant",
+        tenant_a.slug,
+        "--user",
+        f"{tenant_a.slug}-admin",
+        "--role",
+        "admin",
     )
     token = result.stdout.strip()
     assert result.stdout.count("\n") == 1
     payload = jwt.decode(token, get_settings().jwt_secret, algorithms=["HS256"])
     assert payload["tenant_id"] == str(tenant_a.id)
-    assert payload["sub"] == "carol"
+    assert payload["sub"] == f"{tenant_a.slug}-admin"  # a member: the token must work
     assert payload["tenant_role"] == "admin"
     assert payload["exp"] - payload["iat"] == 3600
 

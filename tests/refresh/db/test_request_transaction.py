@@ -64,7 +64,7 @@ async def test_database_refuses_a_row_for_another_tenant(tenant_a, tenant_b):
     from refresh.db.claims import Channel, build_claims
     from refresh.db.transaction import RequestTransaction
 
-    claims = build_claims({"sub": "x", "tenant_id": str(tenant_b.id)}, Channel.api)
+    claims = build_claims({"sub": "tenant-b-member", "tenant_id": str(tenant_b.id)}, Channel.api)
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         async with RequestTransaction(READ_DB, claims, get_settings().authenticated_role, False):
             await Project.insert(Project(tenant_id=tenant_a.id, name="forged"))

@@ -50,8 +50,10 @@ async def test_the_guard_is_the_write_clients_own(app: Any) -> None:
     from refresh.db.transaction import RequestTransaction
     from settings import get_settings
 
-    claims = build_claims(
-        {"sub": "x", "tenant_id": "00000000-0000-4000-8000-000000000000"}, Channel.api
+    claims = build_claims(  # no tenant, no member: the membership check is not the point
+        {"sub": "x", "tenant_id": "00000000-0000-4000-8000-000000000000"},
+        Channel.api,
+        check_membership=False,
     )
     async with RequestTransaction(READ_DB, claims, get_settings().authenticated_role, True):
         with pytest.raises(WriteClientInRequest):

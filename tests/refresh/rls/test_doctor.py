@@ -217,3 +217,22 @@ def test_expiry_text_never_calls_a_past_moment_future():
     assert expiry_text(now + 20).endswith("in under a minute")
     assert expiry_text(now - 600).endswith("10 min ago")
     assert expiry_text(now + 600).endswith("in 10 min")
+
+
+async def test_a_token_of_no_member_is_diagnosed_and_the_advice_clears_it(client, tenant_a):
+    """Membership is checked at request start: the doctor says so, and adding the member
+    as it advises (POST /api/members with a tenant admin's token) clears it."""
+    user = f"newcomer-{uuid.uuid4().hex[:6]}"
+    token = issue_token(get_settings(), tenant_a.id, user)
+    result = doctor(token, "--table", "project")
+    assert result.returncode != 0
+    said = diagnosis(result.stdout)
+    assert f"{user} is not a current member of its tenant" in said
+    assert "POST /api/members with a tenant admin's token" in said
+    added = await client.post(
+        "/api/members",
+        json={"user_id": user, "email": f"{user}@x.test", "display_name": "Newcomer"},
+        headers={"Authorization": f"Bearer {tenant_a.admin_token}"},
+    )
+    assert added.status_code == 201, added.text
+    assert marks(doctor(token, "--table", "project").stdout)["role switch"] == "✓"

@@ -1,0 +1,51 @@
+"""Piccolo: a login that hashes outside the event loop.
+
+tests/refresh/compat/test_piccolo_login.py fails if Piccolo's login or hashing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hmac
+from typing import Any
+
+from piccolo.apps.user.tables import BaseUser
+
+
+async def login_off_loop(user_table: type[BaseUser], username: str, password: str) -> Any:
+    """`BaseUser.login` with its PBKDF2 hashing (about 0.3 s of CPU) in a worker thread:
+    in the event loop it stalls every other request of the process for that long.
+
+    Piccolo hashes inline and offers no hook for it, so its login is repeated here step by
+    step (same limits, same dummy hash for an unknown user against timing probes, same
+    rehash of an old iteration count, same last_login update). tests/refresh/compat/
+    test_piccolo_login.py fails if BaseUser.login changes.
+    """
+    if (limit := user_table.username.length) and len(username) > limit:
+        return None
+    if len(password) > user_table._max_password_length:
+        return None
+    row = (
+        await user_table.select(user_table._meta.primary_key, user_table.password)
+        .where(user_table.username == username)
+        .first()
+    )
+    if not row:
+        await asyncio.to_thread(user_table.hash_password, password)
+        return None
+    stored: str = row["password"]
+    _, iterations_, salt, _ = user_table.split_stored_password(stored)
+    iterations = int(iterations_)
+    hashed = await asyncio.to_thread(user_table.hash_password, password, salt, iterations)
+    if not hmac.compare_digest(hashed, stored):
+        return None
+    if iterations != user_table._pbkdf2_iteration_count:
+        new_hash = await asyncio.to_thread(user_table.hash_password, password)
+        await user_table.update({user_table.password: new_hash}).where(
+            user_table.username == username
+        )
+    await user_table.update({user_table.last_login: datetime.datetime.now()}).where(
+        user_table.username == username
+    )
+    return row["id"]

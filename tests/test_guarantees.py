@@ -1,0 +1,115 @@
+"""Guarantees that each layer alone must keep (issue 15, item 11): each test here passes
+today and fails when its one guarantee is removed, even with the other layers intact.
+
+1. Claims and role are transaction-local (`set local` in auth.begin_request): gone after
+   COMMIT and after ROLLBACK on a connection that never goes through the pool's reset.
+2. The pool resets a connection on release: clean even after a handler left session-level
+   state behind (which `set local` alone would not undo).
+3. A token without `tenant_role` is a plain member: it cannot write members.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import jwt
+
+from refresh.db.engines import READ_DB
+from settings import get_settings
+from tests.apps.tasks.support import fresh_tenant, table_counts
+from tests.database import test_database
+
+
+async def test_claims_and_role_end_with_the_transaction_without_any_reset(
+    tenant_a: Any,
+) -> None:
+    settings = get_settings()
+    claims = json.dumps({"sub": f"{tenant_a.slug}-member", "tenant_id": str(tenant_a.id)})
+    connection = await asyncpg.connect(test_database().read_url)  # no pool: no reset
+    try:
+        for end in ("commit", "rollback"):
+            await connection.execute("begin")
+            await connection.execute(
+                "select auth.begin_request($1, $2, null)", claims, settings.authenticated_role
+            )
+            inside = await connection.fetchrow(
+                "select current_user as role, auth.tenant_id() as tenant"
+            )
+            assert (inside["role"], inside["tenant"]) == (settings.authenticated_role, tenant_a.id)
+            await connection.execute(end)
+            after = await connection.fetchrow(
+                "select current_user as role, "
+                "coalesce(current_setting('request.jwt.claims', true), '') as claims"
+            )
+            assert (after["role"], after["claims"]) == (settings.authenticator_role, ""), end
+    finally:
+        await connection.close()
+
+
+async def pool_connections() -> list[dict[str, Any]]:
+    pool = READ_DB.pool
+    assert pool is not None
+    connections = [await pool.acquire() for _ in range(pool.get_max_size())]
+    try:
+        return [
+            dict(
+                await c.fetchrow(
+                    "select current_user as role, "
+                    "coalesce(current_setting('request.jwt.claims', true), '') as claims"
+                )
+            )
+            for c in connections
+        ]
+    finally:
+        for c in connections:
+            await pool.release(c)
+
+
+async def test_a_pooled_connection_is_clean_after_a_handler_left_session_state(
+    client: Any, tenant_a: Any, tenant_b: Any
+) -> None:
+    settings = get_settings()
+    for _ in range(3):
+        response = await client.post(
+            "/api/_test/leave-session-state",
+            params={"tenant_id": str(tenant_b.id)},
+            headers=tenant_a.headers,
+        )
+        assert response.status_code == 200, response.text
+    for state in await pool_connections():
+        assert state == {"role": settings.authenticator_role, "claims": ""}
+    # and the next request of tenant A sees A's rows only, not B's
+    mine = await client.get("/api/_test/session", headers=tenant_a.headers)
+    assert mine.json()["tenant_id"] == str(tenant_a.id)
+
+
+async def test_a_token_without_tenant_role_cannot_write_members(client: Any) -> None:
+    tenant = await fresh_tenant("no-role")
+    settings = get_settings()
+    assert settings.jwt_secret is not None
+    payload = {  # the tenant's admin member, but the token says no role at all
+        "sub": f"{tenant.slug}-admin",
+        "tenant_id": str(tenant.id),
+        "exp": int(time.time()) + 60,
+    }
+    headers = {"Authorization": f"Bearer {jwt.encode(payload, settings.jwt_secret, 'HS256')}"}
+    before = await table_counts()
+    user = f"u-{uuid.uuid4().hex[:6]}"
+    created = await client.post(
+        "/api/members",
+        json={"user_id": user, "email": f"{user}@x.test", "display_name": "New"},
+        headers=headers,
+    )
+    assert created.status_code == 403, created.text
+    listed = (await client.get("/api/members", headers=headers)).json()["data"]
+    assert listed, "a member's read still works"
+    target = next(m for m in listed if m["user_id"] == f"{tenant.slug}-member")
+    promoted = await client.patch(
+        f"/api/members/{target['id']}", json={"role": "admin"}, headers=headers
+    )
+    assert promoted.status_code in (403, 404), promoted.text
+    assert await table_counts() == before
