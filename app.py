@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from apps.admin.gate import AdminSessionResolver
@@ -35,9 +35,10 @@ from refresh.db.engines import (
 )
 from refresh.rls.startup import verify_database, verify_declarations
 from refresh.web.api import Endpoint
+from refresh.web.docs import docs_routes
 from refresh.web.errors import EXCEPTION_HANDLERS
 from refresh.web.middleware import BearerTokenResolver, TransactionMiddleware
-from refresh.web.openapi import DOCS_HTML, openapi_document
+from refresh.web.openapi import openapi_document
 from refresh.web.process import freeze_startup_heap
 from refresh.web.responses import JSONResponse, error_response
 from refresh.web.tokens import TokenVerifier
@@ -75,10 +76,6 @@ async def readyz(request: Request) -> Response:
 
 async def openapi_json(request: Request) -> Response:
     return JSONResponse(OPENAPI)
-
-
-async def docs(request: Request) -> Response:
-    return HTMLResponse(DOCS_HTML)
 
 
 def create_api(routes: Sequence[BaseRoute]) -> Starlette:
@@ -132,7 +129,7 @@ def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
             Route("/readyz", readyz, methods=["GET"]),
             # Public, so they sit before the authenticated /api mount.
             Route("/api/openapi.json", openapi_json, methods=["GET"]),
-            Route("/api/docs", docs, methods=["GET"]),
+            *docs_routes(),
             Mount("/api", app=create_api([*api_routes, *extra_api_routes])),
             Mount("/admin", app=create_admin()),
         ],
