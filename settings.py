@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     # takes a database connection.
     body_read_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # Operations (README "Operating it"): requests slower than this are logged again with
+    # the statements they ran (0: never); /metrics needs `Authorization: Bearer
+    # METRICS_TOKEN` when set, and is off in production without one.
+    slow_request_ms: int = Field(default=1000, ge=0)
+    metrics_token: str | None = None
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         if bool(self.write_database_url) != bool(self.read_database_url):
@@ -94,6 +100,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "JWT_SECRET is the development placeholder; set a real secret "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if self.environment == "production" and self.embedded:
+            raise ValueError(
+                "ENVIRONMENT=production needs WRITE_DATABASE_URL and READ_DATABASE_URL "
+                "(the embedded PostgreSQL is for development)"
             )
         if any(not a.startswith("HS") for a in self.jwt_algorithms) and not (
             self.jwks_url or self.jwks_file
