@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Scope
 from apps.admin.hooks import BOOKKEEPING, hooks_for
 from apps.admin.tables import AdminSession, AdminUser, StaffProfile
 from refresh.compat.piccolo_admin import exact_choice_filters, form_adjustments
+from refresh.compat.piccolo_admin_ui import with_ui_fixes
 from refresh.registry import contributions
 from refresh.rls.tables import AuditLog
 from refresh.tenancy.declarations import TENANT_COLUMN
@@ -170,9 +171,10 @@ def create_sites(production: bool) -> tuple[ASGIApp, ASGIApp]:
     staff_site = form_adjustments(
         create_admin(staff, **common), TENANT_COLUMN, staff_tenant_of, BOOKKEEPING, tenant_tables
     )
+    read_only = [AuditLog._meta.tablename]
     return (
-        exact_choice_filters(operators_site, operators),
-        exact_choice_filters(staff_site, staff),
+        with_ui_fixes(exact_choice_filters(operators_site, operators), read_only),
+        with_ui_fixes(exact_choice_filters(staff_site, staff), read_only),
     )
 
 

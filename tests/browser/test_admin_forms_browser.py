@@ -4,6 +4,7 @@ times come last in a form; lists show the newest rows first, in a stable order."
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -87,3 +88,39 @@ def artefact(name: str) -> object:
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / f"{name}.png"
+
+
+def test_empty_values_are_blank_and_times_readable(page: Page, server: Server) -> None:
+    login(page, "operator", "operator-demo")
+    rows = list_page(page, "task")
+    unassigned = {
+        row["title"] for row in server.db.fetch("select title from task where assignee_id is null")
+    }
+    assert unassigned
+    for row in rows:
+        if row["title"] in unassigned:
+            assert row["assignee id"] == "", row  # not a literal NULL
+        assert "NULL" not in row.values(), row
+    comments = list_page(page, "comment")
+    assert comments
+    created = page.locator(".table_wrapper tbody td span[title], .table_wrapper tbody td[title]")
+    created = created.first
+    exact = created.get_attribute("title")
+    assert exact and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", exact), exact
+    shown = created.inner_text().strip()
+    assert "T" not in shown and "." not in shown.split(",")[-1], shown  # no ISO, no µs
+    assert re.search(r"\b20\d\d\b", shown), shown
+    page.screenshot(path=str(artefact("readable_cells")), full_page=True)
+
+
+def test_the_read_only_audit_log_has_no_add_or_save_controls(page: Page, server: Server) -> None:
+    login(page, "operator", "operator-demo")
+    list_page(page, "task")
+    expect(page.get_by_role("link", name="Add Row")).to_be_visible()  # a writable table
+    entries = list_page(page, "audit_log")
+    assert entries
+    expect(page.get_by_role("link", name="Add Row")).to_have_count(0)
+    page.locator(".table_wrapper tbody tr td a").first.click()
+    expect(page.locator("form")).to_be_visible()
+    expect(page.locator("[data-uitest=save_button]")).to_be_hidden()
+    page.screenshot(path=str(artefact("audit_log_entry")), full_page=True)
