@@ -124,3 +124,17 @@ def test_the_read_only_audit_log_has_no_add_or_save_controls(page: Page, server:
     expect(page.locator("form")).to_be_visible()
     expect(page.locator("[data-uitest=save_button]")).to_be_hidden()
     page.screenshot(path=str(artefact("audit_log_entry")), full_page=True)
+
+
+def test_another_tenants_row_by_url_says_not_found(page: Page, server: Server) -> None:
+    globex_task = server.db.fetchval(
+        "select t.id from task t join tenant n on n.id = t.tenant_id where n.slug = 'globex'"
+        " limit 1"
+    )
+    login(page, "acme-staff", "acme-demo")
+    list_page(page, "task")
+    messages: list[str] = []
+    page.on("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    page.goto(f"/admin/#/task/{globex_task}/")
+    expect(page.get_by_text("Welcome to")).to_be_visible()
+    assert messages == ["Page not found"]  # said, not silently swapped for the home page
