@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install lock run test test-pgbouncer test-citus lint stop bench clean
+.PHONY: install lock run serve test test-pgbouncer test-citus lint stop bench clean
 
 # Reinstall whenever pyproject.toml or the constraints change (the stamp is older).
 # constraints.txt pins every package (the lock); `make lock` writes it again.
@@ -27,6 +27,11 @@ run: install
 	$(BIN)/piccolo migrations forwards all
 	$(BIN)/piccolo tenants demo --port $(PORT)
 	$(BIN)/uvicorn app:app --host 127.0.0.1 --port $(PORT) --no-proxy-headers
+
+# Production: several workers, JSON logs, refuses development settings (README,
+# "Running in production"). Needs ENVIRONMENT=production, JWT_SECRET and both URLs.
+serve: install
+	$(BIN)/python -m serve
 
 test: install
 	$(BIN)/pytest

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
@@ -38,12 +38,21 @@ from refresh.db.engines import (
 )
 from refresh.rls.startup import verify_database, verify_declarations
 from refresh.web.api import Endpoint
+from refresh.web.docs import docs_routes
 from refresh.web.errors import EXCEPTION_HANDLERS, HTTP_CODES, pg_error
 from refresh.web.fairness import TenantLimiter
 from refresh.web.headers import SecurityHeaders
+from refresh.web.metrics import (
+    forget_this_process,
+    metrics,
+    metrics_endpoint,
+    multiprocess_dir,
+    sample_pools_forever,
+)
 from refresh.web.middleware import BearerTokenResolver, TransactionMiddleware
-from refresh.web.openapi import DOCS_HTML, openapi_document
+from refresh.web.openapi import openapi_document
 from refresh.web.process import freeze_startup_heap
+from refresh.web.requestlog import RequestLogMiddleware
 from refresh.web.responses import JSONResponse, error_response
 from refresh.web.tokens import TokenVerifier
 from settings import get_settings
@@ -80,10 +89,6 @@ async def readyz(request: Request) -> Response:
 
 async def openapi_json(request: Request) -> Response:
     return JSONResponse(OPENAPI)
-
-
-async def docs(request: Request) -> Response:
-    return HTMLResponse(DOCS_HTML)
 
 
 def create_api(routes: Sequence[BaseRoute]) -> Starlette:
@@ -126,28 +131,40 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await start_read_pool()
     await start_write_pool()
     await verify_database()  # what the tables declare is in the database, or no start
+    metrics()  # made before the first request, so the error hook is in place
+    sampler = asyncio.create_task(sample_pools_forever()) if multiprocess_dir() else None
     freeze_startup_heap()
     try:
         yield
     finally:
+        if sampler is not None:
+            sampler.cancel()
+        forget_this_process()
         await close_write_pool()
         await close_read_pool()
 
 
 def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
     verify_declarations()  # no table class declares what would leak, or no app
+    settings = get_settings()
     api_routes = [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             # Public, so they sit before the authenticated /api mount.
             Route("/api/openapi.json", openapi_json, methods=["GET"]),
-            Route("/api/docs", docs, methods=["GET"]),
+            *docs_routes(),
             Mount("/api", app=create_api([*api_routes, *extra_api_routes])),
             Mount("/admin", app=create_admin()),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        # Outermost: the request id, the log line and the metrics of every request; then
+        # the security headers on every response.
+        middleware=[
+            Middleware(RequestLogMiddleware, slow_request_ms=settings.slow_request_ms),
+            Middleware(SecurityHeaders),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

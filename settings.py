@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     # piccolo-admin's CSRF check refuses an HTTPS write whose Origin/Referer names another
     # host (over plain HTTP it does not check).
     admin_allowed_hosts: list[str] = []
+    # Operations (README "Operating it"): requests slower than this are logged again with
+    # the statements they ran (0: never); /metrics needs `Authorization: Bearer
+    # METRICS_TOKEN` when set, and is off in production without one.
+    slow_request_ms: int = Field(default=1000, ge=0)
+    metrics_token: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -117,6 +122,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 "JWT_SECRET is the development placeholder; set a real secret "
                 "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+            )
+        if self.environment == "production" and self.embedded:
+            raise ValueError(
+                "ENVIRONMENT=production needs WRITE_DATABASE_URL and READ_DATABASE_URL "
+                "(the embedded PostgreSQL is for development)"
             )
         if any(not a.startswith("HS") for a in self.jwt_algorithms) and not (
             self.jwks_url or self.jwks_file

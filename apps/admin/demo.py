@@ -29,3 +29,21 @@ async def seed_demo(tenants: dict[str, uuid.UUID], base_url: str) -> list[str]:
         who = f"staff of {slug}" if slug else "operator, every tenant"
         lines.append(f"#   {username} / {password}  ({who})")
     return lines
+
+
+async def demo_logins_present() -> list[str]:
+    """The demo logins that still open the admin with their published password (the
+    production command refuses to serve while there is one)."""
+    demo = {username: password for username, password, _ in DEMO_LOGINS}
+    rows = await write_client.run(
+        AdminUser.select(AdminUser.username, AdminUser.password).where(
+            AdminUser.username.is_in(list(demo))
+        )
+    )
+    present = []
+    for row in rows:
+        _, iterations, salt, _ = AdminUser.split_stored_password(row["password"])
+        hashed = AdminUser.hash_password(demo[row["username"]], salt, int(iterations))
+        if hashed == row["password"]:
+            present.append(row["username"])
+    return sorted(present)

@@ -1,8 +1,9 @@
 """The two piccolo-admin sites behind /admin/: one for operators, one for tenant staff.
 
 Each app declares its own pages (`ADMIN_PAGES` in its `admin.py`, found through the app
-registry); this module gives every page the admin's hooks and validators, hides the
-tenant column from staff (they have one tenant), and adds the admin's own pages: the
+registry); this module gives every page the admin's hooks and validators and a newest-
+first order, hides the tenant column from staff (they have one tenant; their forms do not
+ask for it, refresh/compat/piccolo_admin.py), and adds the admin's own pages: the
 audit log for both, logins and staff profiles for operators. Which site a request
 reaches, and inside which transaction, is decided by apps/admin/gate.py.
 """
@@ -14,19 +15,21 @@ from collections.abc import Sequence
 from typing import Any
 
 from piccolo.columns import Column
+from piccolo.table import Table
 from piccolo_admin.endpoints import TableConfig, create_admin
 from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
 from piccolo_api.crud.validators import Validators
 from piccolo_api.rate_limiting.middleware import RateLimitProvider
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from apps.admin.checks import admin_validators, known_columns
-from apps.admin.hooks import hooks_for
+from apps.admin.hooks import BOOKKEEPING, hooks_for
 from apps.admin.lifecycle import operator_forms
 from apps.admin.tables import AdminSession, AdminUser, StaffProfile
-from refresh.compat.piccolo_admin import exact_choice_filters
+from refresh.compat.piccolo_admin import exact_choice_filters, form_adjustments
+from refresh.compat.piccolo_admin_ui import with_ui_fixes
 from refresh.registry import contributions
 from refresh.rls.tables import AuditLog
 from refresh.tenancy.declarations import TENANT_COLUMN
@@ -48,9 +51,19 @@ READ_ONLY = Validators(
 )
 
 
+def newest_first(table: type[Table]) -> list[OrderBy] | None:
+    """Newest rows first, ties broken by id: a list that does not reshuffle on reload
+    (piccolo-admin's default order is the primary key, a UUID: random)."""
+    created = next((c for c in table._meta.columns if c._meta.name == "created_at"), None)
+    if created is None:
+        return None
+    return [OrderBy(created, ascending=False), OrderBy(table._meta.primary_key, ascending=False)]
+
+
 def for_site(page: TableConfig, staff: bool, fixed: frozenset[str]) -> TableConfig:
-    """An app's page as a site shows it: the admin's hooks and validators, and for staff
-    no tenant column (it would say the same on every row)."""
+    """An app's page as a site shows it: the admin's hooks and validators, newest rows
+    first unless the page orders itself, and for staff no tenant column (it would say
+    the same on every row)."""
 
     def shown(columns: list[Column] | None) -> list[Column] | None:
         if columns is None or not staff:
@@ -63,6 +76,7 @@ def for_site(page: TableConfig, staff: bool, fixed: frozenset[str]) -> TableConf
         visible_filters=shown(page.visible_filters),
         hooks=hooks_for(page.table_class, staff, fixed),
         validators=admin_validators(),
+        order_by=page.order_by or newest_first(page.table_class),
     )
 
 
@@ -111,6 +125,7 @@ def operator_pages() -> list[TableConfig]:
             menu_group="Admin",
             validators=admin_validators(),
             hooks=hooks_for(StaffProfile, staff=False),
+            order_by=newest_first(StaffProfile),
         ),
         TableConfig(
             AdminUser,
@@ -153,7 +168,30 @@ def create_sites(production: bool, allowed_hosts: Sequence[str] = ()) -> tuple[A
     }
     operators = [*app_pages(staff=False), audit_page(staff=False), *operator_pages()]
     staff = [*app_pages(staff=True), audit_page(staff=True)]
-    return (
-        exact_choice_filters(create_admin(operators, forms=operator_forms(), **common), operators),
-        exact_choice_filters(create_admin(staff, **common), staff),
+    # Forms: bookkeeping times last; staff never see nor send a tenant (theirs is pinned).
+    operators_site = form_adjustments(
+        create_admin(operators, forms=operator_forms(), **common), None, no_pin, last=BOOKKEEPING
     )
+    tenant_tables = frozenset(
+        page.table_class._meta.tablename
+        for page in staff
+        if TENANT_COLUMN in {c._meta.name for c in page.table_class._meta.columns}
+    )
+    staff_site = form_adjustments(
+        create_admin(staff, **common), TENANT_COLUMN, staff_tenant_of, BOOKKEEPING, tenant_tables
+    )
+    read_only = [AuditLog._meta.tablename]
+    return (
+        with_ui_fixes(exact_choice_filters(operators_site, operators), read_only),
+        with_ui_fixes(exact_choice_filters(staff_site, staff), read_only),
+    )
+
+
+def no_pin(scope: Scope) -> str | None:
+    return None
+
+
+def staff_tenant_of(scope: Scope) -> str | None:
+    """The tenant the gate (apps/admin/gate.py) resolved for this staff request."""
+    tenant = scope.get("state", {}).get("admin_tenant_id")
+    return str(tenant) if tenant is not None else None

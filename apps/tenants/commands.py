@@ -38,6 +38,12 @@ async def demo(port: int = 8000, host: str = "127.0.0.1") -> None:
     :param port: the port printed in the curl commands
     :param host: the host printed in the curl commands
     """
+    if get_settings().environment == "production":
+        # The demo's logins and passwords are published (README): never on a real server.
+        sys.exit(
+            "refusing to seed the demo with ENVIRONMENT=production: it creates admin logins "
+            "whose passwords are public (README). Create tenants with `piccolo tenants create`."
+        )
     base_url = f"http://{host}:{port}"
     tenants, notes = await seed_demo(base_url)
     for slug, tenant_id in tenants.items():

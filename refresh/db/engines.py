@@ -24,6 +24,7 @@ from typing import Any, cast
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
+from refresh.db.timing import time_queries
 from settings import Settings, get_settings
 
 WRITE_NODE = "write"
@@ -98,18 +99,48 @@ class AcquireTimeoutPool:
     """An asyncpg pool whose acquire() waits at most `timeout` seconds by default.
 
     Piccolo acquires without a timeout: a busy pool must become a 503 (TimeoutError)
-    after DB_ACQUIRE_TIMEOUT, not a request that hangs. Everything else is the pool's.
+    after DB_ACQUIRE_TIMEOUT, not a request that hangs. `waiting` counts the acquires in
+    progress (for /metrics: asyncpg does not say). Everything else is the pool's.
     """
 
     def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
+        self.waiting = 0
 
     def acquire(self, *, timeout: float | None = None) -> Any:
-        return self._pool.acquire(timeout=self._timeout if timeout is None else timeout)
+        context = self._pool.acquire(timeout=self._timeout if timeout is None else timeout)
+        return CountedAcquire(context, self)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._pool, name)
+
+
+class CountedAcquire:
+    """asyncpg's acquire context (awaited, or used with `async with`), counted while it
+    waits for a connection."""
+
+    __slots__ = ("_context", "_pool")
+
+    def __init__(self, context: Any, pool: AcquireTimeoutPool) -> None:
+        self._context = context
+        self._pool = pool
+
+    async def _counted(self, awaitable: Any) -> Any:
+        self._pool.waiting += 1
+        try:
+            return await awaitable
+        finally:
+            self._pool.waiting -= 1
+
+    def __await__(self) -> Any:
+        return self._counted(self._context).__await__()
+
+    async def __aenter__(self) -> Any:
+        return await self._counted(self._context.__aenter__())
+
+    async def __aexit__(self, *exc_info: Any) -> Any:
+        return await self._context.__aexit__(*exc_info)
 
 
 class Engine(PostgresEngine):
@@ -151,6 +182,8 @@ class Engine(PostgresEngine):
 
     async def start_connection_pool(self, **kwargs: Any) -> None:
         timeout = get_settings().db_acquire_timeout
+        # Every connection times its statements (the request log's database time).
+        kwargs.setdefault("init", time_queries)
         pool = await asyncpg.create_pool(**{**self.config, **kwargs})
         self.pool = cast(asyncpg.Pool, AcquireTimeoutPool(pool, timeout))
 

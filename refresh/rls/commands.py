@@ -110,7 +110,8 @@ def bootstrap(superuser_url: str, database: str = "", workers: str = "") -> None
 
     :param superuser_url: a superuser connection URL, e.g. postgresql://postgres@host/postgres
         (on Citus: the coordinator's)
-    :param database: the database to create (default: the one in WRITE_DATABASE_URL)
+    :param database: the database to create (default: the one in WRITE_DATABASE_URL; one
+        of the two is required)
     :param workers: Citus: the workers' superuser URLs, comma-separated, as the
         coordinator reaches them; the database and the extension are made on every node
         and the workers registered
@@ -122,8 +123,13 @@ def bootstrap(superuser_url: str, database: str = "", workers: str = "") -> None
 
     settings = get_settings()
     if not database:
-        url = settings.write_database_url or ""
-        database = urlparse(url).path.lstrip("/") or settings.embedded_database
+        database = urlparse(settings.write_database_url or "").path.lstrip("/")
+    if not database:
+        # Never a default: a database nobody named is a database nobody points a URL at.
+        sys.exit(
+            "say which database to create: piccolo rls bootstrap SUPERUSER_URL --database NAME "
+            "(or set WRITE_DATABASE_URL first: its database is the one created)"
+        )
     worker_urls = [url.strip() for url in workers.split(",") if url.strip()]
     try:
         if worker_urls:

@@ -142,7 +142,12 @@ class TransactionMiddleware:
             )
             return
         app = route.app or self.app
-        scope.setdefault("state", {}).update(route.state)
+        state = scope.setdefault("state", {})
+        state.update(route.state)
+        # Who is asking, for the request log (refresh/web/requestlog.py): the claims of a
+        # tenant's request, or the actor of a system (operator) transaction.
+        state.setdefault("claims", getattr(route.transaction, "claims", None))
+        state.setdefault("actor", getattr(route.transaction, "actor", None))
         if not is_read_only(scope):
             # Every body is bounded, a page without a transaction's too (the admin's
             # login and logout): an unbounded one costs the worker its memory.

@@ -1,5 +1,5 @@
-"""The OpenAPI 3.1 document, built from the endpoint declarations (refresh/web/api.py), and
-the interactive docs page that renders it."""
+"""The OpenAPI 3.1 document, built from the endpoint declarations (refresh/web/api.py);
+refresh/web/docs.py serves the page that renders it."""
 
 from __future__ import annotations
 
@@ -144,21 +144,3 @@ def openapi_document(endpoints: list[Endpoint], version: str) -> dict[str, Any]:
             },
         },
     }
-
-
-DOCS_HTML = """<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>Refresh API</title>
-  <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
-</head>
-<body>
-  <div id="swagger-ui"></div>
-  <script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-  <script>
-    window.ui = SwaggerUIBundle({url: "/api/openapi.json", dom_id: "#swagger-ui"});
-  </script>
-</body>
-</html>
-"""

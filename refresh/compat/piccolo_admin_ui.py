@@ -1,0 +1,112 @@
+"""piccolo-admin's page, finished: a stylesheet and a script of ours added to its HTML.
+
+piccolo-admin's single-page app has no setting for these, and its bundle is compiled, so
+`with_ui_fixes` wraps a site: the HTML of its root page gets a `<link>` and a `<script>`
+(served by the wrapper itself, as files: no inline code, so a strict CSP still holds),
+which
+- show an empty value as an empty cell, not a literal `NULL`;
+- show a time in a list as a readable local time (`3 Dec 2026, 07:42`), its exact value
+  in the cell's tooltip;
+- hide the add, save and delete controls of the tables named read-only (the server
+  refuses those changes anyway: the controls only led to an error).
+tests/browser/test_admin_forms_browser.py checks each in the browser, and fails when a
+piccolo-admin upgrade changes the markup these rules rely on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ASSET = "refresh-ui"
+CSS = """
+/* an empty value: piccolo-admin writes <code>NULL</code> in the cell */
+.table_wrapper td > span > code:only-child { display: none; }
+/* read-only tables: no controls that can only fail */
+body[data-read-only] a.button[href$="/add/"],
+body[data-read-only] [data-uitest=save_button],
+body[data-read-only] [data-uitest=delete_button] { display: none !important; }
+"""
+SCRIPT = """
+(() => {
+  const readOnly = new Set(%s);
+  const isoTime = /^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?(Z|[+-]\\d\\d:\\d\\d)?$/;
+  const readable = new Intl.DateTimeFormat(undefined, {dateStyle: "medium", timeStyle: "short"});
+  function markTable() {
+    const table = location.hash.split("/")[1] || "";
+    if (readOnly.has(table)) document.body.dataset.readOnly = table;
+    else delete document.body.dataset.readOnly;
+  }
+  function readableTimes(root) {
+    for (const cell of root.querySelectorAll(".table_wrapper td, .table_wrapper td span")) {
+      if (cell.children.length || !isoTime.test(cell.textContent.trim())) continue;
+      const exact = cell.textContent.trim();
+      cell.title = exact;
+      cell.textContent = readable.format(new Date(exact));
+    }
+  }
+  window.addEventListener("hashchange", markTable);
+  markTable();
+  new MutationObserver(() => readableTimes(document)).observe(document.body,
+    {childList: true, subtree: true, characterData: true});
+})();
+"""
+
+
+def with_ui_fixes(app: ASGIApp, read_only_tables: Sequence[str]) -> ASGIApp:
+    script = SCRIPT % json.dumps(sorted(read_only_tables))
+    tags = (
+        f'<link rel="stylesheet" href="./{ASSET}.css">'
+        f'<script src="./{ASSET}.js" defer></script></head>'
+    ).encode()
+    assets = {
+        f"/{ASSET}.css": Response(CSS, media_type="text/css"),
+        f"/{ASSET}.js": Response(script, media_type="text/javascript"),
+    }
+
+    async def site(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        root: str = scope.get("root_path", "")
+        relative = path[len(root) :] if root and path.startswith(root) else path
+        if relative in assets:
+            await assets[relative](scope, receive, send)
+            return
+        if relative in ("", "/"):
+            await app(scope, receive, with_tags(send, tags))
+            return
+        await app(scope, receive, send)
+
+    return site
+
+
+def with_tags(send: Send, tags: bytes) -> Send:
+    """A send that puts `tags` in place of the HTML page's </head>."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def edit(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start":
+            start = message
+            return
+        if message["type"] != "http.response.body" or start is None:
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        body = b"".join(chunks)
+        if start["status"] == 200:
+            body = body.replace(b"</head>", tags, 1)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return edit
