@@ -26,7 +26,7 @@ lock: install
 run: install
 	$(BIN)/piccolo migrations forwards all
 	$(BIN)/piccolo tenants demo --port $(PORT)
-	$(BIN)/uvicorn app:app --host 127.0.0.1 --port $(PORT) --no-proxy-headers
+	$(BIN)/uvicorn app:app --host 127.0.0.1 --port $(PORT) --no-proxy-headers --loop uvloop --http httptools
 
 # Production: several workers, JSON logs, refuses development settings (README,
 # "Running in production"). Needs ENVIRONMENT=production, JWT_SECRET and both URLs.

@@ -14,8 +14,8 @@ Run: `uvicorn bench.baseline_app:app` with WRITE_DATABASE_URL/READ_DATABASE_URL 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -25,13 +25,14 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from apps.tasks.queries import COLUMNS, SORT_KEYS, filtered
+from apps.tasks.queries import COLUMNS, filtered, is_unfiltered, ordered, sort_key
 from apps.tasks.schemas import TaskListQuery
 from apps.tasks.tables import Task
+from refresh.compat.piccolo_frozen import FrozenWithParams, Param
 from refresh.db.engines import WRITE_DB, WRITE_NODE
 from refresh.web.api import parse_query
 from refresh.web.errors import EXCEPTION_HANDLERS
-from refresh.web.pagination import after_cursor, order_by, page
+from refresh.web.pagination import after_cursor, page
 from refresh.web.process import freeze_startup_heap
 from refresh.web.requests import claims_of, path_uuid
 from refresh.web.responses import JSONResponse, error_response
@@ -59,27 +60,46 @@ class VerifyTokenOnly:
         await self.app(scope, receive, send)
 
 
+# Built once, as the real app's queries are (apps/tasks/queries.py: frozen), so that
+# (a)/(b) compares RLS with an explicit filter, not two ways of building the SQL.
+@functools.cache
+def unfiltered_page(sort: str, descending: bool, limit: int) -> FrozenWithParams:
+    select = Task.select(*COLUMNS).where(Task.tenant_id == Param("tenant"))
+    return FrozenWithParams(ordered(select, sort, descending, limit))
+
+
+@functools.cache
+def by_id() -> FrozenWithParams:
+    tenant_filter = Task.tenant_id == Param("tenant")
+    return FrozenWithParams(
+        Task.select(*COLUMNS).where((Task.id == Param("id")) & tenant_filter).limit(1)
+    )
+
+
 async def get_tasks(request: Request) -> Response:
     """apps.tasks.queries.list_tasks, plus `task.tenant_id = $n`, on the write pool."""
     query = parse_query(request, TaskListQuery)
-    key = SORT_KEYS[query.sort]
     descending = query.order == "desc"
-    select = filtered(query).where(Task.tenant_id == claims_of(request).tenant_id)
+    key = sort_key(query.sort, descending)
+    tenant = claims_of(request).tenant_id
+    if is_unfiltered(query):
+        frozen = unfiltered_page(query.sort, descending, query.limit)
+        rows = await frozen(tenant=tenant).run(node=WRITE_NODE)
+        return JSONResponse(page(rows, query.limit, key, descending))
+    select = filtered(query).where(Task.tenant_id == tenant)
     if query.cursor is not None:
         select = select.where(after_cursor(key, descending, query.cursor, "task"))
-    select = select.order_by(order_by(key), Task.id, ascending=not descending)
-    rows: list[dict[str, Any]] = await select.limit(query.limit + 1).run(node=WRITE_NODE)
+    rows = await ordered(select, query.sort, descending, query.limit).run(node=WRITE_NODE)
     return JSONResponse(page(rows, query.limit, key, descending))
 
 
 async def get_task(request: Request) -> Response:
     """apps.tasks.queries.fetch_task, plus `task.tenant_id = $n`, on the write pool."""
-    tenant_filter = Task.tenant_id == claims_of(request).tenant_id
-    select = Task.select(*COLUMNS).where((Task.id == path_uuid(request)) & tenant_filter)
-    row = await select.first().run(node=WRITE_NODE)
-    if row is None:
+    task_id, tenant = path_uuid(request), claims_of(request).tenant_id
+    rows = await by_id()(id=task_id, tenant=tenant).run(node=WRITE_NODE)
+    if not rows:
         raise HTTPException(404, "task not found")
-    return JSONResponse(row)
+    return JSONResponse(rows[0])
 
 
 async def healthz(request: Request) -> Response:

@@ -32,6 +32,7 @@ from typing import Any
 import asyncpg
 
 from bench.progress import Progress
+from refresh.schema.state import AUDIT_TRIGGER  # the one AFTER ROW audit trigger per table
 
 TASKS_PER_TENANT = 1_000
 PROJECTS_PER_TENANT = 10
@@ -41,7 +42,6 @@ SLUG_PREFIX = "bench-"
 # The tenants of the isolation benchmarks (bench-0000 ...), without bench-big.
 MAIN_TENANTS = r"select id from tenant where slug ~ '^bench-[0-9]{4}$'"
 LOADED_TABLES = ("tenant", "member", "project", "task")
-AUDIT_TRIGGER = "audit"  # migrations/admin: one AFTER ROW trigger of that name per table
 NOW = datetime(2026, 11, 1, tzinfo=UTC)  # fixed, so the data is the same on every run
 
 STATUSES = ("todo", "in_progress", "done", "archived")

@@ -1,9 +1,9 @@
 """Where a worker's time goes under load: py-spy on one uvicorn worker, grouped by step.
 
-    python -m bench.profile [rls|baseline] [list|fetch] [SECONDS]
+    python -m bench.profile [rls|baseline|floor] [list|fetch] [SECONDS]
 
 Starts the variant's server on the bench database (run `make bench` once first, for the
-data), loads it at concurrency 32 while py-spy samples it (250 Hz), and prints the share
+data), loads it with wrk (-t2 -c32) while py-spy samples it (250 Hz), and prints the share
 of samples per step of the request path, with the part spent inside socket write()
 calls (on this 2-core machine, mostly waiting for the CPU while the PostgreSQL backend
 just woken runs). The raw samples are kept in .data/bench-logs/ for flame graphs.
@@ -16,7 +16,6 @@ import os
 import random
 import re
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -24,16 +23,17 @@ from bench import server
 
 # (step, substrings of the stack that identify it), first match wins
 STEPS = (
-    ("BEGIN (Transaction.start)", ("RequestTransaction.begin", "Transaction.start")),
-    ("role + claims (begin_request)", ("RequestTransaction.begin",)),
-    ("COMMIT", ("Transaction.commit",)),
+    ("BEGIN + role + claims (one message)", ("RequestTransaction.start",)),
+    ("COMMIT + reset (one message)", ("PooledTransaction._end",)),
     ("pool acquire", ("Pool._acquire",)),
     ("pool release + reset", ("Pool.release",)),
     ("JWT verification", ("TokenVerifier.verify",)),
     ("the query (Piccolo + asyncpg)", ("Select.run",)),
     ("JSON encoding", ("JSONResponse.render",)),
+    ("query parameters (pydantic)", ("parse_query",)),
     ("sending the response", ("RequestResponseCycle.send",)),
     ("waiting for work (epoll)", ("EpollSelector.select",)),
+    ("the floor's handler", ("floor_app",)),
 )
 
 
@@ -77,11 +77,11 @@ def summary(path: Path) -> str:
 
 
 async def profile(variant: str, endpoint_name: str, seconds: int) -> Path:
+    from bench import wrk
     from bench.http_bench import ENDPOINTS, load_callers, request_batch
-    from bench.http_client import run_load
     from bench.servers import AppServer
 
-    database = server.start()
+    database = server.start(migrate=False)  # `make bench` migrated it
     log_dir = server.ROOT / ".data" / "bench-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     endpoint = ENDPOINTS[0 if endpoint_name == "list" else 1]
@@ -91,7 +91,11 @@ async def profile(variant: str, endpoint_name: str, seconds: int) -> Path:
         app_server.wait_ready()
         callers = await load_callers(database.write_url, 200, seed=3)
         rng = random.Random(1)  # noqa: S311 (sampling, not secrets)
-        await run_load(app_server.port, request_batch(endpoint, callers, 400, rng), 32)
+        script = wrk.write_script(
+            log_dir / f"profile-{endpoint_name}.lua", request_batch(endpoint, callers, 2_000, rng)
+        )
+        await wrk.run(app_server.port, script, 3)  # warm-up
+        load = asyncio.ensure_future(wrk.run(app_server.port, script, seconds + 4))
         spy = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).parent / "py-spy"),
             "record",
@@ -108,12 +112,12 @@ async def profile(variant: str, endpoint_name: str, seconds: int) -> Path:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + seconds + 30
-        while spy.returncode is None and time.monotonic() < deadline:
-            await run_load(app_server.port, request_batch(endpoint, callers, 300, rng), 32)
-        if spy.returncode is None:
+        try:
+            await asyncio.wait_for(spy.wait(), seconds + 30)
+        except TimeoutError:
             spy.kill()
-        await spy.wait()
+            await spy.wait()
+        await load
     finally:
         app_server.stop()
     return output

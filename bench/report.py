@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bench.http_bench import EndpointResult
 from bench.roundtrips import RequestStatements
 from bench.sql_bench import QueryResult, SqlResults
-from bench.stats import median
+from bench.stats import Spread, median, ratios
 
 if TYPE_CHECKING:
     from bench.admin_bench import AdminResults
@@ -19,7 +19,10 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 NOTES = BENCH_DIR / "NOTES.md"  # hand-written: findings, profiles, before/after figures
 SQL_TARGET = 1.10
 HTTP_TARGET = 0.90
+FLOOR_TARGET = 0.80  # (a)/(d) throughput
+FLOOR_P99_TARGET = 1.50  # (a)/(d) p99 latency
 RSS_TARGET_MB = 250
+ROUND_TRIPS_TARGET = 3  # a read: BEGIN with role + claims, the query, COMMIT with the reset
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,38 @@ def http_rows(http: list[EndpointResult]) -> list[Row]:
                 _yes(ratio.median >= HTTP_TARGET),
             )
         )
+        floor = e.floor_ratio
+        rows.append(
+            Row(
+                f"HTTP: `{e.name}` throughput against the floor (d)",
+                f"{median(e.rls.throughputs):,.0f} req/s",
+                f"(d) {median(e.floor.throughputs):,.0f} req/s",
+                f"(a)/(d) {floor.text()}",
+                f">= {FLOOR_TARGET:.2f}",
+                _yes(floor.median >= FLOOR_TARGET),
+            )
+        )
+        p99_ratio = e.rls.p99 / e.floor.p99
+        rows.append(
+            Row(
+                f"HTTP: `{e.name}` p99 latency against the floor (d)",
+                f"{e.rls.p99:.1f} ms",
+                f"(d) {e.floor.p99:.1f} ms",
+                f"(a)/(d) {p99_ratio:.2f}",
+                f"<= {FLOOR_P99_TARGET:.2f}",
+                _yes(p99_ratio <= FLOOR_P99_TARGET),
+            )
+        )
+        rows.append(
+            Row(
+                f"HTTP: `{e.name}` app CPU per request against the floor (d)",
+                f"{median(e.rls.app_cpu_ms):.2f} ms",
+                f"(d) {median(e.floor.app_cpu_ms):.2f} ms",
+                f"(a)/(d) {Spread.of(ratios(e.rls.app_cpu_ms, e.floor.app_cpu_ms)).text()}",
+                "reported",
+                "-",
+            )
+        )
         cpu = e.cpu_ratio
         rows.append(
             Row(
@@ -109,6 +144,7 @@ def roundtrip_rows(counts: list[RequestStatements]) -> list[Row]:
     for endpoint in dict.fromkeys(c.endpoint for c in counts):
         a, b = by_key[("rls", endpoint)], by_key[("baseline", endpoint)]
         one_statement = a.count("role + claims") == 1 and a.count("other SET") == 0
+        three = a.round_trips <= ROUND_TRIPS_TARGET
         rows.append(
             Row(
                 f"Round trips: `{endpoint}` statements (round trips) per request",
@@ -116,8 +152,8 @@ def roundtrip_rows(counts: list[RequestStatements]) -> list[Row]:
                 f"role+claims {a.count('role + claims'):g}, COMMIT {a.count('COMMIT'):g}",
                 f"{b.statements:g} ({b.round_trips:g})",
                 f"+{a.round_trips - b.round_trips:g} round trips",
-                "role + claims in 1 statement",
-                _yes(one_statement),
+                f"role + claims in 1 statement; {ROUND_TRIPS_TARGET} round trips",
+                _yes(one_statement and three),
             )
         )
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -12,12 +13,22 @@ from pathlib import Path
 import psutil
 
 from bench.server import ROOT
+from refresh.web.process import UVICORN_OPTIONS
 
 VARIANTS = {
     "rls": "app:app",  # (a) the real app: RLS middleware, request transaction
     "baseline": "bench.baseline_app:app",  # (b) write client + explicit tenant filter
+    "floor": "bench.floor_app:app",  # (d) the same responses and security, nothing else
     "admin": "app:app",  # the real app again, for the admin benchmark (its own log file)
 }
+# Every variant is served as `make run` serves the app. BENCH_UVICORN_DEFAULTS=1 serves
+# (a) and (b) with uvicorn's defaults instead (asyncio, h11), for before/after figures.
+SERVING = UVICORN_OPTIONS
+
+
+def serving(variant: str) -> tuple[str, ...]:
+    defaults = os.environ.get("BENCH_UVICORN_DEFAULTS") == "1" and variant != "floor"
+    return () if defaults else SERVING
 
 
 def free_port() -> int:
@@ -45,6 +56,7 @@ class AppServer:
             "--no-access-log",
             "--log-level",
             "warning",
+            *serving(variant),
         ]
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(  # noqa: S603 (this virtualenv's uvicorn, fixed arguments)

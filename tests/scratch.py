@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from refresh.db.bootstrap import bootstrap, drop_database
+from refresh.web.process import UVICORN_OPTIONS
 from settings import get_settings
 from tests.database import _with_user_and_db, piccolo, test_database
 
@@ -95,6 +96,7 @@ def uvicorn(
         "warning",
         "--timeout-keep-alive",
         "30",
+        *UVICORN_OPTIONS,  # as `make run` serves it
     ]
     process = subprocess.Popen(
         command + (["--factory"] if factory else []),

@@ -36,6 +36,18 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def string_literal(value: str) -> str:
+    """`value` as a string constant PostgreSQL reads back unchanged whatever
+    standard_conforming_strings says (the form of its own quote_literal()): E'...' with
+    backslashes doubled when there is one. A text value cannot hold NUL: refused."""
+    if "\x00" in value:
+        raise ValueError("a NUL character cannot be sent in a string literal")
+    quoted = value.replace("'", "''")
+    if "\\" in value:
+        return "E'" + quoted.replace("\\", "\\\\") + "'"
+    return "'" + quoted + "'"
+
+
 def statements(script: str) -> list[str]:
     """A script's statements one by one, comment-only pieces dropped. Citus propagates DDL
     and SET by the whole query string of the message it came in, so a multi-statement

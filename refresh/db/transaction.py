@@ -11,9 +11,9 @@ Piccolo's ContextVar without being told.
 - `SystemTransaction`: the write client, with the actor the audit log names (operators
   in the admin); tables bound to the read client join it too, so it sees every tenant.
 
-Round trips, the cost that matters (bench/RESULTS.md): BEGIN, then role and claims in one
-statement, then the handler's queries, then COMMIT (or ROLLBACK) with the reset, so the
-pool's own reset has nothing left to do.
+Round trips, the cost that matters (bench/RESULTS.md): BEGIN with role and claims in one
+message, then the handler's queries, then COMMIT (or ROLLBACK) with the reset, so the
+pool's own reset has nothing left to do: three for a read request with one query.
 """
 
 from __future__ import annotations
@@ -26,11 +26,23 @@ from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from refresh.db.claims import Claims
 from refresh.db.engines import Engine, reset_sql
 from refresh.db.scope import serving_request
-from refresh.db.sql import quote_literal
+from refresh.db.sql import quote_literal, string_literal
 
-# One statement, claims as a bind parameter: auth.begin_request runs SET LOCAL ROLE and
-# SET LOCAL request.jwt.claims (never set_config: Citus does not forward it).
+# One statement: auth.begin_request runs SET LOCAL ROLE and SET LOCAL request.jwt.claims
+# (never set_config: Citus does not forward it). With bind parameters (the benchmarks'
+# SQL level); a request sends it as literals with its BEGIN (begin_script).
 BEGIN_REQUEST = "select auth.begin_request($1, $2, $3)"
+
+
+def begin_script(claims: str, role: str, read_only: bool, statement_timeout: str | None) -> str:
+    """BEGIN and auth.begin_request as one simple-protocol message: one round trip where
+    a bind parameter needs a message of its own. The values go in as literals
+    (string_literal); tests/refresh/db/test_request_round_trips.py sends hostile ones."""
+    timeout = "null" if statement_timeout is None else string_literal(statement_timeout)
+    return (
+        f"{'BEGIN READ ONLY' if read_only else 'BEGIN'}; select auth.begin_request("
+        f"{string_literal(claims)}, {string_literal(role)}, {timeout})"
+    )
 
 
 def timeout_setting(milliseconds: int) -> str | None:
@@ -149,10 +161,10 @@ class RequestTransaction(PooledTransaction):
     async def start(self, connection: Any) -> None:
         # A plain BEGIN rather than asyncpg's Transaction object: the transaction ends
         # in the same round trip as the reset, which that object cannot track.
-        await connection.execute("BEGIN READ ONLY" if self.read_only else "BEGIN")
-        await connection.execute(
-            BEGIN_REQUEST, self.claims.as_json(), self.role, self.statement_timeout
+        script = begin_script(
+            self.claims.as_json(), self.role, self.read_only, self.statement_timeout
         )
+        await connection.execute(script)
 
 
 class SystemTransaction(PooledTransaction):

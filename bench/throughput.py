@@ -1,0 +1,54 @@
+"""The HTTP level alone, for before/after figures of one change: (a), (b) and (d) under wrk.
+
+    python -m bench.throughput [REPS] [SECONDS] [WARMUP_SECONDS]
+
+Defaults 3 x 5 s after 3 s (`make bench`'s quick mode). Needs the bench data (`make
+bench` or `BENCH_QUICK=1 make bench` once). Prints the HTTP rows of the bench table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from bench import server
+
+
+async def measure(reps: int, seconds: float, warmup: float) -> str:
+    from bench import http_bench, report
+    from bench.servers import AppServer, serving
+
+    database = server.start(migrate=False)
+    log_dir = server.ROOT / ".data" / "bench-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    servers = {v: AppServer(v, database.env(), log_dir) for v in http_bench.VARIANTS}
+    try:
+        for app_server in servers.values():
+            app_server.wait_ready()
+        callers = await http_bench.load_callers(database.write_url, 200, seed=3)
+        http_bench.check_same_responses(servers, callers)
+        http = await http_bench.run_http_bench(servers, callers, reps, seconds, warmup, log_dir)
+    finally:
+        for app_server in servers.values():
+            app_server.stop()
+    title = (
+        f"wrk -t2 -c32, {reps} x {seconds:g} s after {warmup:g} s; (a) and (b) served with "
+        f"{serving('rls') or 'uvicorn defaults'}; load average (1 min) {os.getloadavg()[0]:.1f}"
+    )
+    return title + "\n\n" + report.table(report.http_rows(http))
+
+
+def main() -> int:
+    args = [float(a) for a in sys.argv[1:4]]
+    reps, seconds, warmup = int(args[0]) if args else 3, *(args[1:] + [5.0, 3.0][len(args[1:]) :])
+    try:
+        print(asyncio.run(measure(reps, seconds, warmup)))
+    finally:
+        if os.environ.get("BENCH_KEEP_SERVER") != "1":
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

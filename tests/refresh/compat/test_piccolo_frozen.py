@@ -1,0 +1,85 @@
+"""FrozenWithParams: a Piccolo query compiled once and run with new values, exactly as
+Piccolo runs the same query unfrozen (same SQL, same rows, under RLS in the request's
+transaction). Fails if Piccolo changes where a frozen query keeps its compiled SQL."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from apps.projects.tables import Project
+from apps.tasks.queries import COLUMNS, fetch_task, list_tasks
+from apps.tasks.schemas import TaskListQuery
+from apps.tasks.tables import Task
+from refresh.compat.piccolo_frozen import FrozenWithParams, Param
+from refresh.db.claims import Channel, build_claims
+from refresh.db.clients import write_client
+from refresh.db.engines import READ_DB
+from refresh.db.transaction import RequestTransaction
+from settings import get_settings
+
+
+def as_tenant(tenant_id: Any) -> RequestTransaction:
+    claims = build_claims({"sub": "frozen-test", "tenant_id": str(tenant_id)}, Channel.api)
+    return RequestTransaction(READ_DB, claims, get_settings().authenticated_role, True)
+
+
+async def a_task(tenant_id: Any, title: str) -> uuid.UUID:
+    project, task = uuid.uuid4(), uuid.uuid4()
+    await write_client.run(Project.insert(Project(id=project, tenant_id=tenant_id, name=title)))
+    await write_client.run(
+        Task.insert(Task(id=task, tenant_id=tenant_id, project_id=project, title=title))
+    )
+    return task
+
+
+def test_piccolo_runs_a_querys_frozen_querystrings_as_we_set_them() -> None:
+    query = Task.select(Task.id).where(Task.id == Param("id"))
+    querystrings = query.querystrings
+    assert len(querystrings) == 1
+    querystrings[0].freeze(engine_type=query.engine_type)
+    sql, args = querystrings[0]._frozen_compiled_strings
+    assert "$1" in sql and args == [Param("id")]
+    query._frozen_querystrings = querystrings
+    assert query.querystrings is querystrings  # what Query._run renders from
+
+
+def test_the_sql_is_what_piccolo_builds_unfrozen() -> None:
+    task_id = uuid.uuid4()
+    unfrozen = Task.select(*COLUMNS).where(Task.id == task_id).limit(1)
+    frozen = FrozenWithParams(Task.select(*COLUMNS).where(Task.id == Param("id")).limit(1))
+    sql, args = unfrozen.querystrings[0].compile_string()
+    assert args == [task_id]
+    assert (frozen.sql, frozen.params) == (sql, {"id"})
+    query = frozen(id=task_id)
+    assert query.querystrings[0].compile_string() == (sql, [task_id])
+    with pytest.raises(TypeError):
+        frozen(other=task_id)
+
+
+async def test_runs_like_the_unfrozen_query_from_two_tenants_side(app, tenant_a, tenant_b):
+    mine, theirs = await a_task(tenant_a.id, "frozen A"), await a_task(tenant_b.id, "frozen B")
+    async with as_tenant(tenant_a.id):
+        unfrozen = await Task.select(*COLUMNS).where(Task.id == mine).first()
+        assert unfrozen is not None and unfrozen["title"] == "frozen A"
+        assert await fetch_task(mine) == unfrozen
+        assert await fetch_task(theirs) is None  # B's task: RLS, as unfrozen
+        page = await list_tasks(TaskListQuery(limit=200))
+        assert (await list_tasks(TaskListQuery(limit=200))) == page  # the cached query
+        built = (
+            await Task.select(*COLUMNS)
+            .order_by(Task.created_at, Task.id, ascending=False)
+            .limit(201)
+        )
+    assert page["data"] == built[:200]
+    assert {
+        row["tenant_id"]
+        for row in await write_client.run(
+            Task.select(Task.tenant_id).where(Task.id.is_in([r["id"] for r in page["data"]]))
+        )
+    } == {tenant_a.id}
+    async with as_tenant(tenant_b.id):
+        assert (await fetch_task(theirs) or {}).get("title") == "frozen B"
+        assert await fetch_task(mine) is None
