@@ -75,7 +75,11 @@ def api_error(status: int, body: bytes, codes: Mapping[int, str], mapper: ErrorM
         detail = message
     if status >= 500:
         message = detail = "internal server error"
-    return dumps({"error": {"code": code, "message": message}, "detail": detail})
+    out: dict[str, Any] = {"error": {"code": code, "message": message}, "detail": detail}
+    if isinstance(parsed, dict) and isinstance(parsed.get("custom_form_error"), str):
+        # a form's own refusal (piccolo-admin shows it under the form): kept as it is
+        out["error"]["message"] = out["custom_form_error"] = parsed["custom_form_error"]
+    return dumps(out)
 
 
 def db_status(body: bytes, status: int, mapper: ErrorMapper) -> int:

@@ -56,7 +56,9 @@ async def test_each_api_query_is_one_shard_task(app: Any, tenant_a: TenantFixtur
     from refresh.db.engines import READ_DB
     from refresh.db.transaction import RequestTransaction
 
-    claims = build_claims({"sub": "a-member", "tenant_id": str(tenant_a.id)}, Channel.api)
+    claims = build_claims(
+        {"sub": f"{tenant_a.slug}-member", "tenant_id": str(tenant_a.id)}, Channel.api
+    )
     # built inside a request transaction, as handlers build them; explained as the request
     async with RequestTransaction(READ_DB, claims, "authenticated", read_only=True):
         queries = {

@@ -5,6 +5,7 @@ each tenant's staff read their tenant's entries only."""
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import Any
 
@@ -66,6 +67,12 @@ async def test_a_staff_edit_records_only_the_changed_field(two: dict[str, Any]) 
     assert changes(entry) == {"title": {"old": "aud-a task", "new": "renamed by staff"}}
 
 
+@pytest.mark.xfail(
+    bool(os.environ.get("TEST_CITUS")),
+    strict=True,
+    reason="known gap on Citus: the audit trigger of a shard cannot write operator_action "
+    "(a reference table) for an operator's change (README, Scaling out on Citus)",
+)
 async def test_operator_changes_name_the_operator_to_operators_only(two: dict[str, Any]) -> None:
     operator: AdminSession = two["operator"]
     task = two["b"]["task"]

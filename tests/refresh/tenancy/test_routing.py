@@ -16,7 +16,9 @@ def request_of(tenant: TenantFixture) -> Any:
     from refresh.db.engines import READ_DB
     from refresh.db.transaction import RequestTransaction
 
-    claims = build_claims({"sub": "router", "tenant_id": str(tenant.id)}, Channel.api)
+    claims = build_claims(
+        {"sub": f"{tenant.slug}-member", "tenant_id": str(tenant.id)}, Channel.api
+    )
     return RequestTransaction(READ_DB, claims, "authenticated", read_only=False)
 
 
