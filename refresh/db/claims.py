@@ -78,4 +78,8 @@ def build_claims(payload: dict[str, Any], via: Channel, check_membership: bool =
     }
     if not check_membership:
         normalised[MEMBERSHIP] = "token"
-    return Claims(tenant_id, subject, tenant_role, normalised)
+    claims = Claims(tenant_id, subject, tenant_role, normalised)
+    if "\\u0000" in claims.as_json():
+        # PostgreSQL's jsonb (auth.begin_request reads the claims as jsonb) has no NUL
+        raise ClaimsError("token claims contain a NUL character")
+    return claims

@@ -45,7 +45,9 @@ def test_docs_render_every_operation_offline(page: Page, server: Server) -> None
     expect(blocks).to_have_count(len(operations))
     expect(page.locator(".info .title")).to_contain_text("Refresh API")
     for method, path, summary in operations[:3]:
-        block = page.locator(f".opblock-{method.lower()}").filter(has_text=summary)
+        block = page.locator(f".opblock-{method.lower()}").filter(
+            has=page.get_by_text(summary, exact=True)
+        )
         expect(block.first).to_be_visible()
         expect(block.first.locator(".opblock-summary-path")).to_have_attribute("data-path", path)
     # An operation opens and shows its responses, rendered from the document's schemas.

@@ -21,8 +21,10 @@ from refresh.db.transaction import RequestTransaction
 from settings import get_settings
 
 
-def as_tenant(tenant_id: Any) -> RequestTransaction:
-    claims = build_claims({"sub": "frozen-test", "tenant_id": str(tenant_id)}, Channel.api)
+def as_tenant(tenant: Any) -> RequestTransaction:
+    """A request of the tenant's member (tests/conftest.py makes `<slug>-member`)."""
+    payload = {"sub": f"{tenant.slug}-member", "tenant_id": str(tenant.id)}
+    claims = build_claims(payload, Channel.api)
     return RequestTransaction(READ_DB, claims, get_settings().authenticated_role, True)
 
 
@@ -61,7 +63,7 @@ def test_the_sql_is_what_piccolo_builds_unfrozen() -> None:
 
 async def test_runs_like_the_unfrozen_query_from_two_tenants_side(app, tenant_a, tenant_b):
     mine, theirs = await a_task(tenant_a.id, "frozen A"), await a_task(tenant_b.id, "frozen B")
-    async with as_tenant(tenant_a.id):
+    async with as_tenant(tenant_a):
         unfrozen = await Task.select(*COLUMNS).where(Task.id == mine).first()
         assert unfrozen is not None and unfrozen["title"] == "frozen A"
         assert await fetch_task(mine) == unfrozen
@@ -80,6 +82,6 @@ async def test_runs_like_the_unfrozen_query_from_two_tenants_side(app, tenant_a,
             Task.select(Task.tenant_id).where(Task.id.is_in([r["id"] for r in page["data"]]))
         )
     } == {tenant_a.id}
-    async with as_tenant(tenant_b.id):
+    async with as_tenant(tenant_b):
         assert (await fetch_task(theirs) or {}).get("title") == "frozen B"
         assert await fetch_task(mine) is None

@@ -42,3 +42,10 @@ def test_claims_are_normalised_and_the_channel_is_the_servers() -> None:
 def test_unusable_claims_are_refused_by_name(payload: dict[str, object], message: str) -> None:
     with pytest.raises(ClaimsError, match=message):
         build_claims(payload, Channel.api)
+
+
+def test_a_nul_in_any_claim_is_refused_as_a_bad_token() -> None:
+    # jsonb, as auth.begin_request reads the claims, cannot hold one: a 401, never a 500
+    payload = {"sub": "a", "tenant_id": str(uuid.uuid4()), "name": "x\x00y"}
+    with pytest.raises(ClaimsError, match="NUL"):
+        build_claims(payload, Channel.api)
