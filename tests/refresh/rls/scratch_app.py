@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from refresh.db.bootstrap import bootstrap, drop_database
+from refresh.db.claims import MEMBERSHIP
 from settings import get_settings
 from tests.database import _with_user_and_db, piccolo, test_database
 
@@ -132,7 +133,10 @@ class Scratch:
         connection = await asyncpg.connect(self.read_url)
         try:
             async with connection.transaction():
-                claims = json.dumps({"sub": "dev", "tenant_id": str(tenant), "via": "api"})
+                claims = json.dumps(
+                    # a subject of no member: the token alone decides (the server's claim)
+                    {"sub": "dev", "tenant_id": str(tenant), "via": "api", MEMBERSHIP: "token"}
+                )
                 await connection.execute(
                     "select auth.begin_request($1, 'authenticated', null)", claims
                 )

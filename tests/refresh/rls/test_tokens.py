@@ -23,7 +23,7 @@ def signed(payload: dict, secret: str | None = None, algorithm: str = "HS256") -
 
 def claims(tenant_id, **extra) -> dict:
     now = int(time.time())
-    return {"sub": "user-1", "tenant_id": str(tenant_id), "exp": now + 600, **extra}
+    return {"sub": "user-1", "tenant_id": str(tenant_id), "exp": now + 600} | extra
 
 
 def bad_tokens(tenant_id) -> dict[str, str | None]:
@@ -79,7 +79,9 @@ async def test_wrong_scheme_is_401(client, tenant_a):
 
 
 async def test_a_role_claim_cannot_choose_the_database_role(client, tenant_a):
-    token = signed(claims(tenant_a.id, role="refresh_admin", tenant_role="admin"))
+    token = signed(
+        claims(tenant_a.id, sub=f"{tenant_a.slug}-admin", role="refresh_admin", tenant_role="admin")
+    )
     response = await client.get("/api/_test/session", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json()["role"] == get_settings().authenticated_role
@@ -89,5 +91,6 @@ async def test_valid_token_for_an_unknown_tenant_sees_nothing(client, tenant_a):
     await client.post("/api/projects", json={"name": "exists"}, headers=tenant_a.headers)
     token = signed(claims(uuid.uuid4()))
     response = await client.get("/api/projects", headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 200
-    assert response.json() == {"data": [], "next_cursor": None}
+    # nobody is a member of a tenant that does not exist: refused, nothing seen
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "not_a_member"
