@@ -58,3 +58,36 @@ def test_forwards_backwards_forwards_with_data():
         assert counts(db) == seeded
         check = db.piccolo("rls", "check", check=False)
         assert check.returncode == 0, check.stdout
+
+
+def test_operator_names_move_beside_their_entries_when_operator_action_is_resharded():
+    """rls_2026_12_03t10_02_38 gives operator_action its entry's tenant: names recorded
+    before it keep their entries and get their tenant (nil where the entry is gone)."""
+    sharded = "2026-12-03T10:02:38:372288"
+    tenant, entry, orphan = (
+        "1a1a1a1a-0000-4000-8000-000000000001",
+        "2b2b2b2b-0000-4000-8000-000000000002",
+        "3c3c3c3c-0000-4000-8000-000000000003",
+    )
+    with scratch_database("opact") as db:
+        db.piccolo("migrations", "forwards", "all")
+        db.piccolo("migrations", "backwards", "rls", sharded, "--auto_agree")
+        url = _with_user_and_db(db.superuser_url, "refresh_admin", db.name)
+        run_psql(
+            url,
+            "insert into audit_log (id, actor, via, tenant_id, table_name, row_id, action,"
+            f" changes) values ('{entry}', 'operator', 'operator', '{tenant}', 'task', 'x',"
+            " 'update', '{}');"
+            f" insert into operator_action (audit_id, operator) values ('{entry}', 'operator:o1'),"
+            f" ('{orphan}', 'operator:o2');",
+        )
+        db.piccolo("migrations", "forwards", "all")
+        out = run_psql(
+            url,
+            "select id || '=' || tenant_id || '=' || operator from operator_action order by id;"
+            " select 'side=' || (to_regclass('operator_action_previous') is null);",
+        )
+        assert f"{entry}={tenant}=operator:o1" in out
+        assert f"{orphan}=00000000-0000-0000-0000-000000000000=operator:o2" in out
+        assert "side=t" in out
+        assert db.piccolo("rls", "check", check=False).returncode == 0

@@ -59,8 +59,10 @@ async def record(
     )
     if actor.operator is not None:
         await connection.execute(
-            f"insert into {ident(OPERATOR_ACTION)} (audit_id, operator) values ($1, left($2, 255))",
+            f"insert into {ident(OPERATOR_ACTION)} (id, tenant_id, operator)"
+            " values ($1, $2, left($3, 255))",
             entry,
+            tenant_id,
             actor.operator,
         )
     return entry
@@ -73,8 +75,7 @@ async def remove_entries(
     entries `keep`; returns how many went."""
     keep = keep or []
     await connection.execute(
-        f"delete from {ident(OPERATOR_ACTION)} where audit_id in"
-        f" (select id from {ident(AUDIT_LOG)} where tenant_id = $1 and not (id = any($2)))",
+        f"delete from {ident(OPERATOR_ACTION)} where tenant_id = $1 and not (id = any($2))",
         tenant_id,
         keep,
     )

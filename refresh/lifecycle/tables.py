@@ -59,6 +59,10 @@ def tenant_tables() -> list[TenantTable]:
         for table in config.table_classes:
             declaration = declaration_of(table)
             name = table._meta.tablename
+            if table is OperatorAction:
+                # the audit log's side (refresh/lifecycle/audit.py): erased with the
+                # tenant's entries, never exported (a tenant does not learn operators' names)
+                continue
             if table is root:
                 found[name] = TenantTable(name, table, "id", exported=True)
             elif declaration is None or not _has_column(table, TENANT_COLUMN):

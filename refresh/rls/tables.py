@@ -14,13 +14,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.table import Table
 
-from refresh.tenancy.declarations import (
-    AUTHENTICATED,
-    Distribution,
-    Policy,
-    global_table,
-    row_security,
-)
+from refresh.tenancy.declarations import AUTHENTICATED, Distribution, Policy, row_security
 from refresh.tenancy.routed import TenantRouted
 from refresh.tenancy.tables import ReadClientTable
 
@@ -58,15 +52,25 @@ class AuditLog(TenantRouted, ReadClientTable, Table):
     )
 
 
-class OperatorAction(Table):
+class OperatorAction(ReadClientTable, Table):
     """Which operator made an audited change: kept apart from audit_log, whose rows tenant
     staff read, so that staff see that an operator changed their data, not who.
 
-    Bound to the write client; request roles have no grant on it.
+    One row per audit entry, with the entry's id and tenant: sharded by tenant beside
+    the audit log, so that the audit trigger of a shard (Citus) writes it on the same node
+    as the entry (a reference table cannot be written from a shard's trigger). Request
+    roles have no grant on it and no policy: RLS is forced and nothing is visible to them;
+    bound to the read client like every table under RLS, so that a query of it inside a
+    request is refused rather than run by the write client. Operators' code reads it with
+    the write client's SQL.
     """
 
-    audit_id = UUID(primary_key=True)
+    id = UUID(primary_key=True)  # the audit entry's id
+    tenant_id = UUID(null=False, default=None)  # the audit entry's tenant (nil: no tenant)
     operator = Varchar(length=255, null=False)
 
-    # A copy on every node (the default): the audit trigger of a shard writes here too.
-    rls = global_table("the operator behind each audit entry: read by operators only")
+    rls = row_security(
+        grants={},
+        reason="the operator behind each audit entry: read by operators only (write client)",
+        distribution=Distribution.by_tenant,
+    )

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
 import uuid
-
-import pytest
 
 from refresh.db.clients import write_client
 from refresh.lifecycle.fileformat import Reader
@@ -18,17 +15,11 @@ from tests.refresh.lifecycle.support import generated_tenant, others_digest, row
 
 async def operator_of(entry_id) -> str | None:
     rows = await write_client.fetch(
-        "select operator from operator_action where audit_id = $1", entry_id
+        "select operator from operator_action where id = $1", entry_id
     )
     return rows[0]["operator"] if rows else None
 
 
-@pytest.mark.xfail(
-    bool(os.environ.get("TEST_CITUS")),
-    strict=True,
-    reason="known gap on Citus: the audit trigger of a shard cannot write operator_action "
-    "(a reference table) for an operator's change (README, Scaling out on Citus)",
-)
 async def test_an_operator_exports_then_erases_a_tenant_after_typing_its_name(
     app, tenant_a, tenant_b
 ):
