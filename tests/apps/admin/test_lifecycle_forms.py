@@ -14,9 +14,7 @@ from tests.refresh.lifecycle.support import generated_tenant, others_digest, row
 
 
 async def operator_of(entry_id) -> str | None:
-    rows = await write_client.fetch(
-        "select operator from operator_action where id = $1", entry_id
-    )
+    rows = await write_client.fetch("select operator from operator_action where id = $1", entry_id)
     return rows[0]["operator"] if rows else None
 
 
