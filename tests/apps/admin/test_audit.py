@@ -75,9 +75,11 @@ async def test_operator_changes_name_the_operator_to_operators_only(two: dict[st
     assert entry["actor"] == "operator"  # what the tenant's staff read
     assert entry["via"] == "operator"
     [named] = await write_client.fetch(
-        "select operator from operator_action where id = $1", entry["id"]
+        "select operator, tenant_id from operator_action where id = $1", entry["id"]
     )
     assert named["operator"] == f"operator:{operator.username}"
+    # beside its entry: on Citus, on the tenant's node, where the shard's trigger writes
+    assert named["tenant_id"] == entry["tenant_id"]
     # staff read their tenant's entries, and not who of the operators made them
     staff: AdminSession = two["b"]["staff"]
     rows = await staff.rows("audit_log", row_id=task)
