@@ -41,12 +41,12 @@ test-pgbouncer: install
 	TEST_PGBOUNCER=1 $(BIN)/pytest tests/test_isolation_load.py tests/test_isolation_model.py \
 		tests/refresh/db/test_request_transaction.py tests/apps/projects tests/apps/tasks
 
-# The API, isolation and admin suites on a real Citus cluster (a coordinator and two
+# The API, isolation, admin and tenant lifecycle suites on a real Citus cluster (a coordinator and two
 # workers built from ../shared/citus, cached in .data/citus), tables distributed by
 # `piccolo rls distribute`; the read role refuses any query that is not routed to one shard.
 test-citus: install
 	$(BIN)/python -m tests.citus.build
-	TEST_CITUS=1 $(BIN)/pytest tests/apps tests/test_isolation_load.py \
+	TEST_CITUS=1 $(BIN)/pytest tests/apps tests/refresh/lifecycle tests/test_isolation_load.py \
 		tests/test_isolation_model.py tests/citus tests/refresh/tenancy \
 		tests/test_database_guide.py -k "not test_section or scaling"
 

@@ -63,6 +63,7 @@ async def import_tenant(
         async with write_client.connection() as connection:
             async with connection.transaction():
                 await begin_snapshot(connection)
+                await prepare_bulk_import(connection)
                 await _check_migrations(connection, manifest)
                 who = actor or await system_actor(connection)
                 tenant_id = uuid.UUID(manifest.tenant_id)
@@ -238,3 +239,16 @@ async def _verify(
             f"table {table.name}: the rows in the database differ from the file's after "
             "inserting them; nothing was imported"
         )
+
+
+async def prepare_bulk_import(connection: Any) -> None:
+    """The transaction's settings for an import:
+    - no audit trigger entries (`refresh.audit`, trusted from the write client only): the
+      import restores the file's entries itself, and on Citus a trigger writing the log
+      from a shard during a COPY is refused (a nested distributed query);
+    - Citus: the tenant's row (a reference table) would go in by local execution on the
+      coordinator, after which Citus refuses the parallel connections the shards' rows
+      need; local execution off on the coordinator only (set_config, unlike SET, is not
+      propagated to the workers). On one server an unused placeholder setting."""
+    await connection.execute("set local refresh.audit = 'off'")
+    await connection.execute("select set_config('citus.enable_local_execution', 'off', true)")

@@ -185,6 +185,23 @@ async def test_a_request_cannot_pose_as_an_operator(two: dict[str, Any]) -> None
     assert entry["via"] == "api"
 
 
+async def test_a_request_cannot_turn_the_audit_off(two: dict[str, Any]) -> None:
+    """`refresh.audit = off` is the write client's, for a tenant import (which restores
+    the file's entries itself): a request setting it is still recorded."""
+    task = two["a"]["task"]
+    await as_tenant(
+        two["a"]["tenant"],
+        "set local refresh.audit = 'off'",
+        f"update task set priority = 4 where id = '{task}'"
+        f" and tenant_id = '{two['a']['tenant'].id}'",
+    )
+    member = f"{two['a']['tenant'].slug}-member"
+    entries = await audit_rows(
+        table_name="task", row_id=task, action="update", actor=f"api:{member}"
+    )
+    assert any(changes(e).get("priority", {}).get("new") == 4 for e in entries)
+
+
 async def test_logins_are_audited_without_their_password(app: Any) -> None:
     username = await new_operator()
     user_id = (await BaseUser.select(BaseUser.id).where(BaseUser.username == username))[0]["id"]

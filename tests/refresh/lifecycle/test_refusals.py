@@ -9,6 +9,7 @@ import contextlib
 import gzip
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import uuid
@@ -174,6 +175,10 @@ async def test_erase_dry_run_counts_and_changes_nothing():
     assert await rows_of(tenant_id) == before
 
 
+@pytest.mark.skipif(
+    bool(os.environ.get("TEST_CITUS")),
+    reason="the fault is a trigger, which Citus refuses on a distributed table",
+)
 async def test_erase_is_all_or_nothing_when_a_fault_stops_it_midway():
     slug = f"fault-{uuid.uuid4().hex[:6]}"
     tenant_id = await generated_tenant(slug, tasks=50, comments=5)
