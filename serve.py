@@ -3,14 +3,14 @@
 uvicorn with several worker processes, uvloop and httptools, JSON logs (one line per
 request, refresh/web/logconfig.py), graceful shutdown (SIGTERM: stop accepting, finish
 what is in flight, at most GRACEFUL_TIMEOUT seconds), client addresses taken from
-X-Forwarded-For only from FORWARDED_ALLOW_IPS, and Prometheus metrics added up across
+X-Forwarded-For only from TRUSTED_PROXIES (settings.py: the same list the admin's login
+throttle trusts; none by default), and Prometheus metrics added up across
 the workers. Before a worker starts, it checks, and refuses with one clear line (exit 2,
 no traceback): invalid settings (settings.py: a development JWT secret, no database
 URLs, ...), ENVIRONMENT other than production, and demo logins that still open the admin.
 
 Options come from the environment, as every setting does: HOST (0.0.0.0), PORT (8000),
-WEB_CONCURRENCY (workers; default: CPUs), GRACEFUL_TIMEOUT (30), FORWARDED_ALLOW_IPS
-(127.0.0.1), LOG_LEVEL (info).
+WEB_CONCURRENCY (workers; default: CPUs), GRACEFUL_TIMEOUT (30), LOG_LEVEL (info).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ class ServeOptions:
     port: int
     workers: int
     graceful_timeout: int
-    forwarded_allow_ips: str
     log_level: str
 
 
@@ -55,7 +54,6 @@ def options(environ: dict[str, str]) -> ServeOptions:
         port=number("PORT", 8000),
         workers=number("WEB_CONCURRENCY", os.cpu_count() or 1),
         graceful_timeout=number("GRACEFUL_TIMEOUT", 30),
-        forwarded_allow_ips=environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         log_level=level,
     )
 
@@ -111,6 +109,11 @@ def serve(opts: ServeOptions) -> None:
     import uvicorn
 
     from refresh.web.logconfig import logging_config
+    from settings import get_settings
+
+    # One list of trusted proxies for the whole app (the login throttle reads it too);
+    # uvicorn's own default (127.0.0.1) would trust whatever runs on this host.
+    trusted = get_settings().trusted_proxies
 
     # Before the app (and prometheus-client) is imported, here or in a worker.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir()
@@ -123,8 +126,8 @@ def serve(opts: ServeOptions) -> None:
         http="httptools",
         log_config=logging_config(opts.log_level.upper()),
         access_log=False,  # the request log replaces it (refresh/web/requestlog.py)
-        proxy_headers=True,
-        forwarded_allow_ips=opts.forwarded_allow_ips,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=",".join(trusted) or None,
         timeout_graceful_shutdown=opts.graceful_timeout,
         server_header=False,
     )

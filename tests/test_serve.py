@@ -126,8 +126,17 @@ def test_demo_logins_are_refused_until_their_passwords_change(database: ScratchD
         )
         assert changed.returncode == 0, changed.stdout + changed.stderr
     # No longer refused: it gets as far as serving (checked by the server test below).
-    with server(production(database, WEB_CONCURRENCY="1")) as (base, _log):
+    with server(production(database, WEB_CONCURRENCY="1")) as (base, log):
         assert httpx.get(f"{base}/healthz").status_code == 200
+        # No TRUSTED_PROXIES: nobody's X-Forwarded-For names the client, not even a
+        # process on this host (uvicorn's own default would trust 127.0.0.1).
+        httpx.get(f"{base}/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
+        time.sleep(0.5)
+        text = log.read_text()
+    clients = {
+        line.get("client") for line in json_lines(text) if line["logger"] == "refresh.access"
+    }
+    assert "203.0.113.9" not in clients and "127.0.0.1" in clients, clients
 
 
 @contextmanager
@@ -176,7 +185,11 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 def test_the_server_runs_workers_logs_json_and_adds_up_metrics(database: ScratchDatabase) -> None:
     # the token's subject is nobody's member: the token alone decides (MEMBERSHIP_CHECK)
     env = production(
-        database, WEB_CONCURRENCY="2", METRICS_TOKEN=METRICS_TOKEN, MEMBERSHIP_CHECK="false"
+        database,
+        WEB_CONCURRENCY="2",
+        METRICS_TOKEN=METRICS_TOKEN,
+        MEMBERSHIP_CHECK="false",
+        TRUSTED_PROXIES='["127.0.0.1"]',  # the test client plays the proxy
     )
     created = piccolo(env, "tenants", "create", f"serve-{uuid.uuid4().hex[:8]}")
     assert created.returncode == 0, created.stderr
