@@ -26,18 +26,17 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
 from tests.citus.build import REPO_ROOT, ensure_citus, library_path
+from tests.citus.node import Node, check_identifier, configure
 from tests.citus.processes import (
     as_server_user,
     give_to_server_user,
     make_traversable,
     postmaster_pids,
-    server_user,
     stop_postmasters,
 )
 
@@ -46,44 +45,13 @@ BASE_PORT = 9700
 SUPERUSER = "postgres"
 # The kernel's limit for a socket path (sun_path, 108 bytes with its NUL).
 MAX_SOCKET_PATH = 107
+DEFAULT_DIR = REPO_ROOT / ".data" / "citus-cluster"
+BASE_PORT = 9700
+SUPERUSER = "postgres"
+# The kernel's limit for a socket path (sun_path, 108 bytes with its NUL).
+MAX_SOCKET_PATH = 107
 # Database and role names are interpolated into SQL: accept plain identifiers only.
 PLAIN_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-CONFIG_FILE = "citus_cluster.conf"
-
-# Every node, every start (rewritten, so a reused data dir gets the current settings).
-SETTINGS = {
-    "listen_addresses": "''",  # unix sockets only
-    "unix_socket_permissions": "0700",
-    "shared_preload_libraries": "'citus'",
-    # Citus opens up to citus.max_adaptive_executor_pool_size (16) connections per session
-    # per worker for multi-shard queries.
-    "max_connections": "200",
-    # Multi-shard writes commit with two-phase commit on the workers.
-    "max_prepared_transactions": "200",
-    # One Citus maintenance daemon (a background worker) per database with the extension:
-    # the default 8 runs out after a handful of test databases.
-    "max_worker_processes": "64",
-    # Disposable test data: durability buys nothing and costs seconds.
-    "fsync": "off",
-    "synchronous_commit": "off",
-    "full_page_writes": "off",
-    "shared_buffers": "64MB",
-}
-HBA = """\
-# Test cluster only: any role, any database, local sockets, no password.
-local all all trust
-"""
-
-
-@dataclass(frozen=True)
-class Node:
-    name: str
-    port: int
-    data_dir: Path
-
-    @property
-    def initialized(self) -> bool:
-        return (self.data_dir / "PG_VERSION").is_file()
 
 
 class CitusCluster:
@@ -160,7 +128,7 @@ class CitusCluster:
         try:
             self._parallel([self._initdb(node) for node in self.nodes if not node.initialized])
             for node in self.nodes:
-                self._configure(node)
+                configure(node, self.socket_dir)
             self._parallel([self._pg_ctl_start(node) for node in self.nodes])
         except BaseException:
             self._stop_all()
@@ -191,29 +159,6 @@ class CitusCluster:
         if self.base_dir.is_dir():
             data_dirs |= {p.parent for p in self.base_dir.glob("*/PG_VERSION")}
         return stop_postmasters(*sorted(data_dirs))
-
-    def _configure(self, node: Node) -> None:
-        settings = {
-            **SETTINGS,
-            "port": str(node.port),
-            "unix_socket_directories": f"'{self.socket_dir}'",
-            # how a node reaches itself (shard splits, isolate_tenant_to_new_shard): the
-            # socket dir, as there is no TCP listener (default: localhost)
-            "citus.local_hostname": f"'{self.socket_dir}'",
-        }
-        conf = node.data_dir / "postgresql.conf"
-        include = f"include '{CONFIG_FILE}'\n"
-        if include not in conf.read_text():
-            with conf.open("a") as f:
-                f.write(include)
-        (node.data_dir / CONFIG_FILE).write_text(
-            "".join(f"{name} = {value}\n" for name, value in settings.items())
-        )
-        (node.data_dir / "pg_hba.conf").write_text(HBA)
-        user = server_user()
-        if user is not None:  # written by root: hand them to the server like the rest
-            for name in (CONFIG_FILE, "pg_hba.conf"):
-                shutil.chown(node.data_dir / name, user, user)
 
     def _initdb(self, node: Node) -> list[str]:
         initdb = str(self.install / "bin" / "initdb")
@@ -285,7 +230,7 @@ class CitusCluster:
         Citus later re-applies the coordinator's attributes on the workers (ALTER ROLE), so
         they must match.
         """
-        _check_identifier(role)
+        check_identifier(role)
         row = self.psql(
             self.coordinator_url,
             "select rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin,"
@@ -309,7 +254,7 @@ class CitusCluster:
         """Create database `name` owned by `owner_role` on every node, with the citus
         extension in each, and the workers registered in the coordinator's copy.
         Returns the coordinator's superuser URL of the new database."""
-        _check_identifier(name)
+        check_identifier(name)
         self.ensure_role(owner_role, role_options)
         # Workers first: registering a worker makes the coordinator connect to its database.
         for node in [*self.workers, self.coordinator]:
@@ -337,14 +282,9 @@ class CitusCluster:
     def drop_database(self, name: str) -> None:
         """Drop `name` on every node, disconnecting its sessions (coordinator first: its
         sessions hold connections to the workers' copies)."""
-        _check_identifier(name)
+        check_identifier(name)
         for node in self.nodes:
             self.psql(self.url(node), f"drop database if exists {name} with (force);")
-
-
-def _check_identifier(name: str) -> None:
-    if not PLAIN_IDENTIFIER.fullmatch(name):
-        raise ValueError(f"not a plain lower-case SQL identifier: {name!r}")
 
 
 def main(argv: list[str] | None = None) -> int:
