@@ -38,13 +38,13 @@ READ_ONLY = Validators(
 def audit_page(staff: bool) -> TableConfig:
     columns = [
         AuditLog.created_at,
+        AuditLog.tenant_id,
         AuditLog.actor,
         AuditLog.via,
         AuditLog.action,
         AuditLog.table_name,
         AuditLog.row_id,
         AuditLog.changes,
-        AuditLog.tenant_id,
     ]
     filters = [c for c in columns if c is not AuditLog.changes]
     hide = {AuditLog.tenant_id} if staff else set()

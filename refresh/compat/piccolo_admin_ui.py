@@ -6,7 +6,7 @@ piccolo-admin's single-page app has no setting for these, and its bundle is comp
 which
 - show an empty value as an empty cell, not a literal `NULL`;
 - show a time in a list as a readable local time (`3 Dec 2026, 07:42`), its exact value
-  in the cell's tooltip;
+  in the cell's tooltip (a link's too: the audit log's time opens its entry);
 - hide the add, save and delete controls of the tables named read-only (the server
   refuses those changes anyway: the controls only led to an error);
 - show a notice of the site's own at the top of every page (`notice(scope)`, HTML, e.g.
@@ -39,6 +39,10 @@ body:has(.refresh-notice[data-read-only]) [data-uitest=delete_button] { display:
   padding: 8px 16px; background: #fff4d6; color: #1d2733; border-top: 2px solid #e0a020;
   font: 14px system-ui, sans-serif; }
 .refresh-notice form { display: inline; margin-left: 12px; }
+.refresh-notice button { display: inline-block; width: auto; margin: 0; padding: 4px 12px;
+  background: #2d3e50; color: #fff; border: 0; border-radius: 3px; font-size: 13px;
+  text-transform: none; cursor: pointer; }
+body:has(.refresh-notice) { padding-bottom: 48px; }
 """
 SCRIPT = """
 (() => {
@@ -51,7 +55,8 @@ SCRIPT = """
     else delete document.body.dataset.readOnly;
   }
   function readableTimes(root) {
-    for (const cell of root.querySelectorAll(".table_wrapper td, .table_wrapper td span")) {
+    const cells = ".table_wrapper td, .table_wrapper td span, .table_wrapper td span a";
+    for (const cell of root.querySelectorAll(cells)) {
       if (cell.children.length || !isoTime.test(cell.textContent.trim())) continue;
       const exact = cell.textContent.trim();
       cell.title = exact;
