@@ -137,18 +137,23 @@ class AdminSessionResolver:
         )
         return Route(transaction_, self.staff_site, state={"admin_tenant_id": login.tenant_id})
 
-    async def operator_route(self, scope: Scope, login: AdminLogin, token: str) -> Route:
-        system = SystemTransaction(
+    def system_transaction(self, login: AdminLogin) -> SystemTransaction:
+        return SystemTransaction(
             self.write_engine,
             f"operator:{login.username}",
             joins=(self.read_engine,),
             statement_timeout=self.statement_timeout,
         )
+
+    async def operator_route(self, scope: Scope, login: AdminLogin, token: str) -> Route:
         if is_operator_page(scope):
+            system = self.system_transaction(login)
             return Route(system, self.operator_pages, state={"admin_login": login})
         view = await viewed_tenant(token)
+        if view is None and needs_transaction(scope):
+            return Route(self.system_transaction(login), self.operators_site)
         if view is None:
-            return Route(system if needs_transaction(scope) else None, self.operators_site)
+            return Route(None, self.operators_site)
         if not needs_transaction(scope):
             return Route(None, self.staff_site, state=state_for(view))  # the page, its banner
         if not is_read_only(scope):
