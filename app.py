@@ -109,14 +109,15 @@ def create_api(routes: Sequence[BaseRoute]) -> Starlette:
 
 def create_admin() -> ASGIApp:
     settings = get_settings()
-    operators_site, staff_site = create_sites(
+    sites = create_sites(
         production=settings.environment == "production",
         allowed_hosts=settings.admin_allowed_hosts,
     )
-    operators_site, staff_site = csv_safe_exports(operators_site), csv_safe_exports(staff_site)
+    operators_site, staff_site = csv_safe_exports(sites.operators), csv_safe_exports(sites.staff)
     resolver = AdminSessionResolver(
         operators_site,
         staff_site,
+        sites.pages,
         write_engine=WRITE_DB,
         read_engine=READ_DB,
         role=settings.authenticated_role,

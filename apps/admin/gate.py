@@ -10,7 +10,13 @@ one request path (refresh/web/middleware.py).
 3. Tenant staff reach the staff site inside the same RLS request transaction as the API,
    with claims for their one tenant and tenant_role admin: every list, count, picker,
    export and detail page shows that tenant's rows only.
-4. Pages that need no login (the login form, assets) pass straight through. A login
+4. Operators viewing the admin as a tenant (apps/admin/view_as.py) reach the staff site
+   as that tenant's staff would, in a READ ONLY request transaction; their writes are
+   refused before any transaction opens.
+5. The operators' own pages (apps/admin/pages.py: RLS status, view as tenant) answer
+   operators only, in their transaction; anyone else reaches the staff site, which has
+   no such page (404, as for any operator page).
+6. Pages that need no login (the login form, assets) pass straight through. A login
    that is neither an operator nor a tenant's staff gets 403.
 """
 
@@ -24,11 +30,19 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Scope
 
 from apps.admin.tables import AdminSession, AdminUser, StaffProfile
+from apps.admin.view_as import (
+    View,
+    read_only_message,
+    state_for,
+    view_claims,
+    viewed_tenant,
+)
 from refresh.db.claims import Channel, TenantRole, build_claims
 from refresh.db.transaction import RequestTransaction, SystemTransaction, timeout_setting
 from refresh.web.middleware import Refusal, Route, is_read_only
 
 SESSION_COOKIE = "id"  # piccolo-api's session cookie
+OPERATOR_PAGES = "/operator/"  # apps/admin/pages.py
 
 
 @dataclass(frozen=True)
@@ -62,13 +76,20 @@ async def admin_login(token: str) -> AdminLogin | None:
     return AdminLogin(user["username"], operator=False, tenant_id=tenant)
 
 
+def relative_path(scope: Scope) -> str:
+    path: str = scope.get("path", "")
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 def needs_transaction(scope: Scope) -> bool:
     """The admin's JSON API reads tables; its HTML shell, assets and public login and
     logout endpoints do not."""
-    path: str = scope.get("path", "")
-    root: str = scope.get("root_path", "")
-    relative = path[len(root) :] if root and path.startswith(root) else path
-    return relative.startswith("/api/")
+    return relative_path(scope).startswith("/api/")
+
+
+def is_operator_page(scope: Scope) -> bool:
+    return relative_path(scope).startswith(OPERATOR_PAGES)
 
 
 class AdminSessionResolver:
@@ -76,6 +97,7 @@ class AdminSessionResolver:
         self,
         operators_site: ASGIApp,
         staff_site: ASGIApp,
+        operator_pages: ASGIApp,
         write_engine: PostgresEngine,
         read_engine: PostgresEngine,
         role: str,
@@ -83,6 +105,7 @@ class AdminSessionResolver:
     ) -> None:
         self.operators_site = operators_site
         self.staff_site = staff_site
+        self.operator_pages = operator_pages
         self.write_engine = write_engine
         self.read_engine = read_engine
         self.role = role
@@ -91,19 +114,12 @@ class AdminSessionResolver:
     async def resolve(self, scope: Scope) -> Route:
         token = HTTPConnection(scope).cookies.get(SESSION_COOKIE)
         login = await admin_login(token) if token else None
+        if login is not None and token and login.operator:
+            return await self.operator_route(scope, login, token)
         if login is None or not needs_transaction(scope):
             # Not logged in (the site answers 401 or shows its login page), or a page
-            # that reads no table; the operators' site has the same public pages.
-            site = self.operators_site if login and login.operator else self.staff_site
-            return Route(None, site)
-        if login.operator:
-            transaction = SystemTransaction(
-                self.write_engine,
-                f"operator:{login.username}",
-                joins=(self.read_engine,),
-                statement_timeout=self.statement_timeout,
-            )
-            return Route(transaction, self.operators_site)
+            # that reads no table. The operators' pages are not among the staff site's.
+            return Route(None, self.staff_site)
         if login.tenant_id is None:
             raise Refusal(
                 403, "forbidden", "this login is neither an operator nor a tenant's staff"
@@ -120,3 +136,38 @@ class AdminSessionResolver:
             self.read_engine, claims, self.role, is_read_only(scope), self.statement_timeout
         )
         return Route(transaction_, self.staff_site, state={"admin_tenant_id": login.tenant_id})
+
+    def system_transaction(self, login: AdminLogin) -> SystemTransaction:
+        return SystemTransaction(
+            self.write_engine,
+            f"operator:{login.username}",
+            joins=(self.read_engine,),
+            statement_timeout=self.statement_timeout,
+        )
+
+    async def operator_route(self, scope: Scope, login: AdminLogin, token: str) -> Route:
+        if is_operator_page(scope):
+            system = self.system_transaction(login)
+            return Route(system, self.operator_pages, state={"admin_login": login})
+        view = await viewed_tenant(token)
+        if view is None and needs_transaction(scope):
+            return Route(self.system_transaction(login), self.operators_site)
+        if view is None:
+            return Route(None, self.operators_site)
+        if not needs_transaction(scope):
+            return Route(None, self.staff_site, state=state_for(view))  # the page, its banner
+        if not is_read_only(scope):
+            raise Refusal(403, "read_only", read_only_message(view))
+        return self.view_route(login, view)
+
+    def view_route(self, login: AdminLogin, view: View) -> Route:
+        """The staff site as the tenant's staff see it, in a transaction that is READ
+        ONLY whatever the method: the gate's refusal is the message, this the guarantee."""
+        transaction = RequestTransaction(
+            self.read_engine,
+            view_claims(login.username, view),
+            self.role,
+            read_only=True,
+            statement_timeout=self.statement_timeout,
+        )
+        return Route(transaction, self.staff_site, state=state_for(view))

@@ -5,50 +5,38 @@ registry); this module gives every page the admin's hooks and validators and a n
 first order, hides the tenant column from staff (they have one tenant; their forms do not
 ask for it, refresh/compat/piccolo_admin.py), and adds the admin's own pages: the
 audit log for both, logins and staff profiles for operators. Which site a request
-reaches, and inside which transaction, is decided by apps/admin/gate.py.
+reaches, and inside which transaction, is decided by apps/admin/gate.py. The operators'
+sidebar links to their own pages (apps/admin/pages.py: RLS status, view as tenant).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from piccolo.columns import Column
 from piccolo.table import Table
 from piccolo_admin.endpoints import TableConfig, create_admin
-from piccolo_api.crud.endpoints import OrderBy, PiccoloCRUD
-from piccolo_api.crud.validators import Validators
+from piccolo_api.crud.endpoints import OrderBy
 from piccolo_api.rate_limiting.middleware import RateLimitProvider
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
 from starlette.types import ASGIApp, Scope
 
-from apps.admin.checks import admin_validators, known_columns
+from apps.admin.audit import OPERATOR_LABELS, STAFF_LABELS, audit_page
+from apps.admin.checks import admin_validators
 from apps.admin.hooks import BOOKKEEPING, hooks_for
 from apps.admin.lifecycle import operator_forms
+from apps.admin.pages import operator_pages_app
 from apps.admin.tables import AdminSession, AdminUser, StaffProfile
+from apps.admin.view_as import banner
 from refresh.compat.piccolo_admin import exact_choice_filters, form_adjustments
+from refresh.compat.piccolo_admin_labels import labelled_values
 from refresh.compat.piccolo_admin_ui import with_ui_fixes
 from refresh.registry import contributions
 from refresh.rls.tables import AuditLog
 from refresh.tenancy.declarations import TENANT_COLUMN
 
 PAGE_SIZE = 25
-
-
-async def refuse_change(piccolo_crud: PiccoloCRUD, request: Request) -> None:
-    raise HTTPException(status_code=405, detail="the audit log is read-only")
-
-
-READ_ONLY = Validators(
-    every=[known_columns],
-    post_single=[refuse_change],
-    put_single=[refuse_change],
-    patch_single=[refuse_change],
-    delete_single=[refuse_change],
-    delete_all=[refuse_change],
-)
 
 
 def newest_first(table: type[Table]) -> list[OrderBy] | None:
@@ -92,30 +80,6 @@ def app_pages(staff: bool) -> list[TableConfig]:
     return pages
 
 
-def audit_page(staff: bool) -> TableConfig:
-    columns = [
-        AuditLog.created_at,
-        AuditLog.actor,
-        AuditLog.via,
-        AuditLog.action,
-        AuditLog.table_name,
-        AuditLog.row_id,
-        AuditLog.changes,
-        AuditLog.tenant_id,
-    ]
-    filters = [c for c in columns if c is not AuditLog.changes]
-    hide = {AuditLog.tenant_id} if staff else set()
-    return TableConfig(
-        AuditLog,
-        visible_columns=[c for c in columns if c not in hide],
-        visible_filters=[c for c in filters if c not in hide],
-        link_column=AuditLog.created_at,
-        menu_group="Admin",
-        order_by=[OrderBy(AuditLog.created_at, ascending=False)],
-        validators=READ_ONLY,
-    )
-
-
 def operator_pages() -> list[TableConfig]:
     return [
         TableConfig(
@@ -153,9 +117,22 @@ class NoLimit(RateLimitProvider):
         return None
 
 
-def create_sites(production: bool, allowed_hosts: Sequence[str] = ()) -> tuple[ASGIApp, ASGIApp]:
-    """(operators' site, staff site). `allowed_hosts`: the host names the admin is served
-    under over HTTPS (piccolo-admin's CSRF check refuses writes from other origins)."""
+class Sites(NamedTuple):
+    operators: ASGIApp
+    staff: ASGIApp
+    pages: ASGIApp  # the operators' own pages (apps/admin/pages.py)
+
+
+# The operators' own pages, in piccolo-admin's sidebar (relative to the admin's root).
+SIDEBAR_LINKS = {
+    "RLS status": "./operator/rls-status/",
+    "View as tenant": "./operator/view-as/",
+}
+
+
+def create_sites(production: bool, allowed_hosts: Sequence[str] = ()) -> Sites:
+    """`allowed_hosts`: the host names the admin is served under over HTTPS
+    (piccolo-admin's CSRF check refuses writes from other origins)."""
     common: dict[str, Any] = {
         "rate_limit_provider": NoLimit(),
         "allowed_hosts": list(allowed_hosts),
@@ -169,9 +146,10 @@ def create_sites(production: bool, allowed_hosts: Sequence[str] = ()) -> tuple[A
     operators = [*app_pages(staff=False), audit_page(staff=False), *operator_pages()]
     staff = [*app_pages(staff=True), audit_page(staff=True)]
     # Forms: bookkeeping times last; staff never see nor send a tenant (theirs is pinned).
-    operators_site = form_adjustments(
-        create_admin(operators, forms=operator_forms(), **common), None, no_pin, last=BOOKKEEPING
+    operators_admin = create_admin(
+        operators, forms=operator_forms(), sidebar_links=SIDEBAR_LINKS, **common
     )
+    operators_site = form_adjustments(operators_admin, None, no_pin, last=BOOKKEEPING)
     tenant_tables = frozenset(
         page.table_class._meta.tablename
         for page in staff
@@ -181,9 +159,15 @@ def create_sites(production: bool, allowed_hosts: Sequence[str] = ()) -> tuple[A
         create_admin(staff, **common), TENANT_COLUMN, staff_tenant_of, BOOKKEEPING, tenant_tables
     )
     read_only = [AuditLog._meta.tablename]
-    return (
-        with_ui_fixes(exact_choice_filters(operators_site, operators), read_only),
-        with_ui_fixes(exact_choice_filters(staff_site, staff), read_only),
+    operators_site = labelled_values(
+        exact_choice_filters(operators_site, operators), OPERATOR_LABELS
+    )
+    staff_site = labelled_values(exact_choice_filters(staff_site, staff), STAFF_LABELS)
+    return Sites(
+        with_ui_fixes(operators_site, read_only),
+        # an operator viewing as a tenant gets the staff site, with the banner
+        with_ui_fixes(staff_site, read_only, notice=banner),
+        operator_pages_app(allowed_hosts),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
-from piccolo.columns import ForeignKey
+from piccolo.columns import UUID, ForeignKey
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 from piccolo_api.session_auth.tables import SessionsBase
@@ -38,6 +38,11 @@ class AdminUser(BaseUser, tablename="piccolo_user"):
 
 
 class AdminSession(SessionsBase, tablename="sessions"):
+    # An operator viewing the admin as a tenant's staff (apps/admin/view_as.py): the
+    # tenant, kept with the session on the server, so no cookie or query can choose it,
+    # and the view ends with the session. Only operators' sessions ever have one.
+    viewing = UUID(null=True, default=None)
+
     rls = global_table(
         "admin sessions: read by the admin gate through the write client only",
         distribution=Distribution.local,

@@ -6,9 +6,12 @@ piccolo-admin's single-page app has no setting for these, and its bundle is comp
 which
 - show an empty value as an empty cell, not a literal `NULL`;
 - show a time in a list as a readable local time (`3 Dec 2026, 07:42`), its exact value
-  in the cell's tooltip;
+  in the cell's tooltip (a link's too: the audit log's time opens its entry);
 - hide the add, save and delete controls of the tables named read-only (the server
-  refuses those changes anyway: the controls only led to an error).
+  refuses those changes anyway: the controls only led to an error);
+- show a notice of the site's own at the top of every page (`notice(scope)`, HTML, e.g.
+  the admin's "viewing as tenant" banner); a notice marked `data-read-only` hides those
+  controls on every table.
 tests/browser/test_admin_forms_browser.py checks each in the browser, and fails when a
 piccolo-admin upgrade changes the markup these rules rely on.
 """
@@ -16,7 +19,7 @@ piccolo-admin upgrade changes the markup these rules rely on.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +31,18 @@ CSS = """
 /* read-only tables: no controls that can only fail */
 body[data-read-only] a.button[href$="/add/"],
 body[data-read-only] [data-uitest=save_button],
-body[data-read-only] [data-uitest=delete_button] { display: none !important; }
+body[data-read-only] [data-uitest=delete_button],
+body:has(.refresh-notice[data-read-only]) a.button[href$="/add/"],
+body:has(.refresh-notice[data-read-only]) [data-uitest=save_button],
+body:has(.refresh-notice[data-read-only]) [data-uitest=delete_button] { display: none !important; }
+.refresh-notice { position: fixed; bottom: 0; left: 0; right: 0; z-index: 1000;
+  padding: 8px 16px; background: #fff4d6; color: #1d2733; border-top: 2px solid #e0a020;
+  font: 14px system-ui, sans-serif; }
+.refresh-notice form { display: inline; margin-left: 12px; }
+.refresh-notice button { display: inline-block; width: auto; margin: 0; padding: 4px 12px;
+  background: #2d3e50; color: #fff; border: 0; border-radius: 3px; font-size: 13px;
+  text-transform: none; cursor: pointer; }
+body:has(.refresh-notice) { padding-bottom: 48px; }
 """
 SCRIPT = """
 (() => {
@@ -41,7 +55,8 @@ SCRIPT = """
     else delete document.body.dataset.readOnly;
   }
   function readableTimes(root) {
-    for (const cell of root.querySelectorAll(".table_wrapper td, .table_wrapper td span")) {
+    const cells = ".table_wrapper td, .table_wrapper td span, .table_wrapper td span a";
+    for (const cell of root.querySelectorAll(cells)) {
       if (cell.children.length || !isoTime.test(cell.textContent.trim())) continue;
       const exact = cell.textContent.trim();
       cell.title = exact;
@@ -56,7 +71,11 @@ SCRIPT = """
 """
 
 
-def with_ui_fixes(app: ASGIApp, read_only_tables: Sequence[str]) -> ASGIApp:
+def with_ui_fixes(
+    app: ASGIApp,
+    read_only_tables: Sequence[str],
+    notice: Callable[[Scope], str | None] | None = None,
+) -> ASGIApp:
     script = SCRIPT % json.dumps(sorted(read_only_tables))
     tags = (
         f'<link rel="stylesheet" href="./{ASSET}.css">'
@@ -78,15 +97,18 @@ def with_ui_fixes(app: ASGIApp, read_only_tables: Sequence[str]) -> ASGIApp:
             await assets[relative](scope, receive, send)
             return
         if relative in ("", "/"):
-            await app(scope, receive, with_tags(send, tags))
+            shown = notice(scope) if notice is not None else None
+            opening = f"<body>{shown}".encode() if shown else None
+            await app(scope, receive, with_tags(send, tags, opening))
             return
         await app(scope, receive, send)
 
     return site
 
 
-def with_tags(send: Send, tags: bytes) -> Send:
-    """A send that puts `tags` in place of the HTML page's </head>."""
+def with_tags(send: Send, tags: bytes, opening: bytes | None = None) -> Send:
+    """A send that puts `tags` in place of the HTML page's </head>, and `opening` in
+    place of its <body> (a notice first in the page, outside the app's own element)."""
     start: Message | None = None
     chunks: list[bytes] = []
 
@@ -104,6 +126,8 @@ def with_tags(send: Send, tags: bytes) -> Send:
         body = b"".join(chunks)
         if start["status"] == 200:
             body = body.replace(b"</head>", tags, 1)
+            if opening is not None:
+                body = body.replace(b"<body>", opening, 1)
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})

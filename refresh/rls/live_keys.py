@@ -75,12 +75,18 @@ def audit_state(arguments: bytes) -> AuditState | None:
     return AuditState(values[1], tuple(values[2:]))
 
 
-async def live_keys() -> LiveKeys:
-    keys = LiveKeys()
+async def live_audit() -> dict[str, AuditState]:
+    """The tables with the audit trigger, and what it records."""
+    audit = {}
     for row in await write_client.fetch(AUDIT_TRIGGERS_SQL, AUDIT_TRIGGER):
         state = audit_state(bytes(row["arguments"]))
         if state is not None:
-            keys.audit[row["table"]] = state
+            audit[row["table"]] = state
+    return audit
+
+
+async def live_keys() -> LiveKeys:
+    keys = LiveKeys(audit=await live_audit())
     indexes: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for row in await write_client.fetch(INDEXES_SQL):
         indexes.setdefault((row["table"], tuple(row["lead"])), []).append(row["name"])

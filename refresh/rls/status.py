@@ -3,7 +3,8 @@
 One row per table: the table classes of every registered app (with their declared kind)
 plus any other table in public (kind `not-in-code`, e.g. Piccolo's `migration`). The
 catalogs are read through the write client, as only the admin role can see every policy,
-grant and row estimate. This reports; `piccolo rls check` judges.
+grant and row estimate. This reports; `piccolo rls check` judges. The operators' admin
+shows the same rows (`collect_status`) on its RLS status page (apps/admin/rls_page.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from piccolo.conf.apps import Finder
 
 from refresh.db.clients import write_client
 from refresh.rls.live import LiveTable, live_tables
+from refresh.rls.live_keys import live_audit
 from refresh.tenancy.declarations import declaration_of
 from settings import get_settings
 
@@ -43,6 +45,7 @@ class TableStatus:
     policies: list[dict[str, Any]] = field(default_factory=list)
     grants: dict[str, list[str]] = field(default_factory=dict)
     estimated_rows: int | None = None
+    audited: bool | None = None  # the audit trigger is on the table
 
 
 def role_name(key: str) -> str:
@@ -52,7 +55,12 @@ def role_name(key: str) -> str:
 
 
 def table_status(
-    app: str | None, table: str, kind: str, live: LiveTable | None, analysed: bool
+    app: str | None,
+    table: str,
+    kind: str,
+    live: LiveTable | None,
+    analysed: bool,
+    audited: bool = False,
 ) -> TableStatus:
     if live is None:
         return TableStatus(app, table, kind, in_database=False)
@@ -78,6 +86,7 @@ def table_status(
         policies=policies,
         grants={role_name(r): list(privs) for r, privs in sorted(state.grants.items())},
         estimated_rows=live.estimated_rows if analysed else None,
+        audited=audited,
     )
 
 
@@ -93,16 +102,17 @@ def declared_tables() -> list[tuple[str, str, str]]:
 async def collect_status() -> list[TableStatus]:
     """Tables in app registry order, then the live tables no app declares, by name."""
     live = await live_tables()
+    audited = set(await live_audit())
     never_analysed = {r["name"] for r in await write_client.fetch(NEVER_ANALYSED_SQL)}
     rows: list[TableStatus] = []
     seen: set[str] = set()
     for app_name, name, kind in declared_tables():
         analysed = name not in never_analysed
-        rows.append(table_status(app_name, name, kind, live.get(name), analysed))
+        rows.append(table_status(app_name, name, kind, live.get(name), analysed, name in audited))
         seen.add(name)
     for name in sorted(set(live) - seen):
         analysed = name not in never_analysed
-        rows.append(table_status(None, name, NOT_IN_CODE, live[name], analysed))
+        rows.append(table_status(None, name, NOT_IN_CODE, live[name], analysed, name in audited))
     return rows
 
 
@@ -142,7 +152,7 @@ def policy_lines(policies: list[dict[str, Any]]) -> list[str]:
 
 
 def render_text(rows: list[TableStatus]) -> str:
-    header = ("APP", "TABLE", "KIND", "RLS", "FORCED", "POLICIES", "GRANTS", "EST. ROWS")
+    header = ("APP", "TABLE", "KIND", "RLS", "FORCED", "AUDITED", "POLICIES", "GRANTS", "EST. ROWS")
     cells = [
         (
             row.app or "-",
@@ -150,6 +160,7 @@ def render_text(rows: list[TableStatus]) -> str:
             row.kind,
             yes_no(row.rls_enabled),
             yes_no(row.rls_forced),
+            yes_no(row.audited),
             str(len(row.policies)) if row.in_database else "-",
             grants_text(row.grants) if row.in_database else "(not in the database)",
             rows_text(row),
@@ -170,8 +181,9 @@ def render_text(rows: list[TableStatus]) -> str:
     return "\n".join(out)
 
 
-def render_json(rows: list[TableStatus]) -> str:
-    tables = [
+def as_dicts(rows: list[TableStatus]) -> list[dict[str, Any]]:
+    """The rows as `--json` prints them (and the admin's RLS status page serves them)."""
+    return [
         {
             "app": row.app,
             "table": row.table,
@@ -179,13 +191,17 @@ def render_json(rows: list[TableStatus]) -> str:
             "in_database": row.in_database,
             "rls_enabled": row.rls_enabled,
             "rls_forced": row.rls_forced,
+            "audited": row.audited,
             "policies": row.policies,
             "grants": row.grants,
             "estimated_rows": row.estimated_rows,
         }
         for row in rows
     ]
-    return json.dumps({"tables": tables}, indent=2)
+
+
+def render_json(rows: list[TableStatus]) -> str:
+    return json.dumps({"tables": as_dicts(rows)}, indent=2)
 
 
 async def run_status(as_json: bool) -> int:

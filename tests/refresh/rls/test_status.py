@@ -30,13 +30,20 @@ def test_status_prints_every_table_with_its_kind():
     result = piccolo("rls", "status")
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    assert lines[0].split()[:5] == ["APP", "TABLE", "KIND", "RLS", "FORCED"]
+    assert lines[0].split()[:6] == ["APP", "TABLE", "KIND", "RLS", "FORCED", "AUDITED"]
     rows = table_rows(result.stdout)
     for table, (app, kind) in EXPECTED_KINDS.items():
         assert rows[table][:5] == [app, table, kind, *rows[table][3:5]], rows[table]
     assert rows["project"][3:5] == ["yes", "yes"]  # RLS enabled and forced
     assert rows["migration"][3:5] == ["yes", "yes"]  # nothing without RLS, not even this
     assert rows["sessions"][2:5] == ["global", "yes", "yes"]  # global: RLS on, deny-all
+    # audited: the audit trigger is on the table (every tenant table, the logins)
+    assert [rows[t][5] for t in ("project", "piccolo_user", "sessions", "migration")] == [
+        "yes",
+        "yes",
+        "no",
+        "no",
+    ]
     # The policies are listed, indented, under their table (before the next table).
     start = next(i for i, line in enumerate(lines) if line.split()[1:2] == ["project"])
     policies = []
@@ -64,6 +71,7 @@ def test_status_json_lists_the_policies_and_grants_of_project():
     project = tables["project"]
     role = get_settings().authenticated_role
     assert project["in_database"] and project["rls_enabled"] and project["rls_forced"]
+    assert project["audited"] is True and tables["sessions"]["audited"] is False
     policies = {p["name"]: p for p in project["policies"]}
     assert set(policies) == {
         f"tenant_isolation_{c}" for c in ("select", "insert", "update", "delete")

@@ -1,0 +1,113 @@
+"""Operators view the admin as a tenant's staff see it (like Supabase Studio's
+impersonation of a role), read-only.
+
+- The choice is kept on the server, with the operator's session (`sessions.viewing`):
+  no cookie or query parameter can make or change a view, it ends with the session, and
+  the gate (apps/admin/gate.py) honours it for operators only, so a staff login with
+  the same column set would still see its own tenant.
+- While it lasts, the operator's admin requests reach the staff site in a request
+  transaction with the tenant's staff claims (`sub: operator:<username>`, the tenant,
+  `tenant_role: admin`), through RLS like any staff request, and READ ONLY; the gate
+  refuses a write before any transaction opens, saying why.
+- Starting a view is recorded in the audit log as the operator's action (`view`, the
+  operator named in operator_action), in the operator's transaction.
+"""
+
+from __future__ import annotations
+
+import html
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import HTTPConnection
+from starlette.types import Scope
+
+from apps.admin.tables import AdminSession
+from refresh.db.claims import Channel, Claims, TenantRole, build_claims
+from refresh.db.clients import write_client
+from refresh.db.sql import ident
+from refresh.lifecycle.audit import Actor, record
+from refresh.tenancy.tables import tenant_root_table
+
+STATE_KEY = "admin_view"  # scope["state"] key of the View, for the banner
+CSRF_COOKIE = "csrftoken"  # piccolo-admin's (piccolo-api's CSRF middleware)
+STOP_PATH = "operator/view-as/stop/"  # relative to the admin's root
+
+
+@dataclass(frozen=True)
+class View:
+    tenant_id: uuid.UUID
+    slug: str
+
+
+async def viewed_tenant(token: str) -> View | None:
+    """The tenant this session views the admin as, or None (no view, or its tenant is
+    gone: an erased tenant ends the views of it). Read on the write client, before any
+    transaction opens, as the gate reads the session itself."""
+    tenant = ident(tenant_root_table()._meta.tablename)
+    sessions = ident(AdminSession._meta.tablename)
+    rows = await write_client.fetch(
+        f"select t.id, t.slug from {sessions} s join {tenant} t on t.id = s.viewing"
+        " where s.token = $1",
+        token,
+    )
+    return View(rows[0]["id"], rows[0]["slug"]) if rows else None
+
+
+def view_claims(username: str, view: View) -> Claims:
+    """The claims of the tenant's staff, with the operator as the subject: what the audit
+    trigger would name if a write ever got through (`operator`, with their name)."""
+    return build_claims(
+        {
+            "sub": f"operator:{username}",
+            "tenant_id": str(view.tenant_id),
+            "tenant_role": TenantRole.admin.value,
+        },
+        Channel.admin,
+    )
+
+
+def read_only_message(view: View) -> str:
+    return (
+        f"you are viewing the admin as tenant {view.slug}, read-only: nothing was changed. "
+        "Stop viewing to make changes as an operator."
+    )
+
+
+async def start_view(token: str, username: str, tenant_id: uuid.UUID) -> None:
+    """In the operator's transaction: the session views the tenant; the audit log says
+    that this operator did."""
+    await AdminSession.update({AdminSession.viewing: tenant_id}).where(AdminSession.token == token)
+    async with write_client.connection() as connection:  # the operator's transaction
+        await record(
+            connection,
+            Actor.operator_named(f"operator:{username}"),
+            tenant_id,
+            "view",
+            {"read_only": True},
+        )
+
+
+async def stop_view(token: str) -> None:
+    await AdminSession.update({AdminSession.viewing: None}).where(AdminSession.token == token)
+
+
+def banner(scope: Scope) -> str | None:
+    """The notice on every page of a view: which tenant, read-only, and the way out."""
+    view: View | None = scope.get("state", {}).get(STATE_KEY)
+    if view is None:
+        return None
+    csrf = HTTPConnection(scope).cookies.get(CSRF_COOKIE, "")
+    return (
+        '<div class="refresh-notice" data-read-only="all" role="status">'
+        f"Viewing the admin as tenant <b>{html.escape(view.slug)}</b>, as its staff see "
+        "it (read-only). "
+        f'<form method="post" action="./{STOP_PATH}">'
+        f'<input type="hidden" name="{CSRF_COOKIE}" value="{html.escape(csrf)}">'
+        '<button type="submit">Stop viewing</button></form></div>'
+    )
+
+
+def state_for(view: View) -> dict[str, Any]:
+    return {STATE_KEY: view, "admin_tenant_id": view.tenant_id}
