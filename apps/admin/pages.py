@@ -142,7 +142,7 @@ async def start(request: Request) -> Response:
 
 
 async def stop(request: Request) -> Response:
-    await stop_view(request.cookies[SESSION_COOKIE])
+    await stop_view(request.cookies[SESSION_COOKIE], operator(request).username)
     return RedirectResponse(admin_root(request), status_code=303)
 
 

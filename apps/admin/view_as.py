@@ -89,8 +89,22 @@ async def start_view(token: str, username: str, tenant_id: uuid.UUID) -> None:
         )
 
 
-async def stop_view(token: str) -> None:
+async def stop_view(token: str, username: str) -> None:
+    """In the operator's transaction: the session views no tenant any more; the audit log
+    says when the view ended (a stop without a view records nothing)."""
+    viewed = await AdminSession.select(AdminSession.viewing).where(AdminSession.token == token)
+    tenant_id = viewed[0]["viewing"] if viewed else None
     await AdminSession.update({AdminSession.viewing: None}).where(AdminSession.token == token)
+    if tenant_id is None:
+        return
+    async with write_client.connection() as connection:  # the operator's transaction
+        await record(
+            connection,
+            Actor.operator_named(f"operator:{username}"),
+            tenant_id,
+            "view_end",
+            {"read_only": True},
+        )
 
 
 def banner(scope: Scope) -> str | None:

@@ -109,7 +109,8 @@ def test_an_operator_views_as_acme_read_only_then_stops(
     assert db.fetchval("select title from task where id = $1", task_id) == before
 
     entry = db.fetch(
-        "select a.via, o.operator from audit_log a join operator_action o on o.id = a.id and o.tenant_id = a.tenant_id"
+        "select a.via, o.operator from audit_log a"
+        " join operator_action o on o.id = a.id and o.tenant_id = a.tenant_id"
         " join tenant n on n.id = a.tenant_id where a.action = 'view' and n.slug = 'acme'"
         " order by a.created_at desc limit 1"
     )

@@ -58,12 +58,14 @@ def ids(rows: list[dict[str, Any]]) -> set[str]:
     return {str(r["id"]) for r in rows}
 
 
-async def view_entries(tenant_id: Any) -> list[dict[str, Any]]:
+async def view_entries(tenant_id: Any, action: str = "view") -> list[dict[str, Any]]:
     return await write_client.fetch(
         "select a.actor, a.via, a.table_name, a.row_id, a.changes, o.operator"
-        " from audit_log a left join operator_action o on o.id = a.id and o.tenant_id = a.tenant_id"
-        " where a.tenant_id = $1 and a.action = 'view'",
+        " from audit_log a"
+        " left join operator_action o on o.id = a.id and o.tenant_id = a.tenant_id"
+        " where a.tenant_id = $1 and a.action = $2",
         tenant_id,
+        action,
     )
 
 
@@ -112,6 +114,11 @@ async def test_an_operator_viewing_as_a_sees_a_only_and_the_audit_log_says_so(
 
     stopped = await operator.client.post(STOP)
     assert stopped.status_code == 303
+    [ended] = await view_entries(a.tenant.id, "view_end")
+    assert ended["operator"] == f"operator:{operator.username}" and ended["via"] == "operator"
+    assert await view_entries(b.tenant.id, "view_end") == []
+    assert (await operator.client.post(STOP)).status_code == 303  # no view: nothing to end
+    assert len(await view_entries(a.tenant.id, "view_end")) == 1
     assert set(a.tasks | b.tasks) <= ids(await operator.rows("task"))
     assert (await operator.get("/tables/piccolo_user/")).status_code == 200
     assert "Viewing the admin" not in (await operator.client.get("/admin/")).text
