@@ -73,3 +73,12 @@ def test_formula_cells_are_neutralised_and_others_kept() -> None:
         {"a": "'=1+1", "b": "'+x", "c": "'-y", "d": "'@z", "e": "'\tt", "f": "'\rr", "g": "ok"}
     ]
     assert neutralise([{"n": -1, "t": None}]) == [{"n": -1, "t": None}]
+
+
+def test_piccolo_admin_still_answers_the_user_with_its_id() -> None:
+    """without_user_id blanks the field on the staff site; if piccolo-admin renames or
+    drops it, the blanking has nothing to do and this fails."""
+    from piccolo_admin.endpoints import AdminRouter, UserResponseModel
+
+    assert set(UserResponseModel.model_fields) == {"username", "user_id"}
+    assert "user_id=str(request.user.user_id)" in inspect.getsource(AdminRouter.get_user)
