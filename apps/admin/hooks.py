@@ -81,8 +81,6 @@ def keep_stored_values(
             fixed = fixed | {TENANT_COLUMN}
 
     async def hook(row_id: Any, values: dict[Column, Any]) -> dict[Column, Any]:
-        if not values:
-            return values
         compare = [c for c in values if isinstance(c, Timestamptz) or c._meta.name in fixed]
         stored: dict[str, Any] | None = None
         if compare:

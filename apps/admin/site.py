@@ -29,6 +29,7 @@ from apps.admin.hooks import BOOKKEEPING, hooks_for
 from apps.admin.lifecycle import operator_forms
 from apps.admin.tables import AdminSession, AdminUser, StaffProfile
 from refresh.compat.piccolo_admin import exact_choice_filters, form_adjustments
+from refresh.compat.piccolo_admin_bodies import strict_bodies
 from refresh.compat.piccolo_admin_ui import with_ui_fixes
 from refresh.registry import contributions
 from refresh.rls.tables import AuditLog
@@ -181,6 +182,12 @@ def create_sites(production: bool, allowed_hosts: Sequence[str] = ()) -> tuple[A
         create_admin(staff, **common), TENANT_COLUMN, staff_tenant_of, BOOKKEEPING, tenant_tables
     )
     read_only = [AuditLog._meta.tablename]
+    # Bodies are checked first: no library sees one that is not JSON, not Unicode, or
+    # says true for a number.
+    operators_site, staff_site = (
+        strict_bodies(operators_site, operators),
+        strict_bodies(staff_site, staff),
+    )
     return (
         with_ui_fixes(exact_choice_filters(operators_site, operators), read_only),
         with_ui_fixes(exact_choice_filters(staff_site, staff), read_only),
