@@ -27,7 +27,7 @@ from apps.tasks.comments import api as comments_api
 from apps.tasks.endpoints import api as tasks_api
 from apps.tasks.stats import api as stats_api
 from apps.tenants.endpoints import api as tenants_api
-from refresh.compat.admin_responses import csv_safe_exports, json_errors
+from refresh.compat.admin_responses import csv_safe_exports, json_errors, without_user_id
 from refresh.db.engines import (
     READ_DB,
     WRITE_DB,
@@ -113,7 +113,9 @@ def create_admin() -> ASGIApp:
         production=settings.environment == "production",
         allowed_hosts=settings.admin_allowed_hosts,
     )
-    operators_site, staff_site = csv_safe_exports(sites.operators), csv_safe_exports(sites.staff)
+    operators_site = csv_safe_exports(sites.operators)
+    # staff learn no login id: they are numbered across every tenant
+    staff_site = without_user_id(csv_safe_exports(sites.staff))
     resolver = AdminSessionResolver(
         operators_site,
         staff_site,

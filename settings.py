@@ -104,6 +104,10 @@ class Settings(BaseSettings):
                 "set both WRITE_DATABASE_URL and READ_DATABASE_URL, or neither "
                 "(neither = embedded PostgreSQL)"
             )
+        unsigned = [a for a in self.jwt_algorithms if a.lower() == "none"]
+        if unsigned:
+            # an unsigned token proves nothing; the verifier would refuse it anyway
+            raise ValueError(f"JWT_ALGORITHMS: {unsigned[0]!r} (unsigned tokens) is not accepted")
         uses_secret = any(a.startswith("HS") for a in self.jwt_algorithms)
         if uses_secret and not self.jwt_secret:
             raise ValueError("JWT_SECRET is required for HS* algorithms")

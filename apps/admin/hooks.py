@@ -8,7 +8,10 @@
   and fill the audit log with changes nobody made.
 - Ids are not edited (a changed id would also probe which ids other tenants use: the
   duplicate-key error answers for their rows), nor columns an app fixes (ADMIN_FIXED in
-  its admin.py, e.g. a comment's author).
+  its admin.py, e.g. a comment's author), nor a tenant table's tenant_id: a row never
+  changes tenant (refresh/tenancy/routed.py turns one into a filter, which left an edit
+  of tenant_id alone with nothing to set: piccolo-api's 500). Staff's is dropped (their
+  tenant is pinned anyway), an operator's refused when it differs.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from refresh.tenancy.declarations import TENANT_COLUMN
+from refresh.tenancy.routed import TenantRouted
 
 BOOKKEEPING = ("created_at", "updated_at")  # set on insert, and by a trigger on update
 
@@ -59,15 +63,24 @@ def read_only(message: str) -> HTTPException:
     return HTTPException(status_code=422, detail=message)
 
 
-def keep_stored_values(table: type[Table], fixed: frozenset[str] = frozenset()) -> Any:
+def keep_stored_values(
+    table: type[Table], fixed: frozenset[str] = frozenset(), staff: bool = False
+) -> Any:
     """The edit form sends the whole row back: what it cannot change is dropped when it
-    equals the stored value and refused when it differs (the primary key, and `fixed`
-    columns such as a comment's author); created_at/updated_at are the server's."""
+    equals the stored value and refused when it differs (the primary key, `fixed`
+    columns such as a comment's author, a tenant table's tenant_id); created_at/updated_at
+    are the server's, and so is the tenant of a staff edit."""
     key = table._meta.primary_key
+    dropped = set(BOOKKEEPING)
+    if issubclass(table, TenantRouted) and TENANT_COLUMN in {
+        c._meta.name for c in table._meta.columns
+    }:
+        if staff:
+            dropped.add(TENANT_COLUMN)
+        else:
+            fixed = fixed | {TENANT_COLUMN}
 
     async def hook(row_id: Any, values: dict[Column, Any]) -> dict[Column, Any]:
-        if not values:
-            return values
         compare = [c for c in values if isinstance(c, Timestamptz) or c._meta.name in fixed]
         stored: dict[str, Any] | None = None
         if compare:
@@ -80,10 +93,10 @@ def keep_stored_values(table: type[Table], fixed: frozenset[str] = frozenset()) 
                 if str(value) != str(row_id):
                     raise read_only(f"{name} cannot be changed")
                 continue
-            if name in BOOKKEEPING:
+            if name in dropped:
                 continue
             if name in fixed:
-                if stored is not None and value != old:
+                if stored is not None and str(value) != str(old):
                     raise read_only(f"{name} cannot be changed")
                 continue
             if isinstance(column, Timestamptz) and isinstance(old, datetime):
@@ -92,8 +105,8 @@ def keep_stored_values(table: type[Table], fixed: frozenset[str] = frozenset()) 
             kept[column] = value
         if not kept:
             raise read_only(
-                "nothing to change: the id, the fixed columns and created_at/updated_at "
-                "cannot be set by an edit"
+                "nothing to change: the id, the tenant, the fixed columns and "
+                "created_at/updated_at cannot be set by an edit"
             )
         return kept
 
@@ -106,6 +119,6 @@ def hooks_for(table: type[Table], staff: bool, fixed: frozenset[str] = frozenset
     return [
         Hook(HookType.pre_save, stamp_new_row),
         *([Hook(HookType.pre_save, pin_tenant_on_save)] if pin else []),
-        Hook(HookType.pre_patch, keep_stored_values(table, fixed)),
+        Hook(HookType.pre_patch, keep_stored_values(table, fixed, staff)),
         *([Hook(HookType.pre_patch, pin_tenant_on_patch)] if pin else []),
     ]

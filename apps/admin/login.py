@@ -11,15 +11,20 @@
    is bounded. The client is the connection's peer, or behind TRUSTED_PROXIES the address
    they forwarded (refresh/web/throttle.py). piccolo-admin's own limiter (per peer
    address, blocking until restart) is switched off in apps/admin/site.py.
+And on every admin request, a session cookie that cannot be one of ours (piccolo-api's
+tokens are URL-safe base64) is dropped before the gate or piccolo-api looks it up: a NUL
+in it was a database error (a 500); the request goes on as one without a session.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from apps.admin.gate import SESSION_COOKIE
@@ -30,6 +35,7 @@ from settings import Settings
 
 LOGIN_PATH = "/public/login/"
 SESSION_SET = f"{SESSION_COOKIE}=".encode()
+SESSION_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,100}")  # secrets.token_urlsafe, the column's size
 
 
 class LoginInputError(Exception):
@@ -51,6 +57,21 @@ def content_type(scope: Scope) -> str:
     return ""
 
 
+def without_bad_session(scope: Scope) -> Scope:
+    """`scope` without a session cookie that cannot be a session token."""
+    raw = [value for name, value in scope.get("headers", []) if name == b"cookie"]
+    if not raw:
+        return scope
+    cookies = cookie_parser(b"; ".join(raw).decode("latin-1"))
+    token = cookies.get(SESSION_COOKIE)
+    if token is None or SESSION_TOKEN.fullmatch(token):
+        return scope
+    kept = "; ".join(f"{name}={value}" for name, value in cookies.items() if name != SESSION_COOKIE)
+    cookie = kept.encode("latin-1", "replace")
+    headers = [(n, v) for n, v in scope["headers"] if n != b"cookie"]
+    return {**scope, "headers": [*headers, (b"cookie", cookie)] if cookie else headers}
+
+
 def parse_login(body: bytes, media_type: str) -> str:
     """The username of a well-formed login body; LoginInputError otherwise."""
     fields: Any
@@ -63,7 +84,7 @@ def parse_login(body: bytes, media_type: str) -> str:
     elif media_type in ("application/json", ""):
         try:
             fields = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than parsed
             raise LoginInputError(400, "invalid_json", "the body is not valid JSON") from None
     else:
         raise LoginInputError(415, "unsupported_media_type", "send the login as JSON or as a form")
@@ -96,6 +117,8 @@ class LoginGuard:
         self.per_client = FailureThrottle(settings.login_client_failure_limit, window)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope = without_bad_session(scope)
         if (
             scope["type"] != "http"
             or scope["method"] != "POST"

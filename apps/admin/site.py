@@ -30,6 +30,7 @@ from apps.admin.pages import operator_pages_app
 from apps.admin.tables import AdminSession, AdminUser, StaffProfile
 from apps.admin.view_as import banner
 from refresh.compat.piccolo_admin import exact_choice_filters, form_adjustments
+from refresh.compat.piccolo_admin_bodies import strict_bodies
 from refresh.compat.piccolo_admin_labels import labelled_values
 from refresh.compat.piccolo_admin_ui import with_ui_fixes
 from refresh.registry import contributions
@@ -159,10 +160,15 @@ def create_sites(production: bool, allowed_hosts: Sequence[str] = ()) -> Sites:
         create_admin(staff, **common), TENANT_COLUMN, staff_tenant_of, BOOKKEEPING, tenant_tables
     )
     read_only = [AuditLog._meta.tablename]
+    # Bodies are checked first: no library sees one that is not JSON, not Unicode, or
+    # says true for a number.
     operators_site = labelled_values(
-        exact_choice_filters(operators_site, operators), OPERATOR_LABELS
+        exact_choice_filters(strict_bodies(operators_site, operators), operators),
+        OPERATOR_LABELS,
     )
-    staff_site = labelled_values(exact_choice_filters(staff_site, staff), STAFF_LABELS)
+    staff_site = labelled_values(
+        exact_choice_filters(strict_bodies(staff_site, staff), staff), STAFF_LABELS
+    )
     return Sites(
         with_ui_fixes(operators_site, read_only),
         # an operator viewing as a tenant gets the staff site, with the banner

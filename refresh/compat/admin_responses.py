@@ -2,17 +2,19 @@
 
 1. Errors: piccolo-api answers `{"detail": ...}`, plain text, or for a constraint
    violation `{"db_error": "<PostgreSQL's message>"}`, which names constraints and tables
-   (and, for a unique key, tells whether a value exists). `json_errors` rewrites every
-   4xx/5xx of a site into `{"error": {"code", "message"}}` (the API's shape),
-   keeping `detail` for piccolo-admin's own pages, with database messages replaced by the
-   API's (refresh/web/errors.py): no constraint or table name leaves.
+   (and, for a unique key, tells whether a value exists); a login it creates fails as
+   plain text `Error: <PostgreSQL's message>`, with the failing row (password hash
+   included). `json_errors` rewrites every 4xx/5xx of a site into
+   `{"error": {"code", "message"}}` (the API's shape), keeping `detail` for
+   piccolo-admin's own pages, with database messages replaced by the API's
+   (refresh/web/errors.py): no constraint, table or row leaves.
 2. CSV export: piccolo-admin builds its CSV in the browser from the list endpoint, read
    in pages of 1000 (`__page_size=1000`), and writes cells as they are: a title such as
    `=HYPERLINK(...)` becomes a formula in a spreadsheet. `csv_safe_exports` prefixes
    such text cells of those pages with `'` (OWASP's advice for CSV injection).
 
 tests/refresh/compat/test_admin_responses.py fails if piccolo-api changes its db_error
-shape or piccolo-admin its export page size.
+shape, piccolo-admin its export page size or its user answer.
 """
 
 from __future__ import annotations
@@ -30,13 +32,17 @@ ErrorMapper = Callable[[Exception], "tuple[int, str, str] | None"]
 
 EXPORT_PAGE_SIZE = "1000"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# PostgreSQL's message for each violation piccolo-api answers with db_error.
+# PostgreSQL's message for each violation piccolo-api answers with db_error (or, creating
+# a login, as text).
 DB_MESSAGES = (
     ("duplicate key", asyncpg.UniqueViolationError),
     ("foreign key", asyncpg.ForeignKeyViolationError),
     ("check constraint", asyncpg.CheckViolationError),
     ("null value", asyncpg.NotNullViolationError),
+    ("row-level security", asyncpg.InsufficientPrivilegeError),
 )
+# What only PostgreSQL's own messages say: a text error with any of these is the server's.
+SERVER_WORDS = ("violates", "constraint", 'relation "', "DETAIL:", "Failing row")
 
 
 def dumps(data: Any) -> bytes:
@@ -52,18 +58,34 @@ def db_error(message: str, mapper: ErrorMapper) -> tuple[int, str, str]:
     return 422, "validation_error", "the database refused this change"
 
 
+def server_message(body: bytes, parsed: Any) -> str | None:
+    """PostgreSQL's message in a site's error body, if that is what it carries."""
+    if isinstance(parsed, dict) and "db_error" in parsed:
+        return str(parsed["db_error"])
+    if parsed is None:
+        text = body.decode("utf-8", "replace")
+        if any(word in text for word in SERVER_WORDS):
+            return text
+    return None
+
+
+def parse(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
 def api_error(status: int, body: bytes, codes: Mapping[int, str], mapper: ErrorMapper) -> bytes:
     """A site's error body in the API's shape."""
     code = codes.get(status, "internal_error" if status >= 500 else "error")
     detail: Any = None
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        parsed = None
+    parsed = parse(body)
     if isinstance(parsed, dict) and "error" in parsed and isinstance(parsed["error"], dict):
         return body
-    if isinstance(parsed, dict) and "db_error" in parsed:
-        _, code, message = db_error(str(parsed["db_error"]), mapper)
+    from_server = server_message(body, parsed)
+    if from_server is not None:
+        _, code, message = db_error(from_server, mapper)
         return dumps({"error": {"code": code, "message": message}, "detail": message})
     if isinstance(parsed, dict) and isinstance(parsed.get("error"), str):
         message = detail = parsed["error"]  # e.g. the page size limit
@@ -83,13 +105,8 @@ def api_error(status: int, body: bytes, codes: Mapping[int, str], mapper: ErrorM
 
 
 def db_status(body: bytes, status: int, mapper: ErrorMapper) -> int:
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        return status
-    if isinstance(parsed, dict) and "db_error" in parsed:
-        return db_error(str(parsed["db_error"]), mapper)[0]
-    return status
+    from_server = server_message(body, parse(body))
+    return status if from_server is None else db_error(from_server, mapper)[0]
 
 
 def is_html(headers: list[tuple[bytes, bytes]]) -> bool:
@@ -160,9 +177,14 @@ def is_export(scope: Scope) -> bool:
     )[-2:-1] == ["tables"]
 
 
-def csv_safe_exports(app: ASGIApp) -> ASGIApp:
+def rewriting_json(
+    app: ASGIApp, applies: Callable[[Scope], bool], change: Callable[[Any], Any]
+) -> ASGIApp:
+    """`app` with the JSON body of its 200 answers to the requests `applies` to passed
+    through `change` (the whole body is held: these answers are a page at most)."""
+
     async def site(scope: Scope, receive: Receive, send: Send) -> None:
-        if not is_export(scope):
+        if not applies(scope):
             await app(scope, receive, send)
             return
         start: Message | None = None
@@ -180,11 +202,9 @@ def csv_safe_exports(app: ASGIApp) -> ASGIApp:
             if message.get("more_body", False):
                 return
             body = b"".join(chunks)
-            if start["status"] == 200:
-                parsed = json.loads(body)
-                if isinstance(parsed, dict) and isinstance(parsed.get("rows"), list):
-                    parsed["rows"] = neutralise(parsed["rows"])
-                    body = dumps(parsed)
+            parsed = parse(body) if start["status"] == 200 else None
+            if parsed is not None:
+                body = dumps(change(parsed))
             headers = [(n, v) for n, v in start.get("headers", []) if n != b"content-length"]
             headers.append((b"content-length", str(len(body)).encode()))
             await send({**start, "headers": headers})
@@ -193,3 +213,26 @@ def csv_safe_exports(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, rewrite)
 
     return site
+
+
+def neutralise_rows(page: Any) -> Any:
+    if isinstance(page, dict) and isinstance(page.get("rows"), list):
+        return {**page, "rows": neutralise(page["rows"])}
+    return page
+
+
+def csv_safe_exports(app: ASGIApp) -> ASGIApp:
+    return rewriting_json(app, is_export, neutralise_rows)
+
+
+def is_user_endpoint(scope: Scope) -> bool:
+    path: str = scope.get("path", "")
+    return scope["type"] == "http" and scope["method"] == "GET" and path.endswith("/api/user/")
+
+
+def blank_user_id(user: Any) -> Any:
+    return {**user, "user_id": ""} if isinstance(user, dict) and "user_id" in user else user
+
+
+def without_user_id(app: ASGIApp) -> ASGIApp:
+    return rewriting_json(app, is_user_endpoint, blank_user_id)

@@ -147,3 +147,35 @@ async def test_database_errors_come_back_in_the_apis_words(sides: tuple[Side, Si
         error = assert_clean(response, 422)
         assert error["code"] == "validation_error"
         assert await comment_row(side.comment) == before
+
+
+async def test_a_comment_cannot_be_pointed_at_another_tenants_task(
+    sides: tuple[Side, Side], app: Any
+) -> None:
+    """Neither tenant staff (inside RLS, where a plain foreign key check would still find
+    the other tenant's task) nor an operator (no RLS at all) can put a comment under
+    another tenant's task: the composite key (tenant_id, task_id) refuses it, with the
+    answer an unused id gets. The API's own check (tests/apps/tasks/test_comments_api.py)
+    is a different layer."""
+    operator = await open_session(app, await new_operator())
+    for side, other in (sides, sides[::-1]):
+        for session in (side.staff, operator):
+            before, counts = await comment_row(side.comment), await table_counts()
+            path = f"/tables/comment/{side.comment}/"
+            theirs = await session.patch(path, {"task_id": other.task})
+            unused = await session.patch(path, {"task_id": str(uuid.uuid4())})
+            assert_clean(theirs, 422)
+            assert theirs.json() == unused.json()
+            assert await comment_row(side.comment) == before
+            assert await table_counts() == counts
+        # a new comment under the other tenant's task, from the staff's add form
+        counts = await table_counts()
+        member = await write_client.fetch(
+            "select id from member where tenant_id = $1 limit 1", side.tenant.id
+        )
+        body = {"body": "intrusion", "author_id": str(member[0]["id"])}
+        theirs = await side.staff.post("/tables/comment/", {**body, "task_id": other.task})
+        unused = await side.staff.post("/tables/comment/", {**body, "task_id": str(uuid.uuid4())})
+        assert_clean(theirs, 422)
+        assert theirs.json() == unused.json()
+        assert await table_counts() == counts

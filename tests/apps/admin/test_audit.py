@@ -33,7 +33,12 @@ def changes(entry: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def two(app: Any, client: Any) -> dict[str, Any]:
-    sides = {}
+    return await two_tenants(app, client)
+
+
+async def two_tenants(app: Any, client: Any) -> dict[str, Any]:
+    """Tenants a and b (a project, a task and a staff session each) and an operator."""
+    sides: dict[str, Any] = {}
     for name in ("a", "b"):
         tenant = await fresh_tenant(f"aud-{name}")
         project = (await new_project(client, tenant, f"aud-{name} project"))["id"]

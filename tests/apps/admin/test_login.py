@@ -66,6 +66,14 @@ def guard(app: Any) -> LoginGuard:
         b'"text"',
         b"{broken",
         b"",
+        b'{"username": "a"}',
+        b'{"password": "p"}',
+        b'{"username": "", "password": "p"}',
+        b'{"username": "a", "password": ""}',
+        b'{"username": "a", "password": "p"} trailing',
+        b"[" * 100_000,
+        b'{"username": ' + b"1" * 5_000 + b', "password": "p"}',
+        b'{"username": "a", "password": "' + b"p" * 200_000 + b'"}',
     ],
 )
 async def test_a_malformed_login_body_is_a_json_4xx(
@@ -79,6 +87,47 @@ async def test_a_malformed_login_body_is_a_json_4xx(
     error = assert_error(response, response.status_code)
     assert 400 <= response.status_code < 500, response.text
     assert "Traceback" not in error["message"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"username=%00&password=p",
+        b"username=a&password=%ED%A0%80",  # an encoded lone surrogate
+        b"username=a",
+        b"password=p",
+        b"username=&password=",
+        b"%FF%FE=x",
+        b"username=a&username=b&password=p",
+    ],
+)
+async def test_a_malformed_login_form_is_a_json_4xx(
+    app: Any, guard: LoginGuard, content: bytes, _no_server_errors: None
+) -> None:
+    async with browser(app) as client:
+        await with_csrf(client)
+        response = await client.post(
+            LOGIN, content=content, headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+    assert 400 <= response.status_code < 500, response.text
+    assert_error(response, response.status_code)
+
+
+async def test_the_login_refuses_what_is_not_a_login_in_json(
+    app: Any, guard: LoginGuard, _no_server_errors: None
+) -> None:
+    """No CSRF token, other methods, another page's POST: JSON errors, no session."""
+    username = await new_operator()
+    async with browser(app) as client:
+        await client.get("/admin/")  # the CSRF cookie, but no header
+        refused = await attempt(client, username, PASSWORD)
+        assert_error(refused, 403)
+        assert "id" not in client.cookies
+        await with_csrf(client)
+        for method in ("PUT", "PATCH", "DELETE"):
+            assert_error(await client.request(method, LOGIN, json={}), 405)
+        junk_cookie = await client.get("/admin/", headers={"cookie": "id=\x00; csrftoken=x"})
+        assert junk_cookie.status_code == 200
 
 
 async def test_a_login_body_of_another_media_type_is_415(app: Any, guard: LoginGuard) -> None:

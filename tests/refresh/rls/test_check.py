@@ -284,3 +284,33 @@ def test_fault_is_reported_and_its_printed_fix_clears_it(fault):
         if cleanup:
             superuser_sql(test_database(), cleanup)
     assert check().returncode == 0
+
+
+async def test_tables_left_unforced_by_their_owner_are_reported_in_process(client: Any) -> None:
+    """The rls_not_forced report a second way (the CLI test above makes the fault as a
+    superuser on member): the owner itself turns FORCE off on two tenant tables, and the
+    check's own function (no CLI) names each with the SQL that forces it again."""
+    from refresh.db.clients import write_client
+    from refresh.rls.check import collect_problems
+
+    tables = ("project", "comment")
+    for table in tables:
+        await write_client.fetch(f"alter table {table} no force row level security")
+    try:
+        problems, _ = await collect_problems()
+        unforced = {p.table: p for p in problems if p.code == "rls_not_forced"}
+        assert set(unforced) == set(tables), [p.render() for p in problems]
+        for table, problem in unforced.items():
+            assert problem.cause is None  # a root cause, not explained away
+            assert f"alter table {table} force row level security" in problem.fix.sql
+            await write_client.fetch(problem.fix.sql)
+        after, _ = await collect_problems()
+        assert [p.render() for p in after] == []
+    finally:
+        for table in tables:
+            await write_client.fetch(f"alter table {table} force row level security")
+    forced = await write_client.fetch(
+        "select relname, relforcerowsecurity from pg_class where relname = any($1::text[])",
+        list(tables),
+    )
+    assert all(row["relforcerowsecurity"] for row in forced)

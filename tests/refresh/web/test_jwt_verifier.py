@@ -148,3 +148,36 @@ async def test_leeway_admits_small_clock_skew():
     with pytest.raises(AuthError, match="expired"):
         await strict.verify(token)
     assert (await lenient.verify(token)).user_id == "u1"
+
+
+def unsigned(alg: str, signature: str = "", **header: str) -> str:
+    import base64
+
+    def b64(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{b64({'alg': alg, 'typ': 'JWT', **header})}.{b64(payload())}.{signature}"
+
+
+@pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
+async def test_an_unsigned_token_is_refused_whatever_the_keys(alg, jwks_file):
+    """`alg: none` at the verifier itself, for a shared secret and for a JWKS (the API's
+    test, tests/refresh/rls/test_tokens.py, goes through the app with HS256 only)."""
+    verifiers = [
+        TokenVerifier(settings(jwt_algorithms=["HS256"], jwt_secret="s" * 40)),
+        TokenVerifier(settings(jwks_file=jwks_file)),
+    ]
+    tokens = [
+        unsigned(alg),
+        unsigned(alg, kid="rsa-1"),  # a kid the JWKS knows
+        unsigned(alg, "c2lnbmF0dXJl", kid="ec-1"),  # some bytes where the signature goes
+    ]
+    for verifier in verifiers:
+        for token in tokens:
+            with pytest.raises(AuthError):
+                await verifier.verify(token)
+
+
+def test_none_is_no_algorithm_to_configure(jwks_file):
+    with pytest.raises(ValueError, match="none"):
+        settings(jwks_file=jwks_file, jwt_algorithms=["RS256", "none"])
