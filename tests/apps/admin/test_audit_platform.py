@@ -123,5 +123,18 @@ def test_staff_profile_entries_written_before_move_to_the_platform() -> None:
         db.piccolo("tenants", "demo")  # two staff logins, audited in their tenants' logs
         before = entries(db)
         assert len(before) == 2 and all(",false," in e for e in before), before
+        # an operator's name of one of them, beside it (operator_action, by its tenant)
+        url, first = db.env["WRITE_DATABASE_URL"], before[0].split(",")[0]
+        run_psql(
+            url,
+            "insert into operator_action (id, tenant_id, operator)"
+            f" select id, tenant_id, 'operator:o1' from audit_log where id = '{first}'",
+        )
         db.piccolo("migrations", "forwards", "all")
         assert entries(db) == [e.replace(",false,", ",true,") for e in before]
+        named = run_psql(
+            url,
+            "select 'op=' || tenant_id || ',' || operator from operator_action"
+            f" where id = '{first}'",
+        )
+        assert "op=00000000-0000-0000-0000-000000000000,operator:o1" in named
