@@ -90,7 +90,7 @@ async def test_actor_namespaces_hold_from_both_tenants_side(
 
     assert (by_api["via"], by_staff["via"]) == ("api", "admin")
     named = await write_client.fetch(
-        "select audit_id from operator_action where audit_id = any($1::uuid[])",
+        "select id from operator_action where id = any($1::uuid[])",
         [by_api["id"], by_staff["id"]],
     )
     assert named == []
