@@ -116,7 +116,7 @@ OP_COUNT = "operator: count of bench-big"
 
 
 def checks(tenant_id: uuid.UUID, task_id: str, searches: dict[str, str]) -> list[Check]:
-    tenant = (("tenant", str(tenant_id)), ("tenant__operator", "e"))
+    tenant = (("tenant_id", str(tenant_id)), ("tenant_id__operator", "e"))
     tasks = admin_data.TASKS
     return [
         Check(LIST, page(), expect_rows=PAGE_SIZE),
