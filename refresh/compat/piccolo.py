@@ -1,5 +1,5 @@
-"""Piccolo: what a foreign key column references, the joins a query makes, and a new
-migration file's id and path.
+"""Piccolo: what a foreign key column references, the joins a query makes (and a condition
+added to one), and a new migration file's id and path.
 
 tests/refresh/compat/test_piccolo.py fails if Piccolo changes either.
 """
@@ -63,6 +63,18 @@ def joined_keys(columns: Iterable[Any]) -> list[ForeignKey[Table]]:
         else:
             flat.append(item)
     return [key for column in flat if isinstance(column, Column) for key in column._meta.call_chain]
+
+
+def join_with_condition(join: str, alias: str, condition: str) -> str:
+    """One of Select._get_joins' strings with `AND condition` added to its ON clause when
+    it joins under `alias`; `{left}` in condition names the join's left side. Piccolo
+    renders a join as `LEFT JOIN t "alias" ON (left."key" = "alias"."pk")` and offers no
+    way to add a condition to it (tests/refresh/compat/test_piccolo.py checks the form)."""
+    head, separator, on = join.partition(f'"{alias}" ON (')
+    if not separator or not on.endswith(")"):
+        return join
+    left = on.split('."', 1)[0]
+    return f"{head}{separator}{on[:-1]} AND {condition.format(left=left)})"
 
 
 def has_filter(where_delegate: Any) -> bool:

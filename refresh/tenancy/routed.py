@@ -18,7 +18,6 @@ from refresh.tenancy.routing import (
     RoutedSelect,
     RoutedUpdate,
     pop_tenant,
-    request_tenant,
     tenant_column,
     tenant_where,
 )
@@ -34,7 +33,6 @@ class TenantRouted:
             table=table,
             columns_list=columns,
             exclude_secrets=exclude_secrets,
-            router_tenant=request_tenant(table),
         )
         where = tenant_where(table)
         return query if where is None else query.where(where)

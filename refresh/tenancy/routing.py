@@ -7,17 +7,21 @@ on every shard. So inside a request transaction every query of a tenant table al
 PostgreSQL uses as an index condition. Handlers write nothing for it; TenantTable's query
 constructors (refresh/tenancy/tables.py) call these.
 
-Tables joined through a foreign key get `joined.tenant_id = <tenant>` too (or, outside a
-request, `= <the row's tenant_id>`, which Citus reads as a join on the distribution
-column), with `or joined.tenant_id is null` to keep a LEFT JOIN's rows without a
-partner: the composite tenant keys already guarantee a partner of the same tenant, so
-the condition changes no result, it only tells the planner so.
+A tenant table joined through a foreign key gets its tenant in the join itself: `LEFT
+JOIN project ON (task.project_id = project.id AND project.tenant_id = task.tenant_id)`,
+which Citus reads as a join on the distribution column (and, with the constant on task,
+PostgreSQL derives `project.tenant_id = <tenant>` for the joined side). The composite
+tenant keys already guarantee a partner of the same tenant, so the condition changes no
+result. It is not a WHERE condition (`project.tenant_id = <tenant> or ... is null`): as a
+filter above a LEFT JOIN its selectivity is guessed, and a generic plan (every request's,
+auth.begin_request) then read a large tenant's 200,000 rows to sort them for a page of 25
+(bench/RESULTS.md, the admin's staff lists).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from piccolo.columns import Column
@@ -26,7 +30,7 @@ from piccolo.query.methods import Delete, Update
 from piccolo.query.methods.select import Select
 from piccolo.table import Table
 
-from refresh.compat.piccolo import has_filter, joined_keys, selected_columns
+from refresh.compat.piccolo import has_filter, join_with_condition, joined_keys
 from refresh.db.transaction import RequestTransaction
 from refresh.tenancy.declarations import TENANT_COLUMN
 
@@ -47,42 +51,26 @@ def tenant_column(table: type[Table]) -> Column:
     return table._meta.get_column_by_name(TENANT_COLUMN)
 
 
-def join_conditions(
-    table: type[Table], columns: Iterable[Any], tenant: uuid.UUID | None
-) -> list[Combinable]:
-    """For each tenant table a query joins through a foreign key: its tenant_id pinned."""
-    conditions: dict[str, Combinable] = {}
+def tenant_join(join: str, columns: Iterable[Any]) -> str:
+    """A join string of Select._get_joins with the tenant pinned when it joins two tenant
+    tables through a foreign key (refresh/compat/piccolo.py renders the condition)."""
     for key in joined_keys(columns):
         target = key._foreign_key_meta.resolved_references
-        if not is_tenant_table(target) or key.table_alias in conditions:
-            continue
-        joined: Column = getattr(key, TENANT_COLUMN)
-        same = joined == (tenant if tenant is not None else tenant_column(table))
-        conditions[key.table_alias] = same | joined.is_null()
-    return list(conditions.values())
+        if is_tenant_table(target) and is_tenant_table(key._meta.table):
+            condition = f'"{key.table_alias}"."{TENANT_COLUMN}" = {{left}}."{TENANT_COLUMN}"'
+            pinned = join_with_condition(join, key.table_alias, condition)
+            if pinned != join:
+                return pinned
+    return join
 
 
 class RoutedSelect(Select):  # type: ignore[type-arg]
-    """A Select of a tenant table whose joins are pinned to the tenant when it renders:
-    the joins are known only then (columns, filters and ordering can each add one).
-    Overrides Select.default_querystrings, the documented way a Piccolo query renders;
-    tests/refresh/compat/test_piccolo.py fails if the join syntax it relies on changes."""
+    """A Select of a tenant table whose joins of tenant tables name the tenant in their ON
+    clause. Overrides Select._get_joins, private: Piccolo has no extension point for a
+    join's condition; tests/refresh/compat/test_piccolo.py fails if its join form changes."""
 
-    __slots__ = ("routed", "router_tenant")
-
-    def __init__(self, *args: Any, router_tenant: uuid.UUID | None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.router_tenant = router_tenant
-        self.routed = False
-
-    @property
-    def default_querystrings(self) -> Any:
-        if not self.routed:
-            self.routed = True
-            conditions = join_conditions(self.table, selected_columns(self), self.router_tenant)
-            if conditions:
-                self.where(*conditions)
-        return super().default_querystrings
+    def _get_joins(self, columns: Sequence[Any]) -> list[str]:
+        return [tenant_join(join, columns) for join in super()._get_joins(columns)]
 
 
 class WriteRouting:

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from piccolo.apps.migrations.commands.new import _generate_migration_meta
 from piccolo.conf.apps import Finder
+from piccolo.query.methods.select import Select
 
 from refresh.compat.piccolo import (
     has_filter,
+    join_with_condition,
     joined_keys,
     new_migration_file,
     referenced_table,
@@ -52,6 +54,18 @@ def test_joins_are_found_in_columns_filters_and_ordering() -> None:
     # each alias a join of the rendered SQL, as the routing conditions name it
     assert aliases and all("LEFT JOIN" in sql and f'"{alias}"' in sql for alias in aliases)
     assert {referenced_table(key).__name__ for key in keys} == {"Project", "Member", "Tenant"}
+
+
+def test_a_condition_joins_the_on_clause_of_piccolos_join() -> None:
+    from apps.tasks.tables import Task
+
+    [join] = Select(table=Task)._get_joins([Task.project_id.name])  # the form it edits
+    assert join == (
+        'LEFT JOIN "project" "task$project_id" ON ("task"."project_id" = "task$project_id"."id")'
+    )
+    pinned = join_with_condition(join, "task$project_id", '"x" = {left}."y"')
+    assert pinned == join[:-1] + ' AND "x" = "task"."y")'
+    assert join_with_condition(join, "another$alias", "true") == join
 
 
 def test_has_filter_sees_a_where() -> None:
