@@ -30,15 +30,12 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Scope
 
 from apps.admin.tables import AdminSession, AdminUser, StaffProfile
-from apps.admin.view_as import (
-    View,
-    read_only_message,
-    state_for,
-    view_claims,
-    viewed_tenant,
-)
+from apps.admin.view_as import View, read_only_message, state_for, view_claims
 from refresh.db.claims import Channel, TenantRole, build_claims
+from refresh.db.clients import write_client
+from refresh.db.sql import ident
 from refresh.db.transaction import RequestTransaction, SystemTransaction, timeout_setting
+from refresh.tenancy.tables import tenant_root_table
 from refresh.web.middleware import Refusal, Route, is_read_only
 
 SESSION_COOKIE = "id"  # piccolo-api's session cookie
@@ -50,23 +47,37 @@ class AdminLogin:
     username: str
     operator: bool
     tenant_id: uuid.UUID | None  # set for tenant staff
+    view: View | None = None  # an operator's session viewing a tenant (apps/admin/view_as.py)
+
+
+def login_sql() -> str:
+    """The login and, in the same read, the tenant its session views (if any: an erased
+    tenant ends the views of it)."""
+    users = ident(AdminUser._meta.tablename)
+    sessions = ident(AdminSession._meta.tablename)
+    tenants = ident(tenant_root_table()._meta.tablename)
+    return (
+        f"select u.username, u.superuser, t.id as viewing, t.slug as viewing_slug"
+        f" from {users} u join {sessions} s on s.token = $2"
+        f" left join {tenants} t on t.id = s.viewing"
+        " where u.id = $1 and u.active and u.admin"
+    )
 
 
 async def admin_login(token: str) -> AdminLogin | None:
     """The active admin login behind a session token, or None (no session, expired,
-    inactive, or not an admin login)."""
+    inactive, or not an admin login). The session's expiry is piccolo-api's to judge
+    (get_user_id); the rest is one read."""
     user_id = await AdminSession.get_user_id(token)
     if user_id is None:
         return None
-    user = (
-        await AdminUser.select(AdminUser.username, AdminUser.superuser)
-        .where((AdminUser.id == user_id) & (AdminUser.active.eq(True)) & (AdminUser.admin.eq(True)))
-        .first()
-    )
-    if user is None:
+    rows = await write_client.fetch(login_sql(), user_id, token)
+    if not rows:
         return None
+    user = rows[0]
     if user["superuser"]:
-        return AdminLogin(user["username"], operator=True, tenant_id=None)
+        view = View(user["viewing"], user["viewing_slug"]) if user["viewing"] else None
+        return AdminLogin(user["username"], operator=True, tenant_id=None, view=view)
     profile = (
         await StaffProfile.select(StaffProfile.tenant_id)
         .where(StaffProfile.user_id == user_id)
@@ -114,8 +125,8 @@ class AdminSessionResolver:
     async def resolve(self, scope: Scope) -> Route:
         token = HTTPConnection(scope).cookies.get(SESSION_COOKIE)
         login = await admin_login(token) if token else None
-        if login is not None and token and login.operator:
-            return await self.operator_route(scope, login, token)
+        if login is not None and login.operator:
+            return self.operator_route(scope, login)
         if login is None or not needs_transaction(scope):
             # Not logged in (the site answers 401 or shows its login page), or a page
             # that reads no table. The operators' pages are not among the staff site's.
@@ -145,11 +156,11 @@ class AdminSessionResolver:
             statement_timeout=self.statement_timeout,
         )
 
-    async def operator_route(self, scope: Scope, login: AdminLogin, token: str) -> Route:
+    def operator_route(self, scope: Scope, login: AdminLogin) -> Route:
         if is_operator_page(scope):
             system = self.system_transaction(login)
             return Route(system, self.operator_pages, state={"admin_login": login})
-        view = await viewed_tenant(token)
+        view = login.view
         if view is None and needs_transaction(scope):
             return Route(self.system_transaction(login), self.operators_site)
         if view is None:

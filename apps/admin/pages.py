@@ -24,7 +24,7 @@ from starlette.types import ASGIApp
 
 from apps.admin.gate import SESSION_COOKIE, AdminLogin
 from apps.admin.rls_page import status_html, status_json
-from apps.admin.view_as import CSRF_COOKIE, start_view, stop_view, viewed_tenant
+from apps.admin.view_as import CSRF_COOKIE, start_view, stop_view
 from refresh.rls.status import collect_status
 from refresh.tenancy.tables import tenant_root_table
 
@@ -91,7 +91,7 @@ async def view_as_page(request: Request, message: str = "", status: int = 200) -
     if search:
         query = query.where(slug.ilike(f"%{search}%"))
     tenants = await query
-    current = await viewed_tenant(request.cookies.get(SESSION_COOKIE, ""))
+    current = operator(request).view
     parts = ["<h1>View the admin as a tenant</h1>"]
     if message:
         parts.append(f'<p class="message error">{escape(message)}</p>')

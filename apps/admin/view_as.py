@@ -9,8 +9,9 @@ impersonation of a role), read-only.
   transaction with the tenant's staff claims (`sub: operator:<username>`, the tenant,
   `tenant_role: admin`), through RLS like any staff request, and READ ONLY; the gate
   refuses a write before any transaction opens, saying why.
-- Starting a view is recorded in the audit log as the operator's action (`view`, the
-  operator named in operator_action), in the operator's transaction.
+- Starting and ending a view are recorded in the audit log as the operator's actions
+  (`view`, `view_end`, the operator named in operator_action), in the operator's
+  transaction.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from refresh.db.claims import Channel, Claims, TenantRole, build_claims
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.lifecycle.audit import Actor, record
-from refresh.tenancy.tables import tenant_root_table
 
 STATE_KEY = "admin_view"  # scope["state"] key of the View, for the banner
 CSRF_COOKIE = "csrftoken"  # piccolo-admin's (piccolo-api's CSRF middleware)
@@ -39,20 +39,6 @@ STOP_PATH = "operator/view-as/stop/"  # relative to the admin's root
 class View:
     tenant_id: uuid.UUID
     slug: str
-
-
-async def viewed_tenant(token: str) -> View | None:
-    """The tenant this session views the admin as, or None (no view, or its tenant is
-    gone: an erased tenant ends the views of it). Read on the write client, before any
-    transaction opens, as the gate reads the session itself."""
-    tenant = ident(tenant_root_table()._meta.tablename)
-    sessions = ident(AdminSession._meta.tablename)
-    rows = await write_client.fetch(
-        f"select t.id, t.slug from {sessions} s join {tenant} t on t.id = s.viewing"
-        " where s.token = $1",
-        token,
-    )
-    return View(rows[0]["id"], rows[0]["slug"]) if rows else None
 
 
 def view_claims(username: str, view: View) -> Claims:
@@ -79,30 +65,31 @@ async def start_view(token: str, username: str, tenant_id: uuid.UUID) -> None:
     """In the operator's transaction: the session views the tenant; the audit log says
     that this operator did."""
     await AdminSession.update({AdminSession.viewing: tenant_id}).where(AdminSession.token == token)
-    async with write_client.connection() as connection:  # the operator's transaction
-        await record(
-            connection,
-            Actor.operator_named(f"operator:{username}"),
-            tenant_id,
-            "view",
-            {"read_only": True},
-        )
+    await record_view(username, tenant_id, "view")
 
 
 async def stop_view(token: str, username: str) -> None:
     """In the operator's transaction: the session views no tenant any more; the audit log
     says when the view ended (a stop without a view records nothing)."""
-    viewed = await AdminSession.select(AdminSession.viewing).where(AdminSession.token == token)
-    tenant_id = viewed[0]["viewing"] if viewed else None
-    await AdminSession.update({AdminSession.viewing: None}).where(AdminSession.token == token)
-    if tenant_id is None:
-        return
+    sessions = ident(AdminSession._meta.tablename)
+    # the self-join reads the row as it was before the update: the tenant viewed until now
+    ended = await write_client.fetch(
+        f"update {sessions} s set viewing = null from {sessions} before"
+        " where s.token = $1 and before.id = s.id and before.viewing is not null"
+        " returning before.viewing",
+        token,
+    )
+    if ended:
+        await record_view(username, ended[0]["viewing"], "view_end")
+
+
+async def record_view(username: str, tenant_id: uuid.UUID, action: str) -> None:
     async with write_client.connection() as connection:  # the operator's transaction
         await record(
             connection,
             Actor.operator_named(f"operator:{username}"),
             tenant_id,
-            "view_end",
+            action,
             {"read_only": True},
         )
 
