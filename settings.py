@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_leeway_seconds: int = Field(default=0, ge=0, le=300)
     jwt_max_bytes: int = Field(default=8192, ge=256)
+    # Verified tokens kept per process until they expire (at most 5 minutes; 0: none),
+    # so a client's next requests skip verifying its token again (refresh/web/tokens.py).
+    jwt_cache_size: int = Field(default=10_000, ge=0)
     # Every API request checks, in the statement that opens it, that the token's subject
     # is a current member of its tenant with the claimed role (403 not_a_member). False:
     # the token alone decides (the identity provider is the authority).

@@ -8,6 +8,7 @@ records, which is the server's to say and never the token's.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -45,6 +46,11 @@ class Claims:
     payload: dict[str, Any]
 
     def as_json(self) -> str:
+        return self._json
+
+    @functools.cached_property
+    def _json(self) -> str:
+        # once per claims: a cached token's claims serve many requests
         return json.dumps(self.payload, separators=(",", ":"))
 
 

@@ -2,6 +2,14 @@
 
 The verified claims are what the database sees through `auth.jwt()`; nothing in them
 can choose the database role, which the middleware fixes to `authenticated`.
+
+A client sends the same token with every request until it expires, and verifying it
+(parsing, HMAC or signature, claims) was a fifth of a worker's time per read request
+(bench/RESULTS.md). So, as PostgREST does (its JWT cache), a verified token's claims are
+kept, keyed by the token itself (signature included: another string is verified
+afresh), until the token expires (exp + leeway) or at most CACHE_SECONDS, so that a key
+withdrawn from a JWKS stops being honoured as soon as the key is. Membership is checked
+in the database on every request whatever the cache says (auth.begin_request).
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import uuid
 from typing import Any
 
 import jwt
+from cachetools import TLRUCache
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
 
@@ -48,10 +57,23 @@ def bearer_token(scope: Scope) -> str:
     return token.strip()
 
 
+CACHE_SECONDS = 300  # the longest a verified token is trusted without verifying it again
+
+
+def cached_until(key: str, value: tuple[Claims, float], now: float) -> float:
+    return value[1]
+
+
 class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.algorithms = list(settings.jwt_algorithms)
+        # token -> (its claims, the time.time() until which they are served from here)
+        self._verified: TLRUCache[str, tuple[Claims, float]] | None = (
+            TLRUCache(settings.jwt_cache_size, cached_until, timer=time.time)
+            if settings.jwt_cache_size
+            else None
+        )
         self._jwks_client: jwt.PyJWKClient | None = None
         self._jwk_set: jwt.PyJWKSet | None = None
         if settings.jwks_url:
@@ -62,6 +84,17 @@ class TokenVerifier:
     async def verify(self, token: str) -> Claims:
         if len(token) > self.settings.jwt_max_bytes:
             raise AuthError("invalid_token", "token is too large")
+        if self._verified is None:
+            return (await self._verify(token))[0]
+        cached = self._verified.get(token)  # None once expired
+        if cached is not None:
+            return cached[0]
+        claims, expires = await self._verify(token)
+        self._verified[token] = (claims, min(expires, time.time() + CACHE_SECONDS))
+        return claims
+
+    async def _verify(self, token: str) -> tuple[Claims, float]:
+        """The token's claims and when it expires (exp + leeway), or AuthError."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -93,7 +126,8 @@ class TokenVerifier:
             raise AuthError("invalid_token", "token issuer is not accepted") from None
         except jwt.PyJWTError:
             raise AuthError("invalid_token", "token signature or claims are invalid") from None
-        return claims_from_payload(payload, self.settings.membership_check)
+        claims = claims_from_payload(payload, self.settings.membership_check)
+        return claims, float(payload["exp"]) + self.settings.jwt_leeway_seconds
 
     async def _key_for(self, token: str, header: dict[str, Any]) -> Any:
         if str(header.get("alg", "")).startswith("HS"):
