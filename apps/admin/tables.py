@@ -16,7 +16,7 @@ from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 from piccolo_api.session_auth.tables import SessionsBase
 
-from refresh.compat.piccolo_login import login_off_loop
+from refresh.compat.piccolo_login import login_off_loop, update_password_off_loop
 from refresh.tenancy.declarations import Distribution, audited, global_table
 from refresh.tenancy.tables import Timestamps, tenant_root_reference
 
@@ -35,6 +35,11 @@ class AdminUser(BaseUser, tablename="piccolo_user"):
         # Piccolo's login hashes in the event loop (~0.3 s per attempt, every request of
         # the process waits); this one hashes in a worker thread.
         return await login_off_loop(cls, username, password)
+
+    @classmethod
+    async def update_password(cls, user: str | int, password: str) -> None:
+        # The admin's change-password page: the same, for the new password's hash.
+        await update_password_off_loop(cls, user, password)
 
 
 class AdminSession(SessionsBase, tablename="sessions"):

@@ -1,4 +1,4 @@
-"""Piccolo: a login that hashes outside the event loop.
+"""Piccolo: a login and a password change that hash outside the event loop.
 
 tests/refresh/compat/test_piccolo_login.py fails if Piccolo's login or hashing changes.
 """
@@ -49,3 +49,21 @@ async def login_off_loop(user_table: type[BaseUser], username: str, password: st
         user_table.username == username
     )
     return row["id"]
+
+
+async def update_password_off_loop(
+    user_table: type[BaseUser], user: str | int, password: str
+) -> None:
+    """`BaseUser.update_password` with its hashing in a worker thread (piccolo-api's
+    change-password page calls it after the login above): the same validation (its
+    ValueError for a password too short or too long), the same row chosen by id or
+    username. Repeated for the same reason as login_off_loop; the same test watches it."""
+    if isinstance(user, str):
+        clause = user_table.username == user
+    elif isinstance(user, int):
+        clause = user_table.id == user
+    else:
+        raise ValueError("The `user` arg must be a user id, or a username.")
+    user_table._validate_password(password=password)
+    hashed = await asyncio.to_thread(user_table.hash_password, password)
+    await user_table.update({user_table.password: hashed}).where(clause)

@@ -8,13 +8,16 @@ import hashlib
 import inspect
 import uuid
 
+import pytest
 from piccolo.apps.user.tables import BaseUser
 
-from refresh.compat.piccolo_login import login_off_loop
+from refresh.compat.piccolo_login import login_off_loop, update_password_off_loop
 
 # sha256 of the source of piccolo 1.38.0's BaseUser.login and BaseUser.hash_password
 LOGIN_SOURCE = "27910ba32d41bf063c6c7811f4a6bf234062019c5914869fc18ca5a861b1ad8e"
 HASH_SOURCE = "399d073e308a2e0152c3ad1f26e5289d728fe1ba627099943f9352316a6287b9"
+# and of its BaseUser.update_password (update_password_off_loop)
+UPDATE_SOURCE = "3f0bb0e25329c238906e4c69354ade757546c5d4ce60fda80495e2d6ea3722d5"
 
 
 def fingerprint(function: object) -> str:
@@ -24,6 +27,7 @@ def fingerprint(function: object) -> str:
 def test_piccolo_login_is_the_version_repeated_here() -> None:
     assert fingerprint(BaseUser.login) == LOGIN_SOURCE
     assert fingerprint(BaseUser.hash_password) == HASH_SOURCE
+    assert fingerprint(BaseUser.update_password) == UPDATE_SOURCE
 
 
 async def test_login_off_loop_answers_like_piccolos_login(app: object) -> None:
@@ -40,3 +44,24 @@ async def test_login_off_loop_answers_like_piccolos_login(app: object) -> None:
         theirs = await BaseUser.login(name, password)
         assert ours == theirs, (name, password)
     assert await login_off_loop(BaseUser, username, "pass-word-1") is not None
+
+
+async def test_update_password_off_loop_answers_like_piccolos(app: object) -> None:
+    username = f"compat-{uuid.uuid4().hex[:8]}"
+    user = await BaseUser.create_user(
+        username=username, password="pass-word-1", email=f"{username}@x.test", active=True
+    )
+    for who in (username, user.id):  # by username and by id, as Piccolo takes either
+        await update_password_off_loop(BaseUser, who, "pass-word-2")
+        assert await BaseUser.login(username, "pass-word-2") == user.id
+        assert await BaseUser.login(username, "pass-word-1") is None
+        await BaseUser.update_password(who, "pass-word-1")
+    for bad in ("", "x" * 200):  # Piccolo's own validation, the same error
+        with pytest.raises(ValueError) as theirs:
+            await BaseUser.update_password(username, bad)
+        with pytest.raises(ValueError) as ours:
+            await update_password_off_loop(BaseUser, username, bad)
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(ValueError):
+        await update_password_off_loop(BaseUser, 1.5, "pass-word-3")  # type: ignore[arg-type]
+    assert await BaseUser.login(username, "pass-word-1") == user.id
