@@ -1,0 +1,96 @@
+"""The admin's password hashing (PBKDF2, ~0.3 s of CPU each) runs in threads, never in
+the event loop: failed logins and password changes leave every other request of the
+process answering."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from apps.admin.login import LoginGuard
+from apps.admin.tables import AdminUser
+from tests.apps.admin.support import PASSWORD, login, new_operator, new_staff, open_session
+from tests.apps.admin.test_login import attempt, browser, guard, with_csrf
+
+__all__ = ["guard"]  # the fixture, shared with test_login.py
+
+
+async def test_failed_logins_do_not_stall_other_requests(app: Any, guard: LoginGuard) -> None:
+    """PBKDF2 (~0.3 s each) runs in threads: /healthz answers while 8 logins hash."""
+    username = await new_operator()
+    clients = [await with_csrf(browser(app, f"203.0.113.{20 + i}")) for i in range(8)]
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        async with browser(app) as health:
+            while not done.is_set():
+                # the whole round, pause included: a stalled loop delays the wake-up too
+                started = time.perf_counter()
+                await asyncio.sleep(0.005)
+                assert (await health.get("/healthz")).status_code == 200
+                latencies.append(time.perf_counter() - started)
+
+    prober = asyncio.create_task(probe())
+    try:
+        await asyncio.sleep(0.05)
+        results = await asyncio.gather(*(attempt(c, username, "wrong") for c in clients))
+        assert all(r.status_code == 401 for r in results)
+    finally:
+        done.set()
+        await prober
+        for c in clients:
+            await c.aclose()
+    assert len(latencies) >= 5, latencies
+    # hashing on the loop: rounds of 1-3.7 s here (8 hashes of ~0.27 s back to back);
+    # in threads: about 0.1 s at worst on a busy 2-core machine
+    assert max(latencies) < 0.5, max(latencies)
+
+
+async def test_password_changes_hash_off_the_loop_and_take_effect(
+    app: Any, tenant_a: Any, tenant_b: Any
+) -> None:
+    """Piccolo's change-password page hashes twice (the current password, the new one):
+    in threads here, so /healthz answers meanwhile; the new password logs in, the old
+    one no longer does, and another tenant's staff keep theirs."""
+    changing = [await new_staff(tenant_a.id) for _ in range(4)]
+    bystander = await new_staff(tenant_b.id)
+    sessions = [await open_session(app, username) for username in changing]
+    new_password = "a-new-and-long-password"
+    body = {
+        "current_password": PASSWORD,
+        "new_password": new_password,
+        "confirm_new_password": new_password,
+    }
+    started = time.perf_counter()
+    AdminUser.hash_password(new_password)  # what one hash costs on this machine, now
+    one_hash = time.perf_counter() - started
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        async with browser(app) as health:
+            while not done.is_set():
+                started = time.perf_counter()
+                await asyncio.sleep(0.005)
+                assert (await health.get("/healthz")).status_code == 200
+                latencies.append(time.perf_counter() - started)
+
+    prober = asyncio.create_task(probe())
+    try:
+        await asyncio.sleep(0.05)
+        changed = await asyncio.gather(*(s.post("/change-password/", body) for s in sessions))
+    finally:
+        done.set()
+        await prober
+        for session in sessions:
+            await session.client.aclose()
+    assert all(r.status_code in (200, 303) for r in changed), [r.text for r in changed]
+    # on the loop, one hash alone holds every other request for its whole duration (the
+    # probe's worst round was 0.26-0.42 s here); in threads, 0.01 s
+    assert len(latencies) >= 5 and max(latencies) < one_hash / 2, (one_hash, latencies)
+    for username in changing:
+        assert (await login(app, username, new_password)).status_code == 200
+        assert (await login(app, username)).status_code == 401
+    assert (await login(app, bystander)).status_code == 200
