@@ -20,6 +20,7 @@ VARIANTS = {
     "baseline": "bench.baseline_app:app",  # (b) write client + explicit tenant filter
     "floor": "bench.floor_app:app",  # (d) the same responses and security, nothing else
     "admin": "app:app",  # the real app again, for the admin benchmark (its own log file)
+    "option": "app:app",  # the real app with one setting changed (bench/options.py)
 }
 # Every variant is served as `make run` serves the app. BENCH_UVICORN_DEFAULTS=1 serves
 # (a) and (b) with uvicorn's defaults instead (asyncio, h11), for before/after figures.

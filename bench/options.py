@@ -1,0 +1,93 @@
+"""What one option of the request path costs: the real app as configured by default (a)
+against the same app with one setting changed, under wrk, side by side in one run.
+
+    python -m bench.options [REPS] [SECONDS] [WARMUP_SECONDS]
+
+Defaults 3 x 5 s after 3 s. Needs the bench data (`make bench` or `BENCH_QUICK=1 make
+bench` once). The options: the membership check of every request (MEMBERSHIP_CHECK, one
+indexed lookup in `auth.begin_request`) and the verified-token cache (JWT_CACHE_SIZE).
+Prints one table; bench/NOTES.md keeps the figures of record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import sys
+
+from bench import server
+
+OPTIONS = {
+    # A/A: the same app in a second process, to see what a second server alone changes
+    "nothing changed (control)": {},
+    "membership check off (MEMBERSHIP_CHECK=false)": {"MEMBERSHIP_CHECK": "false"},
+    "JWT cache off (JWT_CACHE_SIZE=0)": {"JWT_CACHE_SIZE": "0"},
+}
+
+
+async def measure(reps: int, seconds: float, warmup: float) -> str:
+    from bench import http_bench, wrk
+    from bench.http_bench import VariantLoad, measured_load
+    from bench.servers import AppServer
+    from bench.stats import Spread, median, ratios
+
+    database = server.start(migrate=False)
+    log_dir = server.ROOT / ".data" / "bench-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    callers = await http_bench.load_callers(database.write_url, 200, seed=3)
+    rng = random.Random(11)  # noqa: S311 (sampling, not secrets)
+    lines = [
+        "| option | endpoint | (a) default | option | option/(a) req/s median [p25-p75] "
+        "| app CPU/request (a) vs option | PostgreSQL CPU/request (a) vs option |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    default = AppServer("rls", database.env(), log_dir)
+    try:
+        default.wait_ready()
+        for option, env in OPTIONS.items():
+            changed = AppServer("option", {**database.env(), **env}, log_dir)
+            try:
+                changed.wait_ready()
+                for endpoint in http_bench.ENDPOINTS:
+                    batch = http_bench.request_batch(endpoint, callers, 2_000, rng)
+                    script = wrk.write_script(log_dir / "options.lua", batch)
+                    loads = {"a": VariantLoad(), "option": VariantLoad()}
+                    pair = {"a": default, "option": changed}
+                    for one in pair.values():
+                        await measured_load(one, script, warmup)
+                    for rep in range(reps):
+                        for name in ("a", "option") if rep % 2 == 0 else ("option", "a"):
+                            loads[name].add(*await measured_load(pair[name], script, seconds))
+                    a, o = loads["a"], loads["option"]
+                    lines.append(
+                        f"| {option} | `{endpoint.name}` | {median(a.throughputs):,.0f} req/s "
+                        f"| {median(o.throughputs):,.0f} req/s "
+                        f"| {Spread.of(ratios(o.throughputs, a.throughputs)).text()} "
+                        f"| {median(a.app_cpu_ms):.2f} vs {median(o.app_cpu_ms):.2f} ms "
+                        f"| {median(a.db_cpu_ms):.2f} vs {median(o.db_cpu_ms):.2f} ms |"
+                    )
+            finally:
+                changed.stop()
+    finally:
+        default.stop()
+    title = (
+        f"wrk -t2 -c32, {reps} x {seconds:g} s after {warmup:g} s per server and endpoint, "
+        f"alternating; load average (1 min) {os.getloadavg()[0]:.1f}"
+    )
+    return title + "\n\n" + "\n".join(lines)
+
+
+def main() -> int:
+    args = [float(a) for a in sys.argv[1:4]]
+    reps, seconds, warmup = int(args[0]) if args else 3, *(args[1:] + [5.0, 3.0][len(args[1:]) :])
+    try:
+        print(asyncio.run(measure(reps, seconds, warmup)))
+    finally:
+        if os.environ.get("BENCH_KEEP_SERVER") != "1":
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
