@@ -104,12 +104,14 @@ async def run(
     script: Path,
     seconds: float,
     while_running: Callable[[], None] = lambda: None,
+    connections: int = CONNECTIONS,
 ) -> WrkResult:
-    """wrk -t2 -c32 -d{seconds}s against 127.0.0.1:port; `while_running` every 50 ms."""
+    """wrk -t2 -c32 (or `connections`) -d{seconds}s against 127.0.0.1:port;
+    `while_running` every 50 ms."""
     process = await asyncio.create_subprocess_exec(
         ensure_wrk(),
         f"-t{THREADS}",
-        f"-c{CONNECTIONS}",
+        f"-c{connections}",
         f"-d{seconds:g}s",
         "--timeout",
         "10s",
