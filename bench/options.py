@@ -11,7 +11,6 @@ Prints one table; bench/NOTES.md keeps the figures of record.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import sys
@@ -79,14 +78,9 @@ async def measure(reps: int, seconds: float, warmup: float) -> str:
 
 
 def main() -> int:
-    args = [float(a) for a in sys.argv[1:4]]
-    reps, seconds, warmup = int(args[0]) if args else 3, *(args[1:] + [5.0, 3.0][len(args[1:]) :])
-    try:
-        print(asyncio.run(measure(reps, seconds, warmup)))
-    finally:
-        if os.environ.get("BENCH_KEEP_SERVER") != "1":
-            server.stop()
-    return 0
+    from bench.throughput import cli
+
+    return cli(measure)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from bench import server
 
@@ -39,7 +41,9 @@ async def measure(reps: int, seconds: float, warmup: float) -> str:
     return title + "\n\n" + report.table(report.http_rows(http))
 
 
-def main() -> int:
+def cli(measure: Callable[[int, float, float], Coroutine[Any, Any, str]]) -> int:
+    """`python -m bench.X [REPS] [SECONDS] [WARMUP_SECONDS]` (3, 5, 3 by default): print
+    what `measure` returns, then stop the bench server unless BENCH_KEEP_SERVER=1."""
     args = [float(a) for a in sys.argv[1:4]]
     reps, seconds, warmup = int(args[0]) if args else 3, *(args[1:] + [5.0, 3.0][len(args[1:]) :])
     try:
@@ -48,6 +52,10 @@ def main() -> int:
         if os.environ.get("BENCH_KEEP_SERVER") != "1":
             server.stop()
     return 0
+
+
+def main() -> int:
+    return cli(measure)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from typing import Any
 from piccolo.columns import Column, ForeignKey
 from piccolo.columns.readable import Readable
 from piccolo.conf.apps import AppConfig
-from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
@@ -36,18 +35,6 @@ def new_migration_file(app_config: AppConfig) -> tuple[str, Path]:
     cleaned = migration_id.replace(":", "_").replace("-", "_").lower()
     folder = Path(app_config.resolved_migrations_folder_path)
     return migration_id, folder / f"{app_config.app_name}_{cleaned}.py"
-
-
-def selected_columns(select: Select[Any]) -> list[Any]:
-    """Every column a Select renders, where joins can come from: the selected ones, the
-    filters', the HAVING's and the ordering's, as Select.default_querystrings gathers
-    them (Piccolo keeps no public list of a query's joins)."""
-    return [
-        *select.columns_delegate.selected_columns,
-        *select.where_delegate.get_where_columns(),
-        *select.having_delegate.get_where_columns(),
-        *select.order_by_delegate.get_order_by_columns(),
-    ]
 
 
 def joined_keys(columns: Iterable[Any]) -> list[ForeignKey[Table]]:

@@ -51,17 +51,25 @@ def tenant_column(table: type[Table]) -> Column:
     return table._meta.get_column_by_name(TENANT_COLUMN)
 
 
-def tenant_join(join: str, columns: Iterable[Any]) -> str:
-    """A join string of Select._get_joins with the tenant pinned when it joins two tenant
-    tables through a foreign key (refresh/compat/piccolo.py renders the condition)."""
-    for key in joined_keys(columns):
-        target = key._foreign_key_meta.resolved_references
-        if is_tenant_table(target) and is_tenant_table(key._meta.table):
-            condition = f'"{key.table_alias}"."{TENANT_COLUMN}" = {{left}}."{TENANT_COLUMN}"'
-            pinned = join_with_condition(join, key.table_alias, condition)
-            if pinned != join:
-                return pinned
-    return join
+def tenant_joins(joins: list[str], columns: Iterable[Any]) -> list[str]:
+    """Select._get_joins' strings, each join of two tenant tables through a foreign key
+    with the tenant pinned in its ON clause (refresh/compat/piccolo.py renders it)."""
+    aliases = [
+        key.table_alias
+        for key in joined_keys(columns)
+        if is_tenant_table(key._foreign_key_meta.resolved_references)
+        and is_tenant_table(key._meta.table)
+    ]
+    pinned = []
+    for join in joins:
+        for alias in aliases:
+            condition = f'"{alias}"."{TENANT_COLUMN}" = {{left}}."{TENANT_COLUMN}"'
+            changed = join_with_condition(join, alias, condition)
+            if changed != join:
+                join = changed
+                break
+        pinned.append(join)
+    return pinned
 
 
 class RoutedSelect(Select):  # type: ignore[type-arg]
@@ -70,7 +78,7 @@ class RoutedSelect(Select):  # type: ignore[type-arg]
     join's condition; tests/refresh/compat/test_piccolo.py fails if its join form changes."""
 
     def _get_joins(self, columns: Sequence[Any]) -> list[str]:
-        return [tenant_join(join, columns) for join in super()._get_joins(columns)]
+        return tenant_joins(super()._get_joins(columns), columns)
 
 
 class WriteRouting:

@@ -5,7 +5,9 @@ process answering."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 from apps.admin.login import LoginGuard
@@ -16,17 +18,16 @@ from tests.apps.admin.test_login import attempt, browser, guard, with_csrf
 __all__ = ["guard"]  # the fixture, shared with test_login.py
 
 
-async def test_failed_logins_do_not_stall_other_requests(app: Any, guard: LoginGuard) -> None:
-    """PBKDF2 (~0.3 s each) runs in threads: /healthz answers while 8 logins hash."""
-    username = await new_operator()
-    clients = [await with_csrf(browser(app, f"203.0.113.{20 + i}")) for i in range(8)]
+@contextlib.asynccontextmanager
+async def healthz_rounds(app: Any) -> AsyncIterator[list[float]]:
+    """/healthz asked over and over while the block runs: each round's duration, pause
+    included (a stalled event loop delays the wake-up too)."""
     latencies: list[float] = []
     done = asyncio.Event()
 
     async def probe() -> None:
         async with browser(app) as health:
             while not done.is_set():
-                # the whole round, pause included: a stalled loop delays the wake-up too
                 started = time.perf_counter()
                 await asyncio.sleep(0.005)
                 assert (await health.get("/healthz")).status_code == 200
@@ -35,11 +36,21 @@ async def test_failed_logins_do_not_stall_other_requests(app: Any, guard: LoginG
     prober = asyncio.create_task(probe())
     try:
         await asyncio.sleep(0.05)
-        results = await asyncio.gather(*(attempt(c, username, "wrong") for c in clients))
-        assert all(r.status_code == 401 for r in results)
+        yield latencies
     finally:
         done.set()
         await prober
+
+
+async def test_failed_logins_do_not_stall_other_requests(app: Any, guard: LoginGuard) -> None:
+    """PBKDF2 (~0.3 s each) runs in threads: /healthz answers while 8 logins hash."""
+    username = await new_operator()
+    clients = [await with_csrf(browser(app, f"203.0.113.{20 + i}")) for i in range(8)]
+    try:
+        async with healthz_rounds(app) as latencies:
+            results = await asyncio.gather(*(attempt(c, username, "wrong") for c in clients))
+        assert all(r.status_code == 401 for r in results)
+    finally:
         for c in clients:
             await c.aclose()
     assert len(latencies) >= 5, latencies
@@ -66,24 +77,10 @@ async def test_password_changes_hash_off_the_loop_and_take_effect(
     started = time.perf_counter()
     AdminUser.hash_password(new_password)  # what one hash costs on this machine, now
     one_hash = time.perf_counter() - started
-    latencies: list[float] = []
-    done = asyncio.Event()
-
-    async def probe() -> None:
-        async with browser(app) as health:
-            while not done.is_set():
-                started = time.perf_counter()
-                await asyncio.sleep(0.005)
-                assert (await health.get("/healthz")).status_code == 200
-                latencies.append(time.perf_counter() - started)
-
-    prober = asyncio.create_task(probe())
     try:
-        await asyncio.sleep(0.05)
-        changed = await asyncio.gather(*(s.post("/change-password/", body) for s in sessions))
+        async with healthz_rounds(app) as latencies:
+            changed = await asyncio.gather(*(s.post("/change-password/", body) for s in sessions))
     finally:
-        done.set()
-        await prober
         for session in sessions:
             await session.client.aclose()
     assert all(r.status_code in (200, 303) for r in changed), [r.text for r in changed]

@@ -17,7 +17,6 @@ from refresh.compat.piccolo import (
     joined_keys,
     new_migration_file,
     referenced_table,
-    selected_columns,
 )
 
 
@@ -48,7 +47,13 @@ def test_joins_are_found_in_columns_filters_and_ordering() -> None:
         .where(Task.assignee_id.display_name == "x")
         .order_by(Task.project_id.tenant_id.slug)
     )
-    keys = joined_keys(selected_columns(select))
+    delegates = (select.columns_delegate, select.where_delegate, select.order_by_delegate)
+    columns = [
+        *delegates[0].selected_columns,
+        *delegates[1].get_where_columns(),
+        *delegates[2].get_order_by_columns(),
+    ]
+    keys = joined_keys(columns)
     aliases = {key.table_alias for key in keys}
     sql = str(select)
     # each alias a join of the rendered SQL, as the routing conditions name it
