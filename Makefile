@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8000
 
-.PHONY: install lock run serve test test-pgbouncer test-citus lint stop bench clean
+.PHONY: install lock run serve test test-pgbouncer test-citus lint stop bench bench-curve clean
 
 # Reinstall whenever pyproject.toml or the constraints change (the stamp is older).
 # constraints.txt pins every package (the lock); `make lock` writes it again.
@@ -61,6 +61,11 @@ lint: install
 # BENCH_QUICK=1 for a smaller run.
 bench: install
 	$(BIN)/python -m bench
+
+# The cost curve: the SQL and HTTP benchmarks at 100k, 1M and 10M tasks (one database per
+# size, generated once: ~15 min and 11 GB the first time); writes bench/CURVE.md, curve.svg.
+bench-curve: install
+	$(BIN)/python -m bench.curve
 
 stop: install
 	$(BIN)/python -c 'from settings import get_settings; from refresh.db.embedded import stop_server; \

@@ -54,6 +54,7 @@ async def run(config: Config, database: server.BenchDatabase, started: float) ->
     from bench import (
         admin_bench,
         admin_data,
+        admin_report,
         correlated,
         datagen,
         http_bench,
@@ -154,14 +155,14 @@ async def run(config: Config, database: server.BenchDatabase, started: float) ->
         report.write(header, rows, sections)
         return report.table(rows) + "\n\n" + admin_failure
     sections += [
-        ("Admin, large tenant: piccolo-admin on 200,000 tasks", report.admin_section(admin)),
+        ("Admin, large tenant: piccolo-admin on 200,000 tasks", admin_report.admin_section(admin)),
         (
             f"Admin, large tenant: plans of the requests over {admin_bench.PLAN_MS} ms",
-            report.admin_plans(admin),
+            admin_report.admin_plans(admin),
         ),
     ]
     report.write(header, rows, sections)
-    return report.table(rows) + "\n\n" + report.admin_table(admin)
+    return report.table(rows) + "\n\n" + admin_report.admin_table(admin)
 
 
 def main() -> int:

@@ -266,7 +266,7 @@ def main() -> int:  # python -m bench.admin_bench [REPS]: this benchmark alone
 
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     database = server.start()  # first: the app's modules read the URLs it sets
-    from bench import report
+    from bench import admin_report
 
     log_dir = server.ROOT / ".data" / "bench-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -281,7 +281,7 @@ def main() -> int:  # python -m bench.admin_bench [REPS]: this benchmark alone
         if os.environ.get("BENCH_KEEP_SERVER") != "1":
             server.stop()
     print()
-    print(report.admin_table(results))
+    print(admin_report.admin_table(results))
     return 0
 
 

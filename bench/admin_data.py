@@ -2,7 +2,7 @@
 
 `bench-big` gets 50 members, 200 projects and 200,000 tasks made by datagen's task
 generator (seeded: the same rows on every run), written by COPY in one transaction with
-the audit trigger paused (datagen.audit_paused), then VACUUM ANALYZE. Idempotent: a run
+the audit trigger paused (audit_pause.audit_paused), then VACUUM ANALYZE. Idempotent: a run
 that finds the tenant with all its tasks does nothing; an interrupted load leaves nothing.
 Its rows go to the end of the heap, after the 1,000 small tenants, as a tenant that grew
 last would.
@@ -23,7 +23,7 @@ from typing import Any
 
 import asyncpg
 
-from bench import datagen
+from bench import audit_pause, datagen
 from bench.progress import Progress
 
 SLUG = "bench-big"
@@ -85,7 +85,7 @@ async def ensure_big_tenant(write_url: str) -> BigTenant:
         if row is not None:
             if row["tasks"] != TASKS:
                 raise RuntimeError(f"{SLUG} has {row['tasks']:,} tasks, not {TASKS:,}")
-            await datagen.check_audit_enabled(connection)
+            await audit_pause.check_audit_enabled(connection)
             print(f"admin data: {SLUG} present with {TASKS:,} tasks", flush=True)
             return BigTenant(row["id"], TASKS)
         head = _head(random.Random(SEED))  # noqa: S311 (test data, not secrets)
@@ -98,7 +98,7 @@ async def ensure_big_tenant(write_url: str) -> BigTenant:
                 await datagen.copy_rows(connection, {"task": _tasks(chunk, head)})
                 progress.advance(f"{(chunk + 1) * CHUNK:,} tasks")
         progress.done(f"in {time.monotonic() - started:.0f} s")
-        await datagen.check_audited_nothing(connection, audit_rows)
+        await audit_pause.check_audited_nothing(connection, audit_rows)
         print("admin data: vacuum analyze ...", end="", flush=True)
         started = time.monotonic()
         await connection.execute("vacuum (analyze) tenant, member, project, task")

@@ -57,8 +57,9 @@ def _preload_pg_stat_statements(superuser_url: str) -> bool:
     return True
 
 
-def start(migrate: bool = True) -> BenchDatabase:
-    """Start (or reuse) the bench server, bootstrap and migrate its database; idempotent."""
+def start(migrate: bool = True, database_name: str = DATABASE) -> BenchDatabase:
+    """Start (or reuse) the bench server, bootstrap and migrate a database on it (the bench
+    database unless named: the cost curve keeps one per data size); idempotent."""
     from refresh.db.bootstrap import bootstrap, run_psql
     from refresh.db.embedded import socket_url, start_server, stop_server
     from settings import Settings
@@ -69,12 +70,12 @@ def start(migrate: bool = True) -> BenchDatabase:
         print("bench: restarting the bench server to preload pg_stat_statements", flush=True)
         stop_server(DATA_DIR)
         server_url = socket_url(start_server(DATA_DIR), "postgres", "postgres")
-    bootstrap(server_url, DATABASE, settings)
+    bootstrap(server_url, database_name, settings)
     database = BenchDatabase(
         data_dir=DATA_DIR,
-        superuser_url=with_user_and_db(server_url, "postgres", DATABASE),
-        write_url=with_user_and_db(server_url, settings.admin_role, DATABASE),
-        read_url=with_user_and_db(server_url, settings.authenticator_role, DATABASE),
+        superuser_url=with_user_and_db(server_url, "postgres", database_name),
+        write_url=with_user_and_db(server_url, settings.admin_role, database_name),
+        read_url=with_user_and_db(server_url, settings.authenticator_role, database_name),
         admin_role=settings.admin_role,
         authenticated_role=settings.authenticated_role,
     )

@@ -126,6 +126,7 @@ async def run_sql_bench(
     inner: int,
     reps_c: int,
     seed: int = 2026,
+    correlated: bool = True,  # False: no (c) at all (the cost curve: seconds per run at 10M)
 ) -> SqlResults:
     rng = random.Random(seed)  # noqa: S311 (sampling, not secrets)
     samples = await load_samples(write_url, 200, rng)
@@ -174,7 +175,7 @@ async def run_sql_bench(
             variants = query.variants(samples[0])
             result.server_rls = pgstats.find(server, variants.rls.sql)
             result.server_explicit = pgstats.find(server, variants.explicit.sql)
-        plans, correlated_plan = await explain_all(read, role, samples[0])
+        plans, correlated_plan = await explain_all(read, role, samples[0], correlated)
     finally:
         await pgstats.track_planning(superuser, False)
         for connection in (read, write, superuser):
@@ -190,7 +191,7 @@ async def explain(connection: asyncpg.Connection, statement: Statement) -> str:
 
 
 async def explain_all(
-    read: asyncpg.Connection, role: str, sample: TenantSample
+    read: asyncpg.Connection, role: str, sample: TenantSample, correlated: bool = True
 ) -> tuple[dict[str, str], str]:
     plans: dict[str, str] = {}
     async with read.transaction(readonly=True):
@@ -198,5 +199,7 @@ async def explain_all(
         for query in QUERIES:
             variants = query.variants(sample)
             plans[query.name] = await explain(read, variants.rls)
-        correlated = await explain(read, QUERIES[0].variants(sample).correlated)
-    return plans, correlated
+        correlated_plan = ""
+        if correlated:
+            correlated_plan = await explain(read, QUERIES[0].variants(sample).correlated)
+    return plans, correlated_plan

@@ -12,16 +12,21 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench import server
 
+if TYPE_CHECKING:
+    from bench.http_bench import EndpointResult
 
-async def measure(reps: int, seconds: float, warmup: float) -> str:
-    from bench import http_bench, report
-    from bench.servers import AppServer, serving
 
-    database = server.start(migrate=False)
+async def http_results(
+    database: server.BenchDatabase, reps: int, seconds: float, warmup: float
+) -> list[EndpointResult]:
+    """(a), (b) and (d) as uvicorn processes on `database`, measured under wrk."""
+    from bench import http_bench
+    from bench.servers import AppServer
+
     log_dir = server.ROOT / ".data" / "bench-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     servers = {v: AppServer(v, database.env(), log_dir) for v in http_bench.VARIANTS}
@@ -30,10 +35,17 @@ async def measure(reps: int, seconds: float, warmup: float) -> str:
             app_server.wait_ready()
         callers = await http_bench.load_callers(database.write_url, 200, seed=3)
         http_bench.check_same_responses(servers, callers)
-        http = await http_bench.run_http_bench(servers, callers, reps, seconds, warmup, log_dir)
+        return await http_bench.run_http_bench(servers, callers, reps, seconds, warmup, log_dir)
     finally:
         for app_server in servers.values():
             app_server.stop()
+
+
+async def measure(reps: int, seconds: float, warmup: float) -> str:
+    from bench import report
+    from bench.servers import serving
+
+    http = await http_results(server.start(migrate=False), reps, seconds, warmup)
     title = (
         f"wrk -t2 -c32, {reps} x {seconds:g} s after {warmup:g} s; (a) and (b) served with "
         f"{serving('rls') or 'uvicorn defaults'}; load average (1 min) {os.getloadavg()[0]:.1f}"
