@@ -1,13 +1,15 @@
 """Fairness: tenant B's latency while tenant A floods the API, with and without the
 per-tenant limit (TENANT_MAX_CONCURRENCY, refresh/web/fairness.py).
 
-    .venv/bin/python -m bench.fairness          # ~2 min; prints a markdown table
+    .venv/bin/python -m bench.fairness [LIMIT ...]   # ~3 min; prints a markdown table
 
 On the bench's own embedded PostgreSQL (bench/server.py), one uvicorn worker of the real
 app with the default read pool (10 connections) per variant. B sends GET
 /api/tasks?limit=50 one at a time, alone, then while A floods the same endpoint from
 wrk at concurrency 64; the figure is B's p99 under the flood over its p99
-alone (the issue's target: within 2x with the limit).
+alone (the issue's target: within 2x with the limit). One variant per LIMIT given
+(TENANT_MAX_CONCURRENCY; 0 is no limit), by default 0, 1, 2 and 4;
+BENCH_FLOOD_THREADS=1 gives A's wrk one thread instead of two.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
+import sys
 import time
 import uuid
 from typing import Any
@@ -27,10 +30,13 @@ from bench.http_client import Request
 from bench.servers import AppServer
 
 FLOOD_CONCURRENCY = 64
+# wrk's threads for A's flood: 1 leaves the server more of the 2 cores (bench/NOTES.md)
+FLOOD_THREADS = int(os.environ.get("BENCH_FLOOD_THREADS", "2"))
 FLOOD_SECONDS = 15
 PATH = "/api/tasks?limit=50"
-B_REQUESTS = 300
-LIMIT = 4
+B_REQUESTS = 300  # under the flood (fewer if its window closes first)
+B_ALONE_REQUESTS = 1_000  # alone: more, so its p99 (the ratio's denominator) is steadier
+LIMITS = (0, 1, 2, 4)  # TENANT_MAX_CONCURRENCY of each variant (0: no limit)
 
 
 async def seed(write_url: str) -> dict[str, uuid.UUID]:
@@ -78,11 +84,13 @@ def token(tenant_id: uuid.UUID) -> str:
     return issue_token(get_settings(), tenant_id, "user-1", TenantRole.member, 3600)
 
 
-async def b_latencies(url: str, bearer: str, deadline: float = float("inf")) -> list[float]:
-    """B's requests one at a time: B_REQUESTS of them, fewer if the deadline comes first."""
+async def b_latencies(
+    url: str, bearer: str, count: int, deadline: float = float("inf")
+) -> list[float]:
+    """B's requests one at a time: `count` of them, fewer if the deadline comes first."""
     times = []
     async with httpx.AsyncClient(timeout=30) as client:
-        for _ in range(B_REQUESTS):
+        for _ in range(count):
             if time.monotonic() > deadline:
                 break
             started = time.perf_counter()
@@ -106,18 +114,24 @@ def measure(
         app.wait_ready()
         url = f"http://127.0.0.1:{app.port}{PATH}"
         loop = asyncio.new_event_loop()
-        loop.run_until_complete(b_latencies(url, tokens["b"]))  # warm up
-        alone = loop.run_until_complete(b_latencies(url, tokens["b"]))
+        loop.run_until_complete(b_latencies(url, tokens["b"], B_REQUESTS))  # warm up
+        alone = loop.run_until_complete(b_latencies(url, tokens["b"], B_ALONE_REQUESTS))
         # A floods with wrk (C, 64 connections: a Python client could not keep the
         # server busy), from 2 s before B's requests until after them
         script = wrk.write_script(log_dir / "fairness-a.lua", [Request(PATH, tokens["a"])])
         flood = loop.create_task(
-            wrk.run(app.port, script, FLOOD_SECONDS, connections=FLOOD_CONCURRENCY)
+            wrk.run(
+                app.port,
+                script,
+                FLOOD_SECONDS,
+                connections=FLOOD_CONCURRENCY,
+                threads=FLOOD_THREADS,
+            )
         )
         loop.run_until_complete(asyncio.sleep(2))
         started = time.monotonic()
         deadline = started + FLOOD_SECONDS - 4
-        loaded = loop.run_until_complete(b_latencies(url, tokens["b"], deadline))
+        loaded = loop.run_until_complete(b_latencies(url, tokens["b"], B_REQUESTS, deadline))
         elapsed = time.monotonic() - started
         a = loop.run_until_complete(flood)
     finally:
@@ -141,9 +155,10 @@ def main() -> None:
     os.environ["ENVIRONMENT"] = "development"
     tenants = asyncio.run(seed(database.write_url))
     tokens = {name: token(tenant_id) for name, tenant_id in tenants.items()}
+    limits = [int(a) for a in sys.argv[1:]] or list(LIMITS)
     rows = [
-        measure("no limit (TENANT_MAX_CONCURRENCY=0)", 0, env, tokens),
-        measure(f"limit {LIMIT} (TENANT_MAX_CONCURRENCY={LIMIT})", LIMIT, env, tokens),
+        measure(f"limit {n} (TENANT_MAX_CONCURRENCY={n})" if n else "no limit", n, env, tokens)
+        for n in limits
     ]
     print(
         "| variant | B p99 alone | B p99 while A floods (c=64) | ratio | target <= 2x"

@@ -105,12 +105,13 @@ async def run(
     seconds: float,
     while_running: Callable[[], None] = lambda: None,
     connections: int = CONNECTIONS,
+    threads: int = THREADS,
 ) -> WrkResult:
-    """wrk -t2 -c32 (or `connections`) -d{seconds}s against 127.0.0.1:port;
+    """wrk -t2 -c32 (or `threads`, `connections`) -d{seconds}s against 127.0.0.1:port;
     `while_running` every 50 ms."""
     process = await asyncio.create_subprocess_exec(
         ensure_wrk(),
-        f"-t{THREADS}",
+        f"-t{threads}",
         f"-c{connections}",
         f"-d{seconds:g}s",
         "--timeout",
