@@ -11,18 +11,35 @@ Prints one table; bench/NOTES.md keeps the figures of record.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sys
+from pathlib import Path
 
 from bench import server
+from refresh.web.logconfig import logging_config
 
-OPTIONS = {
+REQUEST_LOG = "request log on: one JSON line per request to stdout, as `make serve`"
+
+OPTIONS: dict[str, dict[str, str]] = {
     # A/A: the same app in a second process, to see what a second server alone changes
     "nothing changed (control)": {},
     "membership check off (MEMBERSHIP_CHECK=false)": {"MEMBERSHIP_CHECK": "false"},
     "JWT cache off (JWT_CACHE_SIZE=0)": {"JWT_CACHE_SIZE": "0"},
+    # The bench serves without a logging configuration, so the request log's INFO lines
+    # are dropped unformatted; `make serve` writes each as a JSON line to stdout.
+    REQUEST_LOG: {},
 }
+
+
+def uvicorn_args(option: str, log_dir: Path) -> list[str]:
+    """The request log as `make serve` configures it (refresh/web/logconfig.py)."""
+    if option != REQUEST_LOG:
+        return []
+    config = log_dir / "log-config.json"
+    config.write_text(json.dumps(logging_config("INFO")))
+    return ["--log-config", str(config)]
 
 
 async def measure(reps: int, seconds: float, warmup: float) -> str:
@@ -44,8 +61,13 @@ async def measure(reps: int, seconds: float, warmup: float) -> str:
     default = AppServer("rls", database.env(), log_dir)
     try:
         default.wait_ready()
+        wanted = os.environ.get("BENCH_OPTION", "")  # a part of an option's name: only those
         for option, env in OPTIONS.items():
-            changed = AppServer("option", {**database.env(), **env}, log_dir)
+            if wanted not in option:
+                continue
+            changed = AppServer(
+                "option", {**database.env(), **env}, log_dir, uvicorn_args(option, log_dir)
+            )
             try:
                 changed.wait_ready()
                 for endpoint in http_bench.ENDPOINTS:

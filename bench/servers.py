@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 import psutil
@@ -42,7 +43,9 @@ def free_port() -> int:
 class AppServer:
     """One uvicorn process (one worker: the process itself serves the requests)."""
 
-    def __init__(self, variant: str, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self, variant: str, env: dict[str, str], log_dir: Path, extra_args: Sequence[str] = ()
+    ) -> None:
         self.variant = variant
         self.port = free_port()
         self.log_path = log_dir / f"uvicorn-{variant}.log"
@@ -58,6 +61,7 @@ class AppServer:
             "--log-level",
             "warning",
             *serving(variant),
+            *extra_args,
         ]
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(  # noqa: S603 (this virtualenv's uvicorn, fixed arguments)
