@@ -63,7 +63,7 @@ bench: install
 	$(BIN)/python -m bench
 
 # The cost curve: the SQL and HTTP benchmarks at 100k, 1M and 10M tasks (one database per
-# size, generated once: ~15 min and 11 GB the first time); writes bench/CURVE.md, curve.svg.
+# size, generated once and kept: time and disk in bench/NOTES.md); writes bench/CURVE.md, curve.svg.
 bench-curve: install
 	$(BIN)/python -m bench.curve
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bench.report import _ms, _yes
+from bench.report import ms_text, yes_no
 from bench.stats import median
 
 if TYPE_CHECKING:
@@ -15,8 +15,8 @@ def _admin_row(what: str, login: str, request: str, ms: list[float]) -> str:
     from bench.admin_bench import TARGET_MS
 
     mid, low, high = median(ms), min(ms), max(ms)
-    met = _yes(mid < TARGET_MS) + (f" (max {high:,.0f} ms)" if mid < TARGET_MS <= high else "")
-    cells = (what, login, request, _ms(mid), f"{_ms(low)} - {_ms(high)}", met)
+    met = yes_no(mid < TARGET_MS) + (f" (max {high:,.0f} ms)" if mid < TARGET_MS <= high else "")
+    cells = (what, login, request, ms_text(mid), f"{ms_text(low)} - {ms_text(high)}", met)
     return "| " + " | ".join(cells) + " |"
 
 
@@ -81,8 +81,10 @@ def admin_section(results: AdminResults) -> str:
 
 
 def admin_plans(results: AdminResults) -> str:
+    from bench.admin_bench import PLAN_MS
+
     if not results.plans:
-        return "No request took 100 ms or more: no plan to show."
+        return f"No request took {PLAN_MS} ms or more: no plan to show."
     parts = []
     for name, plan in results.plans.items():
         sql = results.statements[name]

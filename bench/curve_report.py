@@ -36,6 +36,8 @@ def _http_metric(
 
 
 def markdown(header: str, points: Sequence[Point]) -> str:
+    from bench.curve import HTTP_REPS, HTTP_SECONDS, HTTP_WARMUP
+
     sizes = _cells([p.size.label for p in points])
     lines = [
         "# Cost curve: the same requests as the data grows",
@@ -69,8 +71,11 @@ def markdown(header: str, points: Sequence[Point]) -> str:
         f"## HTTP: wrk -t2 -c32, one uvicorn worker per variant ({sizes})",
         "",
         "(a) the app, (b) the baseline app (explicit filter, no transaction), (d) the floor "
-        "(raw Starlette + asyncpg, same security); medians over the repetitions, the "
-        "variants alternating. Absolute req/s depend on the machine: read the ratios and "
+        "(raw Starlette + asyncpg, same security); medians over "
+        f"{HTTP_REPS} repetitions of {HTTP_SECONDS:g} s after a {HTTP_WARMUP:g} s warm-up "
+        "(`make bench`: 3 x 30 s after 10 s), the variants alternating; with so few, "
+        "[p25-p75] is only a hint of the spread. Absolute req/s depend on the machine "
+        "and differ from `make bench`'s run: read the ratios and "
         "how they move with the size. Targets of `make bench`: "
         f"(a)/(b) >= {HTTP_TARGET:.2f}, (a)/(d) >= {FLOOR_TARGET:.2f}.",
         "",

@@ -10,8 +10,9 @@ creation order, so a tenant's rows are spread over the heap as they would be in 
 that many tenants write to at once. VACUUM ANALYZE at the end, as a live table would have.
 
 The audit trigger (migrations/admin) is disabled inside each chunk's transaction and
-enabled again before it commits (see `audit_paused`): benchmark data is not an audited
-change, and a million audit_log rows would only slow the load and distort the database.
+enabled again before it commits (`audit_paused`, bench/audit_pause.py): benchmark data is
+not an audited change, and a million audit_log rows would only slow the load and distort
+the database.
 
 `generate_big_tenant` adds one more tenant, `bench-big`, with 200,000 tasks: the large
 tenant of the admin benchmark (bench/admin_bench.py). The other benchmarks leave it out

@@ -1,7 +1,7 @@
 """Fairness: tenant B's latency while tenant A floods the API, with and without the
 per-tenant limit (TENANT_MAX_CONCURRENCY, refresh/web/fairness.py).
 
-    .venv/bin/python -m bench.fairness [LIMIT ...]   # ~3 min; prints a markdown table
+    .venv/bin/python -m bench.fairness [LIMIT ...]   # prints a markdown table
 
 On the bench's own embedded PostgreSQL (bench/server.py), one uvicorn worker of the real
 app with the default read pool (10 connections) per variant. B sends GET
@@ -155,11 +155,18 @@ def main() -> None:
     os.environ["ENVIRONMENT"] = "development"
     tenants = asyncio.run(seed(database.write_url))
     tokens = {name: token(tenant_id) for name, tenant_id in tenants.items()}
+    if any(not a.isdigit() for a in sys.argv[1:]):
+        raise SystemExit("usage: python -m bench.fairness [LIMIT ...] (whole numbers, 0: no limit)")
     limits = [int(a) for a in sys.argv[1:]] or list(LIMITS)
     rows = [
         measure(f"limit {n} (TENANT_MAX_CONCURRENCY={n})" if n else "no limit", n, env, tokens)
         for n in limits
     ]
+    print(
+        f"One worker; B alone {B_ALONE_REQUESTS:,} requests, under the flood up to "
+        f"{B_REQUESTS}; A's flood: wrk -t{FLOOD_THREADS} -c{FLOOD_CONCURRENCY}; load "
+        f"average (1 min) {os.getloadavg()[0]:.1f}\n"
+    )
     print(
         "| variant | B p99 alone | B p99 while A floods (c=64) | ratio | target <= 2x"
         " | A's requests 2xx / refused | B's requests under the flood |"

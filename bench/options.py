@@ -5,8 +5,10 @@ against the same app with one setting changed, under wrk, side by side in one ru
 
 Defaults 3 x 5 s after 3 s. Needs the bench data (`make bench` or `BENCH_QUICK=1 make
 bench` once). The options: the membership check of every request (MEMBERSHIP_CHECK, one
-indexed lookup in `auth.begin_request`) and the verified-token cache (JWT_CACHE_SIZE).
-Prints one table; bench/NOTES.md keeps the figures of record.
+indexed lookup in `auth.begin_request`), the verified-token cache (JWT_CACHE_SIZE), and
+the request log written as `make serve` writes it. BENCH_OPTION=TEXT measures only the
+options whose name contains TEXT (e.g. BENCH_OPTION="request log"). Prints one table;
+bench/NOTES.md keeps the figures of record.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ async def measure(reps: int, seconds: float, warmup: float) -> str:
     try:
         default.wait_ready()
         wanted = os.environ.get("BENCH_OPTION", "")  # a part of an option's name: only those
+        if not any(wanted in option for option in OPTIONS):
+            raise SystemExit(f"BENCH_OPTION={wanted!r} names no option of {list(OPTIONS)}")
         for option, env in OPTIONS.items():
             if wanted not in option:
                 continue

@@ -32,11 +32,11 @@ class Row:
     correlated: str = ""
 
 
-def _ms(value: float) -> str:
+def ms_text(value: float) -> str:
     return f"{value:,.0f} ms" if value >= 100 else f"{value:.2f} ms"
 
 
-def _yes(ok: bool) -> str:
+def yes_no(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
@@ -47,17 +47,17 @@ def sql_rows(sql: SqlResults) -> list[Row]:
         correlated = ""
         if q.correlated_ms:
             c_b = q.c_over_b
-            correlated = f"{_ms(median(q.correlated_ms))}, {c_b.median:,.0f}x" + (
+            correlated = f"{ms_text(median(q.correlated_ms))}, {c_b.median:,.0f}x" + (
                 f" [{c_b.p25:,.0f}-{c_b.p75:,.0f}]" if c_b.median >= 10 else ""
             )
         rows.append(
             Row(
                 f"SQL: {q.name}",
-                _ms(median(q.rls_ms)),
-                _ms(median(q.explicit_ms)),
+                ms_text(median(q.rls_ms)),
+                ms_text(median(q.explicit_ms)),
                 a_b.text(),
                 f"<= {SQL_TARGET:.2f}",
-                _yes(a_b.median <= SQL_TARGET),
+                yes_no(a_b.median <= SQL_TARGET),
                 correlated,
             )
         )
@@ -75,7 +75,7 @@ def http_rows(http: list[EndpointResult]) -> list[Row]:
                 f"{median(e.baseline.throughputs):,.0f} req/s",
                 ratio.text(),
                 f">= {HTTP_TARGET:.2f}",
-                _yes(ratio.median >= HTTP_TARGET),
+                yes_no(ratio.median >= HTTP_TARGET),
             )
         )
         floor = e.floor_ratio
@@ -86,7 +86,7 @@ def http_rows(http: list[EndpointResult]) -> list[Row]:
                 f"(d) {median(e.floor.throughputs):,.0f} req/s",
                 f"(a)/(d) {floor.text()}",
                 f">= {FLOOR_TARGET:.2f}",
-                _yes(floor.median >= FLOOR_TARGET),
+                yes_no(floor.median >= FLOOR_TARGET),
             )
         )
         p99_ratio = e.rls.p99 / e.floor.p99
@@ -97,7 +97,7 @@ def http_rows(http: list[EndpointResult]) -> list[Row]:
                 f"(d) {e.floor.p99:.1f} ms",
                 f"(a)/(d) {p99_ratio:.2f}",
                 f"<= {FLOOR_P99_TARGET:.2f}",
-                _yes(p99_ratio <= FLOOR_P99_TARGET),
+                yes_no(p99_ratio <= FLOOR_P99_TARGET),
             )
         )
         rows.append(
@@ -149,7 +149,7 @@ def roundtrip_rows(counts: list[RequestStatements]) -> list[Row]:
                 f"{b.statements:g} ({b.round_trips:g})",
                 f"+{a.round_trips - b.round_trips:g} round trips",
                 f"role + claims in 1 statement; {ROUND_TRIPS_TARGET} round trips",
-                _yes(one_statement and three),
+                yes_no(one_statement and three),
             )
         )
     return rows
@@ -163,7 +163,7 @@ def memory_row(peak_rss: dict[str, int]) -> Row:
         f"{b:.0f} MB",
         f"{a / b:.2f}",
         f"< {RSS_TARGET_MB} MB",
-        _yes(a < RSS_TARGET_MB),
+        yes_no(a < RSS_TARGET_MB),
     )
 
 

@@ -1,4 +1,5 @@
-"""The benchmark's own PostgreSQL: an embedded server in .data/bench-pg, database refresh_bench.
+"""The benchmark's own PostgreSQL: an embedded server in .data/bench-pg, database refresh_bench
+(and, for the cost curve, one more per data size: refresh_bench_100k, _1m, _10m).
 
 Kept apart from the development server (.data/postgres) and from the test servers, so a
 benchmark never competes with them for data or caches. pg_stat_statements is preloaded

@@ -126,7 +126,6 @@ async def run_sql_bench(
     inner: int,
     reps_c: int,
     seed: int = 2026,
-    correlated: bool = True,  # False: no (c) at all (the cost curve: seconds per run at 10M)
 ) -> SqlResults:
     rng = random.Random(seed)  # noqa: S311 (sampling, not secrets)
     samples = await load_samples(write_url, 200, rng)
@@ -134,7 +133,8 @@ async def run_sql_bench(
     write = await asyncpg.connect(write_url)
     superuser = await asyncpg.connect(superuser_url)
     results = [QueryResult(q.name, q.request) for q in QUERIES]
-    progress = Progress("sql: (a) rls / (b) explicit / (c) correlated", reps)
+    label = "(a) rls / (b) explicit" + (" / (c) correlated" if reps_c else "")
+    progress = Progress(f"sql: {label}", reps)
     try:
         await pgstats.track_planning(superuser, True)
         await pgstats.reset(superuser)
@@ -175,7 +175,7 @@ async def run_sql_bench(
             variants = query.variants(samples[0])
             result.server_rls = pgstats.find(server, variants.rls.sql)
             result.server_explicit = pgstats.find(server, variants.explicit.sql)
-        plans, correlated_plan = await explain_all(read, role, samples[0], correlated)
+        plans, correlated_plan = await explain_all(read, role, samples[0], reps_c > 0)
     finally:
         await pgstats.track_planning(superuser, False)
         for connection in (read, write, superuser):
