@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from bench import admin_data
+from bench import admin_data, big_api
 from bench.admin_explain import AdminQuery, explain, staff_claims, statement
 from bench.progress import Progress
 from bench.server import BenchDatabase
@@ -71,6 +71,7 @@ class AdminResults:
     plans: dict[str, str]  # check name -> EXPLAIN (ANALYZE, BUFFERS)
     statements: dict[str, str]
     load_average: float  # over the last minute, when the measurements ended
+    api: list[big_api.ApiTimed]  # the same tenant through /api, as a member
 
     def by_name(self, name: str) -> Timed:
         return next(t for t in self.timed if t.check.name == name)
@@ -250,7 +251,9 @@ async def run_admin_bench(
     app_server = AppServer("admin", database.env(), log_dir)
     try:
         app_server.wait_ready()
-        timed = await measure(f"http://127.0.0.1:{app_server.port}", tenant.id, reps)
+        base_url = f"http://127.0.0.1:{app_server.port}"
+        timed = await measure(base_url, tenant.id, reps)
+        api = await big_api.measure(base_url, tenant.id, reps)
         load = os.getloadavg()[0]
     finally:
         app_server.stop()
@@ -258,7 +261,7 @@ async def run_admin_bench(
     from bench.datagen import dataset_size
 
     size = await dataset_size(database.write_url)
-    return AdminResults(timed, reps, tenant.tasks, size["all_tasks"], plans, statements, load)
+    return AdminResults(timed, reps, tenant.tasks, size["all_tasks"], plans, statements, load, api)
 
 
 def main() -> int:  # python -m bench.admin_bench [REPS]: this benchmark alone
@@ -282,6 +285,8 @@ def main() -> int:  # python -m bench.admin_bench [REPS]: this benchmark alone
             server.stop()
     print()
     print(admin_report.admin_table(results))
+    print()
+    print(big_api.api_table(results.api))
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bench import big_api
 from bench.report import ms_text, yes_no
 from bench.stats import median
 
@@ -77,7 +78,12 @@ def admin_section(results: AdminResults) -> str:
         "the app, PostgreSQL, the client and whatever else runs on the machine (load average "
         f"over the last minute of the measurements: {results.load_average:.1f})."
     )
-    return intro + "\n\n" + admin_table(results)
+    api = (
+        "The same tenant through the API: `GET /api/tasks` as a plain member of `bench-big` "
+        "(bench/big_api.py), the task list's filters, searches and sorts, one request at a "
+        "time, the same repetitions."
+    )
+    return "\n\n".join([intro, admin_table(results), api, big_api.api_table(results.api)])
 
 
 def admin_plans(results: AdminResults) -> str:

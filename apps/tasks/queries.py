@@ -15,6 +15,7 @@ from piccolo.query.methods.select import Select
 from apps.tasks.schemas import TaskListQuery
 from apps.tasks.tables import Task
 from refresh.compat.piccolo_frozen import FrozenWithParams, Param
+from refresh.db.transaction import plan_for_values
 from refresh.tenancy.routing import request_tenant
 from refresh.web.pagination import SortKey, after_cursor, order_by, page
 
@@ -118,6 +119,11 @@ async def list_tasks(query: TaskListQuery) -> dict[str, Any]:
         frozen = unfiltered_page(request_tenant(Task), query.sort, descending, query.limit)
         rows = await frozen().run()
         return page(rows, query.limit, key, descending)
+    if not query.model_fields_set <= UNFILTERED | {"cursor"}:
+        # Filters of the caller's choosing: planned for their values, so that the plan
+        # fits a tenant of any size (a later page of the plain list needs no such care);
+        # a search read in the sort key's index order (every sort key has its index).
+        await plan_for_values(Task._meta.db, in_index_order=query.q is not None)
     select = filtered(query)
     if query.cursor is not None:
         select = select.where(after_cursor(key, descending, query.cursor, "task"))
