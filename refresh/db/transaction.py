@@ -135,6 +135,7 @@ class RequestTransaction(PooledTransaction):
         "_in_index_order",
         "_planned_for_values",
         "_serving",
+        "_wants_index_order",
         "claims",
         "read_only",
         "role",
@@ -149,6 +150,7 @@ class RequestTransaction(PooledTransaction):
         role: str,
         read_only: bool,
         statement_timeout: str | None = None,
+        in_index_order: bool = False,
     ) -> None:
         super().__init__(engine)
         self.claims = claims
@@ -158,6 +160,8 @@ class RequestTransaction(PooledTransaction):
         self._serving = serving_request()
         self._planned_for_values = False
         self._in_index_order = False
+        # known before the request runs (the admin's text filters): plan_for_values at start
+        self._wants_index_order = in_index_order
 
     async def __aenter__(self) -> PooledTransaction:
         entered = await super().__aenter__()
@@ -175,6 +179,10 @@ class RequestTransaction(PooledTransaction):
             self.claims.as_json(), self.role, self.read_only, self.statement_timeout
         )
         await connection.execute(script)
+        if self._wants_index_order:
+            # A message of its own: Citus forwards a SET to the workers with the whole
+            # message it came in, which must not hold a BEGIN (SystemTransaction.start).
+            await self.plan_for_values(in_index_order=True)
 
     async def plan_for_values(self, in_index_order: bool = False) -> None:
         """Plan the transaction's next statements for their values, each time, instead
