@@ -190,16 +190,16 @@ class RequestTransaction(PooledTransaction):
 
         For a query whose filters the caller chooses: a generic plan cannot see the
         tenant, so it assumes one of average size, and on a large tenant a broad search
-        sorted every match for one page (bench/RESULTS.md, the API on bench-big).
+        sorted every match for one page (bench/NOTES.md, the API on bench-big).
 
         `in_index_order` also turns sorting off, for a page of a text search sorted by an
-        indexed key. Under RLS the planner may not use a column's statistics for an
-        operator that is not leakproof (ILIKE is not: its errors could reveal rows), so
-        it guesses a term's matches from its length and expects a long common word to be
-        rare: it then sorted all 14,000 matches of 'invoice' for a page of 50 (0.7 s)
-        where the index read in order stops at the page's last match (3 ms). Reading in
-        index order is never slower than the sort, which must read every row of the
-        tenant first. One round trip, once per transaction (it has begun already)."""
+        indexed key. Under RLS the planner may use a column's statistics only for
+        operators marked leakproof, and ILIKE is not: it guesses a term's matches from
+        the pattern alone, takes a long common word for a rare one, and then sorted every
+        match for one page where the index, read in order, stops at the page's last
+        match. In index order a search reads at most the tenant's rows, which the sort
+        reads anyway (one that matches nothing pays a little for the order: the notes).
+        One round trip, once per transaction (it has begun already)."""
         script = []
         if not self._planned_for_values:
             script.append("SET LOCAL plan_cache_mode = force_custom_plan")

@@ -6,24 +6,26 @@ table, column or row; and nothing changes."""
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from refresh.db.clients import write_client
+from tests.apps.admin.db_error_cases import (
+    OPERATOR_CASES,
+    STAFF_CASES,
+    Request,
+    Side,
+    World,
+)
 from tests.apps.admin.support import (
-    PASSWORD,
     AdminSession,
     new_operator,
     new_staff,
     open_session,
-    unique,
 )
 from tests.apps.tasks.support import assert_error, fresh_tenant, new_project, new_task
-from tests.conftest import TenantFixture
 from tests.database import superuser_sql, test_database
 
 TABLES = ("tenant", "member", "project", "task", "comment", "piccolo_user", "staff_profile")
@@ -34,23 +36,6 @@ LEAKS = (
     *"_same_tenant project task comment member piccolo_user staff_profile".split(),
     *"description title Traceback".split(),
 )
-
-
-@dataclass
-class Side:
-    tenant: TenantFixture
-    staff: AdminSession
-    project: str
-    task: str
-    member_user: str
-
-
-@dataclass
-class World:
-    a: Side
-    b: Side
-    operator: AdminSession
-    staff_login_id: int  # a login that is some tenant's staff already
 
 
 async def make_side(app: Any, client: Any, prefix: str) -> Side:
@@ -93,206 +78,6 @@ def assert_mapped(response: Any, status: int, code: str) -> None:
     said = f"{error['message']} {response.json().get('detail', '')}"
     for leak in LEAKS:
         assert leak not in said, response.text
-
-
-Request = Callable[[World, Side, Side], "tuple[str, str, Any]"]
-
-# (name, request as (method, path, body) from (world, side, other side), status, code)
-STAFF_CASES: list[tuple[str, Request, int, str]] = [
-    (
-        "unique: a member's user id taken in the tenant",
-        lambda w, s, o: (
-            "post",
-            "/tables/member/",
-            {"user_id": s.member_user, "email": "x@x.test", "display_name": "X", "role": "member"},
-        ),
-        409,
-        "conflict",
-    ),
-    (
-        "foreign key: a task under the other tenant's project",
-        lambda w, s, o: ("post", "/tables/task/", new_task_body(o.project)),
-        422,
-        "not_found",
-    ),
-    (
-        "foreign key: a task under an unused project id",
-        lambda w, s, o: ("post", "/tables/task/", new_task_body(str(uuid.uuid4()))),
-        422,
-        "not_found",
-    ),
-    (
-        "check: priority out of range",
-        lambda w, s, o: ("patch", f"/tables/task/{s.task}/", {"priority": 9}),
-        422,
-        "validation_error",
-    ),
-    (
-        "check: an unknown status",
-        lambda w, s, o: ("patch", f"/tables/task/{s.task}/", {"status": "weird"}),
-        422,
-        "validation_error",
-    ),
-    (
-        "check: a blank title",
-        lambda w, s, o: ("patch", f"/tables/task/{s.task}/", {"title": "   "}),
-        422,
-        "validation_error",
-    ),
-    (
-        "not-null: a title set to null",
-        lambda w, s, o: ("patch", f"/tables/task/{s.task}/", {"title": None}),
-        422,
-        "validation_error",
-    ),
-    (
-        "not-null: a task without its description",
-        lambda w, s, o: ("post", "/tables/task/", {"title": "t", "project_id": s.project}),
-        422,
-        "validation_error",
-    ),
-    (
-        "not-null: a project without a name",
-        lambda w, s, o: ("post", "/tables/project/", {}),
-        422,
-        "validation_error",
-    ),
-    (
-        "data: a NUL character",
-        lambda w, s, o: ("patch", f"/tables/task/{s.task}/", {"title": "a\x00b"}),
-        422,
-        "validation_error",
-    ),
-    (
-        "data: a number beyond the column",
-        lambda w, s, o: ("patch", f"/tables/task/{s.task}/", {"priority": 99_999_999_999}),
-        422,
-        "validation_error",
-    ),
-    (
-        "a row never changes tenant",
-        lambda w, s, o: ("patch", f"/tables/project/{s.project}/", {"tenant_id": str(o.tenant.id)}),
-        422,
-        "validation_error",
-    ),
-    (
-        "grant: staff cannot rename their tenant",
-        lambda w, s, o: ("patch", f"/tables/tenant/{s.tenant.id}/", {"name": "renamed"}),
-        403,
-        "forbidden",
-    ),
-    (
-        "grant: staff cannot delete their tenant",
-        lambda w, s, o: ("delete", f"/tables/tenant/{s.tenant.id}/", None),
-        403,
-        "forbidden",
-    ),
-    (
-        "grant: staff cannot add a tenant",
-        lambda w, s, o: ("post", "/tables/tenant/", {"slug": unique("t"), "name": "T"}),
-        403,
-        "forbidden",
-    ),
-]
-
-OPERATOR_CASES: list[tuple[str, Request, int, str]] = [
-    (
-        "unique: a tenant slug taken",
-        lambda w, s, o: ("post", "/tables/tenant/", {"slug": s.tenant.slug, "name": "Again"}),
-        409,
-        "conflict",
-    ),
-    (
-        "unique: a login that is staff already",
-        lambda w, s, o: (
-            "post",
-            "/tables/staff_profile/",
-            {"user_id": w.staff_login_id, "tenant_id": str(o.tenant.id)},
-        ),
-        409,
-        "conflict",
-    ),
-    (
-        "unique: a username taken, creating a login",
-        lambda w, s, o: ("post", "/tables/piccolo_user/", new_login_body(s.staff.username)),
-        409,
-        "conflict",
-    ),
-    (
-        "unique: a username taken, renaming a login",
-        lambda w, s, o: (
-            "patch",
-            f"/tables/piccolo_user/{w.staff_login_id}/",
-            {"username": o.staff.username},
-        ),
-        409,
-        "conflict",
-    ),
-    (
-        "not-null: a login without its flags",
-        lambda w, s, o: (
-            "post",
-            "/tables/piccolo_user/",
-            {"username": unique("u"), "password": PASSWORD, "email": "u@x.test"},
-        ),
-        422,
-        "validation_error",
-    ),
-    (
-        "foreign key: staff of an unknown login",
-        lambda w, s, o: (
-            "post",
-            "/tables/staff_profile/",
-            {"user_id": 2_000_000_000, "tenant_id": str(s.tenant.id)},
-        ),
-        422,
-        "not_found",
-    ),
-    (
-        "foreign key: a task of one tenant under the other's project",
-        lambda w, s, o: (
-            "post",
-            "/tables/task/",
-            {**new_task_body(o.project), "tenant_id": str(s.tenant.id)},
-        ),
-        422,
-        "not_found",
-    ),
-    (
-        "check: priority out of range",
-        lambda w, s, o: ("patch", f"/tables/task/{s.task}/", {"priority": 0}),
-        422,
-        "validation_error",
-    ),
-    (
-        "a row never changes tenant",
-        lambda w, s, o: ("patch", f"/tables/task/{s.task}/", {"tenant_id": str(o.tenant.id)}),
-        422,
-        "validation_error",
-    ),
-]
-
-
-def new_task_body(project: str) -> dict[str, Any]:
-    return {
-        "title": "t",
-        "description": "",
-        "status": "todo",
-        "tags": [],
-        "project_id": project,
-        "priority": 3,
-    }
-
-
-def new_login_body(username: str) -> dict[str, Any]:
-    return {
-        "username": username,
-        "password": PASSWORD,
-        "email": f"{username}@x.test",
-        "active": True,
-        "admin": True,
-        "superuser": False,
-    }
 
 
 async def send(session: AdminSession, method: str, path: str, body: Any) -> Any:

@@ -1,7 +1,7 @@
 """The staff's text filters read in index order (apps/admin/gate.py, filters_text): under
 RLS the planner guesses an ILIKE's matches from the term alone, and on a large tenant it
-sorted 14,000 matches for a page of 25 (bench/NOTES.md). Other lists keep their sorts;
-each tenant's filter finds its own rows only."""
+sorted every match for a page of 25 (bench/NOTES.md). Other lists keep their sorts; each
+tenant's filter finds its own rows only."""
 
 from __future__ import annotations
 

@@ -51,44 +51,33 @@ async def test_a_large_tenants_broad_filter_sorted_by_due_date_reads_the_index_i
     a generic plan, in an admin request, on a tenant far above the average size: it must
     stay an ordered index read of 25 rows, never a sort of all of them."""
     from refresh.db.clients import write_client
-    from tests.conftest import make_tenant
+    from tests.large_tenant import large_tenant
 
-    big = await make_tenant("plans-big")
-    bulk = (
-        "with p as (insert into project (tenant_id, name) values ($1, 'bulk') returning id)"
-        " insert into task (tenant_id, project_id, title, due_at)"
-        " select $1, p.id, 'bulk entry ' || n, now() + n * interval '1 minute'"
-        " from p, generate_series(1, 20000) n"
-    )
-    async with write_client.transaction():
-        await write_client.execute("set local refresh.audit = 'off'")
-        await write_client.fetch(bulk, big.id)
-    # The planner told what a real database looks like: a thousand tenants, so that a
-    # generic plan expects a tenant of 1/1000 of the table and this one is far above it
-    # (the test database has only a few, which would make every tenant look large).
-    await write_client.execute("alter table task alter column tenant_id set (n_distinct = 1000)")
-    await write_client.execute("analyze task")
     page = (
         "select id, title from task where tenant_id = $1 and title ilike $2"
         " order by due_at desc limit 25"
     )
-    try:
-        async with request_of(big, "admin") as transaction:
-            connection = transaction.connection
-            await connection.execute(f"prepare broad_page(uuid, text) as {page}")
-            execute = f"execute broad_page('{big.id}', '%e%')"
-            for _ in range(6):  # the sixth execution is the first that may go generic
-                assert len(await connection.fetch(execute)) == 25
-            plan = "\n".join(r[0] for r in await connection.fetch(f"explain {execute}"))
-            await connection.execute("deallocate broad_page")
-        assert "Sort" not in plan and "Index Scan Backward" in plan, plan
-    finally:
-        async with write_client.transaction():
-            await write_client.execute("set local refresh.audit = 'off'")
-            await write_client.fetch("delete from task where tenant_id = $1", big.id)
-            await write_client.fetch("delete from project where tenant_id = $1", big.id)
-        await write_client.execute("alter table task alter column tenant_id reset (n_distinct)")
+    async with large_tenant("plans-big") as big:
+        # The planner told what a real database looks like: a thousand tenants, so that a
+        # generic plan expects a tenant of 1/1000 of the table and this one is far above
+        # it (the test database has only a few, which would make every tenant look large).
+        await write_client.execute(
+            "alter table task alter column tenant_id set (n_distinct = 1000)"
+        )
         await write_client.execute("analyze task")
+        try:
+            async with request_of(big, "admin") as transaction:
+                connection = transaction.connection
+                await connection.execute(f"prepare broad_page(uuid, text) as {page}")
+                execute = f"execute broad_page('{big.id}', '%e%')"
+                for _ in range(6):  # the sixth execution is the first that may go generic
+                    assert len(await connection.fetch(execute)) == 25
+                plan = "\n".join(r[0] for r in await connection.fetch(f"explain {execute}"))
+                await connection.execute("deallocate broad_page")
+        finally:
+            await write_client.execute("alter table task alter column tenant_id reset (n_distinct)")
+            await write_client.execute("analyze task")
+    assert "Sort" not in plan and "Index Scan Backward" in plan, plan
 
 
 async def sorting_after(tenant: TenantFixture, query: Any) -> str:
@@ -106,10 +95,11 @@ async def test_a_search_is_read_in_index_order_other_lists_may_sort(
     """Under RLS the planner guesses a search term's matches from its length (ILIKE is
     not leakproof, so no statistics): a search turns sorting off, other lists keep it."""
     from apps.tasks.schemas import TaskListQuery
+    from apps.tasks.tables import TaskStatus
 
     for tenant in (tenant_a, tenant_b):
         assert await sorting_after(tenant, TaskListQuery(q="invoice", sort="priority")) == "off"
-        assert await sorting_after(tenant, TaskListQuery(status=["todo"])) == "on"
+        assert await sorting_after(tenant, TaskListQuery(status=[TaskStatus.todo])) == "on"
         assert await sorting_after(tenant, TaskListQuery()) == "on"
 
 
@@ -135,10 +125,11 @@ async def test_a_filtered_task_list_is_planned_for_its_values_the_plain_list_onc
     """Seen on the server: the API transaction's prepared statements, after each list ran
     more often than PostgreSQL needs to consider a generic plan. The plain first page
     keeps its generic plan (planned once, bench/RESULTS.md); a filtered list is planned
-    for its values each time (a generic plan sorted all 200,000 tasks of bench-big for
-    `q=e`). Each tenant's search finds its own task and only that."""
+    for its values each time (a generic plan sorted all of bench-big's tasks for `q=e`).
+    Each tenant's search finds its own task and only that."""
     from apps.tasks.queries import list_tasks
     from apps.tasks.schemas import TaskListQuery
+    from apps.tasks.tables import TaskStatus
     from refresh.db.clients import write_client
 
     own_task = (
@@ -155,7 +146,7 @@ async def test_a_filtered_task_list_is_planned_for_its_values_the_plain_list_onc
                     await list_tasks(TaskListQuery())
                 for _ in range(6):
                     found = await list_tasks(TaskListQuery(q="planned search", sort="due_at"))
-                    await list_tasks(TaskListQuery(status=["todo"]))
+                    await list_tasks(TaskListQuery(status=[TaskStatus.todo]))
                 after = await plan_counts(transaction.connection)
             assert [t["title"] for t in found["data"]] == [f"planned search {tenant.slug}"]
             # what these lists ran (the connection's statements outlive a request)

@@ -87,40 +87,23 @@ async def test_a_large_tenants_first_page_is_read_by_index_under_a_generic_plan(
     primary key for 25 rows, not read and sort the tenant's every row (as it did with the
     joined tenants pinned in the WHERE clause: 3.2 s on the admin bench's 200,000)."""
     from apps.tasks.tables import Task
-    from refresh.db.clients import write_client
-    from tests.conftest import make_tenant
+    from tests.large_tenant import large_tenant
 
-    big = await make_tenant("routing-big")
-    bulk = (
-        "with p as (insert into project (tenant_id, name) values ($1, 'bulk') returning id)"
-        " insert into task (tenant_id, project_id, title)"
-        " select $1, p.id, 'bulk ' || n from p, generate_series(1, 20000) n"
-    )
-    async with write_client.transaction():
-        await write_client.execute("set local refresh.audit = 'off'")
-        await write_client.fetch(bulk, big.id)
-    await write_client.execute("analyze task")
-    try:
-        async with request_of(big) as transaction:
-            query = (
-                Task.select(Task.id, Task.project_id.name, Task.assignee_id.display_name)
-                .order_by(Task.id)
-                .limit(25)
-            )
-            sql, args = query.querystrings[0].compile_string()
-            connection = transaction.connection
-            await connection.execute(f"prepare big_page as {sql}")
-            await connection.execute("set local plan_cache_mode = force_generic_plan")
-            values = ", ".join(f"'{a}'" if not isinstance(a, int) else str(a) for a in args)
-            plan = await connection.fetch(f"explain execute big_page({values})")
-            await connection.execute("deallocate big_page")
-        text = "\n".join(row[0] for row in plan)
-        assert "Sort" not in text and "task_pkey" in text, text
-    finally:
-        async with write_client.transaction():
-            await write_client.execute("set local refresh.audit = 'off'")
-            await write_client.fetch("delete from task where tenant_id = $1", big.id)
-            await write_client.fetch("delete from project where tenant_id = $1", big.id)
+    async with large_tenant("routing-big") as big, request_of(big) as transaction:
+        query = (
+            Task.select(Task.id, Task.project_id.name, Task.assignee_id.display_name)
+            .order_by(Task.id)
+            .limit(25)
+        )
+        sql, args = query.querystrings[0].compile_string()
+        connection = transaction.connection
+        await connection.execute(f"prepare big_page as {sql}")
+        await connection.execute("set local plan_cache_mode = force_generic_plan")
+        values = ", ".join(f"'{a}'" if not isinstance(a, int) else str(a) for a in args)
+        plan = await connection.fetch(f"explain execute big_page({values})")
+        await connection.execute("deallocate big_page")
+    text = "\n".join(row[0] for row in plan)
+    assert "Sort" not in text and "task_pkey" in text, text
 
 
 async def test_a_write_by_id_outside_a_request_looks_up_its_tenant(
