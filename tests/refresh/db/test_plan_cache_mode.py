@@ -159,7 +159,8 @@ async def test_a_filtered_task_list_is_planned_for_its_values_the_plain_list_onc
                 if (generic, custom, statement) != before.get(name)
             }
             assert set(counts) == {"plain", "search", "status"}, counts
-            assert counts["plain"] == (6, 0), counts
+            # generic only (PostgreSQL 15 counts the generic plan once, 18 every use)
+            assert counts["plain"][0] >= 1 and counts["plain"][1] == 0, counts
             assert counts["search"] == counts["status"] == (0, 6), counts
     finally:
         for tenant in (tenant_a, tenant_b):
