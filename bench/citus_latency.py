@@ -3,8 +3,8 @@
 
 Two databases with the same seed: one on a scratch embedded PostgreSQL, one on a Citus
 cluster (a coordinator and two workers, tests/citus, built and cached like
-`make test-citus`), each migrated by the real CLI, the Citus one distributed (32 shards)
-by `piccolo rls distribute`, both seeded with `piccolo tenants demo` plus BENCH_TASKS
+`make test-citus`), each migrated by the real CLI (on Citus the placement migrations
+distribute the tables, 32 shards), both seeded with `piccolo tenants demo` plus BENCH_TASKS
 tasks for acme. Each database is measured by a process of its own (settings are read once
 per process), sequential requests through the ASGI app, alternating rounds, medians.
 """
@@ -81,8 +81,6 @@ def prepare(env: dict[str, str], citus: bool) -> None:
     from refresh.db.bootstrap import run_psql
 
     piccolo(env, "migrations", "forwards", "all")
-    if citus:
-        piccolo(env, "rls", "distribute")
     piccolo(env, "tenants", "demo")
     run_psql(env["WRITE_DATABASE_URL"], SEED_TASKS.format(n=TASKS) + ";\n")
 

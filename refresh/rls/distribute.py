@@ -1,194 +1,25 @@
-"""`piccolo rls distribute`: put every declared table where its declaration says, on Citus.
+"""`piccolo rls distribute`: the placement migrations' plan run by hand (idempotent).
 
-Tables sharded by tenant are distributed by tenant_id, all colocated (a tenant's rows of
-every table on one node: its joins and keys stay on one shard); reference tables get a
-copy on every node; local tables stay on the coordinator. On one PostgreSQL server the
-command has nothing to do.
-
-It runs after `piccolo migrations forwards all`, not inside a migration: the apps'
-migrations run app after app, and the early ones of a later app, replayed on a new
-database, make plain keys to tables of an earlier app, which a distributed table cannot
-take. The command is idempotent; `piccolo rls check` and the app's startup refuse a
-Citus database where a declared table is not where it belongs, and say to run it.
+`piccolo migrations forwards all` places every declared table already (the placement
+migrations, refresh/schema/placement.py); this command is for a database where a table
+was moved back by hand, or whose placement migration has not been generated yet. On one
+PostgreSQL server there is nothing to do.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import asyncpg
-from piccolo.conf.apps import Finder
 
 from refresh.db.clients import write_client
-from refresh.db.sql import ident, quote_literal
-from refresh.schema.state import AppState, declared_state
-from refresh.tenancy.declarations import TENANT_COLUMN, Distribution
-
-CITUS_INSTALLED = "select exists (select from pg_extension where extname = 'citus') as installed"
-# partmethod: h = hash (distributed), n = none (reference, or a citus local table)
-PLACEMENT_SQL = """
-select c.relname as table, p.partmethod::text as method, p.colocationid as colocation,
-       p.repmodel::text as model
-  from pg_dist_partition p join pg_class c on c.oid = p.logicalrelid
- where c.relnamespace = 'public'::regnamespace
-"""
-KEYS_SQL = """
-select c.relname as table, r.relname as references, con.conname as name,
-       pg_get_constraintdef(con.oid) as definition
-  from pg_constraint con join pg_class c on c.oid = con.conrelid
-  join pg_class r on r.oid = con.confrelid
- where con.contype = 'f' and c.relnamespace = 'public'::regnamespace and c.oid <> r.oid
-"""
-
-
-def placement_of(method: str, model: str) -> Distribution:
-    if method == "h":
-        return Distribution.by_tenant
-    # a reference table is replicated to every node (model t); a citus local table is not
-    return Distribution.reference if model == "t" else Distribution.local
-
-
-async def citus_installed() -> bool:
-    return bool((await write_client.fetch(CITUS_INSTALLED))[0]["installed"])
-
-
-async def live_placements() -> dict[str, Distribution]:
-    """Where each Citus table lives; a table missing here is a plain local table."""
-    rows = await write_client.fetch(PLACEMENT_SQL)
-    return {row["table"]: placement_of(row["method"], row["model"]) for row in rows}
-
-
-async def live_colocations() -> dict[str, int]:
-    """Each Citus table's colocation group (tables of one group share shard placements)."""
-    return {row["table"]: row["colocation"] for row in await write_client.fetch(PLACEMENT_SQL)}
-
-
-def distribute_order(declared: AppState, references: dict[str, set[str]]) -> list[str]:
-    """Reference tables first, then tables sharded by tenant; within each, a table after
-    the tables it has keys to (Citus wants the referenced table in place first)."""
-    order: list[str] = []
-
-    def visit(table: str, seen: frozenset[str]) -> None:
-        if table in order or table in seen:
-            return
-        for target in sorted(references.get(table, ())):
-            same_kind = target in declared and (
-                declared[target].distribution == declared[table].distribution
-            )
-            if same_kind:
-                visit(target, seen | {table})
-        order.append(table)
-
-    for kind in (Distribution.reference, Distribution.by_tenant):
-        for table in sorted(declared):
-            if declared[table].distribution == kind:
-                visit(table, frozenset())
-    return order
-
-
-@dataclass(frozen=True)
-class ForeignKey:
-    table: str
-    references: str
-    name: str
-    definition: str
-
-
-def by_tenant_sql(table: str, colocate_with: str | None) -> list[str]:
-    """Shard one table by tenant. The unique (id) that one server keeps
-    (refresh/schema/sharding_sql.py) becomes a plain index: Citus wants the distribution
-    column in every unique key."""
-    t = ident(table)
-    colocation = quote_literal(colocate_with) if colocate_with else "'none'"
-    return [
-        f"alter table {t} drop constraint if exists {ident(table + '_id_key')};",
-        f"create index if not exists {ident(table + '_id_idx')} on {t} (id);",
-        f"select create_distributed_table({quote_literal('public.' + t)},"
-        f" {quote_literal(TENANT_COLUMN)}, colocate_with => {colocation});",
-    ]
-
-
-def distribution_sql(
-    reference: list[str], by_tenant: list[str], anchor: str | None, keys: list[ForeignKey]
-) -> list[str]:
-    """The whole placement, for one transaction. Triggers (audit, updated_at, SET NULL)
-    are allowed with citus.enable_unsafe_triggers: each touches only rows of its own
-    tenant, so of the same colocated shard group. Citus refuses a key from a local table
-    to a distributed one, so the keys between tables sharded here are dropped first and
-    made again once every table is sharded (colocated, they are then checked per shard).
-    set_config, not SET: with citus.propagate_set_commands = 'local' (the admin role's,
-    migrations/rls/rls_2026_12_02t23_00_00_000000.py) Citus would send a SET to the
-    workers, and the setting is the coordinator's business only."""
-    sharded = set(by_tenant)
-    between = [k for k in keys if k.table in sharded and k.references in sharded]
-    sql = ["select set_config('citus.enable_unsafe_triggers', 'on', true);"]
-    sql += [
-        f"select create_reference_table({quote_literal('public.' + ident(t))});" for t in reference
-    ]
-    sql += [f"alter table {ident(k.table)} drop constraint {ident(k.name)};" for k in between]
-    for table in by_tenant:
-        sql += by_tenant_sql(table, anchor)
-        anchor = anchor or table
-    sql += [
-        f"alter table {ident(k.table)} add constraint {ident(k.name)} {k.definition};"
-        for k in between
-    ]
-    return sql
-
-
-async def plan_distribution(declared: AppState) -> tuple[list[str], list[str]]:
-    """(statements to run, problems no statement can fix: a table placed otherwise than
-    declared, or a local table with a key to a table sharded by tenant)."""
-    placements = await live_placements()
-    keys = [ForeignKey(**row) for row in await write_client.fetch(KEYS_SQL)]
-    references: dict[str, set[str]] = {}
-    for key in keys:
-        references.setdefault(key.table, set()).add(key.references)
-    anchor = next(
-        (t for t in sorted(declared) if placements.get(t) is Distribution.by_tenant), None
-    )
-    todo: dict[Distribution, list[str]] = {Distribution.reference: [], Distribution.by_tenant: []}
-    problems = []
-    for table in distribute_order(declared, references):
-        wanted, have = declared[table].distribution, placements.get(table, Distribution.local)
-        if wanted is None or have == wanted:
-            continue
-        if have is not Distribution.local:
-            problems.append(
-                f"{table} is a {have.value} table, declared {wanted}: undo it first, as the "
-                f"admin role: select undistribute_table({quote_literal('public.' + table)});"
-            )
-        elif wanted is not Distribution.local:  # a citus local table is local
-            todo[Distribution(wanted)].append(table)
-    for key in keys:
-        if declared.get(key.table) and declared[key.table].distribution == Distribution.local:
-            if declared.get(key.references) and (
-                declared[key.references].distribution == Distribution.by_tenant
-            ):
-                problems.append(
-                    f"{key.table} is local and has a key to {key.references}, which is "
-                    f"sharded by tenant: Citus cannot check it; declare {key.table} "
-                    "distribution=Distribution.by_tenant, or drop the key"
-                )
-    if not todo[Distribution.reference] and not todo[Distribution.by_tenant]:
-        return [], problems
-    sql = distribution_sql(todo[Distribution.reference], todo[Distribution.by_tenant], anchor, keys)
-    return sql, problems
-
-
-def declared_everywhere() -> AppState:
-    """Every registered app's declared tables (the placement is per table, not per app)."""
-    state: AppState = {}
-    for config in Finder().get_app_registry().app_configs.values():
-        state.update(declared_state(config).state)
-    return state
+from refresh.schema.distribution import citus_installed, plan_distribution
+from refresh.schema.placement import placement_of_apps
 
 
 async def run_distribute(dry_run: bool = False) -> int:
     if not await citus_installed():
         print("not a Citus database (no citus extension): every table is local already")
         return 0
-    sql, problems = await plan_distribution(declared_everywhere())
+    sql, problems = await plan_distribution(placement_of_apps(declared=True))
     for problem in problems:
         print(f"✗ {problem}")
     if problems:

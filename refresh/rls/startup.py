@@ -12,9 +12,9 @@ from __future__ import annotations
 from piccolo.conf.apps import Finder
 from piccolo.table import Table
 
-from refresh.rls.distribute import citus_installed, live_placements
 from refresh.rls.live import live_tables
 from refresh.rls.live_keys import live_keys
+from refresh.schema.distribution import citus_installed, live_placements
 from refresh.schema.state import declared_state
 from refresh.tenancy.declarations import Distribution
 from refresh.tenancy.verify import all_mistakes

@@ -15,6 +15,7 @@ check` spot two migrations generated on separate branches.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import pprint
@@ -29,6 +30,7 @@ from piccolo.apps.migrations.commands.new import new as new_piccolo_migration
 from piccolo.conf.apps import AppConfig, Finder
 
 from refresh.compat.piccolo import new_migration_file
+from refresh.schema.placement import write_placement_migration
 from refresh.schema.sqlgen import state_sql
 from refresh.schema.state import AppState, declared_state, migrated_state
 from refresh.tenancy.verify import all_mistakes
@@ -103,7 +105,7 @@ def app_config_of(app_name: str) -> AppConfig:
 
 NO_SQL = (
     "-- Nothing to run: the declarations changed only where it takes no SQL on one server\n"
-    "-- (where a table lives on Citus: `piccolo rls distribute`)."
+    "-- (where a table lives on Citus: the placement migration written with this one)."
 )
 
 
@@ -152,7 +154,7 @@ async def write_migration(app_name: str, description: str = "") -> int:
         return 1
     if not forwards:
         print(f"RLS of app {app_name} matches its declarations: no migration written.")
-        return 0
+        return report_placement()
     if '"""' in forwards + backwards:
         print('a declared expression contains """; it cannot be written', file=sys.stderr)
         return 1
@@ -172,7 +174,18 @@ async def write_migration(app_name: str, description: str = "") -> int:
         )
     )
     print(f"Wrote {path}")
+    report_placement()
     print("Review it, then: piccolo migrations forwards all")
+    return 0
+
+
+def report_placement() -> int:
+    """Write the placement migration the new RLS state calls for, if any (where each
+    table lives on Citus: refresh/schema/placement.py)."""
+    importlib.invalidate_caches()  # the RLS migration just written must be found
+    path = write_placement_migration()
+    if path is not None:
+        print(f"Wrote {path} (where each table lives on Citus)")
     return 0
 
 

@@ -80,7 +80,7 @@ async def test_each_api_query_is_one_shard_task(app: Any, tenant_a: TenantFixtur
 
 async def test_declared_tables_are_placed_as_declared(app: Any) -> None:
     from refresh.db.clients import write_client
-    from refresh.rls.distribute import live_colocations, live_placements
+    from refresh.schema.distribution import live_colocations, live_placements
     from refresh.tenancy.declarations import Distribution
 
     placements = await live_placements()

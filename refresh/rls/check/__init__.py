@@ -16,6 +16,7 @@ from refresh.rls.check.indexes import index_problems
 from refresh.rls.check.migrations import (
     applied_problems,
     declaration_problems,
+    placement_problems,
     rls_migration_problems,
     schema_problems,
 )
@@ -25,6 +26,7 @@ from refresh.rls.check.tables import table_problems
 from refresh.rls.live import LiveTable, canonical_policies, live_tables
 from refresh.rls.live_keys import live_keys
 from refresh.schema.migration_sql import render
+from refresh.schema.placement import APP_NAME as PLACEMENT_APP
 from refresh.schema.state import AppState, declared_state
 
 #: What the live database shows when a table's declaration or migrations are behind.
@@ -65,8 +67,10 @@ DECLARATION = frozenset(
 )
 #: cause -> the codes of the same table it explains (its fix clears them too)
 TABLE_CAUSES: dict[str, frozenset[str]] = {
-    **dict.fromkeys(DECLARATION, LIVE_DRIFT | {"rls_not_migrated"}),
-    "rls_not_migrated": LIVE_DRIFT,
+    **dict.fromkeys(DECLARATION, LIVE_DRIFT | {"rls_not_migrated", "placement_not_migrated"}),
+    # its fix (`piccolo rls new APP`) writes the placement migration too
+    "rls_not_migrated": LIVE_DRIFT | {"placement_not_migrated"},
+    "placement_not_migrated": frozenset({"table_not_distributed", "table_placement_differs"}),
     "policy_not_declared": frozenset(
         {
             "policy_subquery",
@@ -80,7 +84,7 @@ TABLE_CAUSES: dict[str, frozenset[str]] = {
 #: cause -> the codes of the same app's tables it explains
 APP_CAUSES: dict[str, frozenset[str]] = {
     # its fix (`piccolo rls new APP`) writes the RLS migration too
-    "schema_not_migrated": LIVE_DRIFT | {"rls_not_migrated"},
+    "schema_not_migrated": LIVE_DRIFT | {"rls_not_migrated", "placement_not_migrated"},
     "migration_not_applied": LIVE_DRIFT,
     "migration_out_of_order": LIVE_DRIFT,
     # two RLS migrations made on separate branches: generating again on top of the
@@ -95,7 +99,7 @@ def registered_apps() -> list[AppConfig]:
     return [
         config
         for config in registry.app_configs.values()
-        if config.table_classes or config.app_name == "rls"
+        if config.table_classes or config.app_name in ("rls", PLACEMENT_APP)
     ]
 
 
@@ -105,6 +109,7 @@ async def code_problems(apps: list[AppConfig]) -> list[Problem]:
         problems += declaration_problems(app)
         problems += await schema_problems(app)
         problems += rls_migration_problems(app)
+    problems += placement_problems(apps)
     for app in registered_apps():
         problems += await applied_problems(app)
     return problems

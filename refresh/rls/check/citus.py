@@ -11,7 +11,7 @@ from __future__ import annotations
 from refresh.db.clients import write_client
 from refresh.db.sql import ident, quote_literal
 from refresh.rls.check.problems import Fix, Problem, commands
-from refresh.rls.distribute import citus_installed, live_colocations, live_placements
+from refresh.schema.distribution import citus_installed, live_colocations, live_placements
 from refresh.schema.state import AppState
 from refresh.tenancy.declarations import Distribution
 

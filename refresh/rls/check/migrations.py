@@ -15,6 +15,7 @@ from piccolo.apps.migrations.tables import Migration
 from piccolo.conf.apps import AppConfig
 
 from refresh.rls.check.problems import Fix, Problem, commands
+from refresh.schema.placement import migrated_placement, placement_app_config, placement_of_apps
 from refresh.schema.state import declared_state, migrated_state
 from refresh.tenancy.verify import all_mistakes
 
@@ -67,6 +68,29 @@ def rls_migration_problems(app: AppConfig) -> list[Problem]:
             app.app_name,
         )
         for table in changed
+    ]
+
+
+def placement_problems(apps: list[AppConfig]) -> list[Problem]:
+    """Declared placements (where a table lives on Citus) that no placement migration
+    records: on Citus, `forwards` would leave those tables where they are."""
+    placement_app = placement_app_config()
+    if placement_app is None:
+        return []
+    declared = placement_of_apps(declared=True)
+    recorded = migrated_placement(placement_app)
+    app_of = {t._meta.tablename: app.app_name for app in apps for t in app.table_classes}
+    return [
+        Problem(
+            "placement_not_migrated",
+            table,
+            f"declared {declared.get(table, 'unmanaged')} but the placement migrations "
+            f"record {recorded.get(table, 'nothing')} for it",
+            commands(f"piccolo rls new {app_of[table]}", FORWARDS),
+            app_of[table],
+        )
+        for table in sorted(set(declared) | set(recorded))
+        if declared.get(table) != recorded.get(table) and table in app_of
     ]
 
 
