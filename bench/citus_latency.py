@@ -77,7 +77,7 @@ async def measure() -> dict[str, list[float]]:
     return timings
 
 
-def prepare(env: dict[str, str], citus: bool) -> None:
+def prepare(env: dict[str, str]) -> None:
     from refresh.db.bootstrap import run_psql
 
     piccolo(env, "migrations", "forwards", "all")
@@ -128,7 +128,7 @@ def main() -> None:
                         "postgres@", f"{settings.authenticator_role}@"
                     ),
                 }
-                prepare(targets[label], citus=label == "citus")
+                prepare(targets[label])
             results: dict[str, dict[str, list[float]]] = {
                 t: {"list": [], "fetch": []} for t in targets
             }

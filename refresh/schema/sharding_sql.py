@@ -9,7 +9,7 @@ composite key; the statements here build the equivalent it accepts.
 
 from __future__ import annotations
 
-from refresh.db.sql import ident
+from refresh.db.sql import ident, quote_literal
 from refresh.schema.state import TenantKeyState
 from refresh.tenancy.declarations import TENANT_COLUMN
 
@@ -103,3 +103,42 @@ def rekey_sql(table: str, keyed: bool, kind: str) -> list[str]:
         "  foreach statement in array again loop\n    execute statement;\n  end loop;\n"
         "end $rekey$;"
     ]
+
+
+def place_new_tables_sql(new: dict[str, str | None]) -> list[str]:
+    """New tables (name -> declared distribution) placed before their keys are made, on a
+    Citus cluster whose tables are distributed already: a key from a table of the
+    coordinator to a sharded one is refused. Reference tables first: a new sharded table
+    may have a key to one. Nothing on one server, and nothing on a new database, whose
+    tables the placement migration distributes after every app's migrations
+    (refresh/schema/placement.py); it then finds these in place."""
+    place = [
+        f"perform create_reference_table({quote_literal(f'public.{ident(t)}')});"
+        for t in sorted(new)
+        if new[t] == "reference"
+    ]
+    for table in sorted(t for t in new if new[t] == "by_tenant"):
+        t = ident(table)
+        unique, index = ident(table + "_id_key"), ident(table + "_id_idx")
+        place += [
+            f"execute {dollar(f'alter table {t} drop constraint if exists {unique}')};",
+            f"execute {dollar(f'create index if not exists {index} on {t} (id)')};",
+            "execute format('select create_distributed_table(%L, %L, colocate_with => %L)',"
+            f" {quote_literal(f'public.{t}')}, {quote_literal(TENANT_COLUMN)}, anchor);",
+        ]
+    if not place:
+        return []
+    body = "\n".join(f"  {line}" for line in place)
+    return [
+        "do $place$\ndeclare\n  anchor text;\nbegin\n"
+        "  if to_regclass('pg_catalog.pg_dist_partition') is null then\n    return;\n  end if;\n"
+        "  select logicalrelid::regclass::text into anchor from pg_catalog.pg_dist_partition\n"
+        "   where partmethod = 'h' order by 1 limit 1;\n"
+        "  if anchor is null then\n    return;\n  end if;\n"
+        "  perform set_config('citus.enable_unsafe_triggers', 'on', true);\n"
+        f"{body}\nend $place$;"
+    ]
+
+
+def dollar(statement: str) -> str:
+    return "$stmt$" + statement + "$stmt$"

@@ -7,7 +7,12 @@ settings when the migration runs, so one migration serves every configuration.
 from __future__ import annotations
 
 from refresh.db.sql import ident, quote_literal
-from refresh.schema.sharding_sql import create_unset_trigger, drop_unset_trigger, rekey_sql
+from refresh.schema.sharding_sql import (
+    create_unset_trigger,
+    drop_unset_trigger,
+    place_new_tables_sql,
+    rekey_sql,
+)
 from refresh.schema.state import (
     AUDIT_TRIGGER,
     AppState,
@@ -200,6 +205,11 @@ def state_sql(old: AppState, new: AppState) -> str:
             ]
         kind = (new.get(table) or old[table]).kind
         blocks.append(_block(f"{table} ({kind} table)", statements))
+    placed = place_new_tables_sql(
+        {t: new[t].distribution for t in tables if t not in old and t in new}
+    )
+    if placed:
+        blocks.append(_block("on a Citus cluster, new tables placed before their keys", placed))
     if creates:
         blocks.append(
             _block("tenant foreign keys: (tenant_id, x_id) -> x (tenant_id, id)", creates)

@@ -39,3 +39,61 @@ async def test_a_placement_migration_does_not_undo_itself_on_citus(app: Any) -> 
     with pytest.raises(PlacementError, match="does not undo itself on Citus"):
         await refuse_backwards(placement_of_apps(declared=True), {})
     assert await live_placements() == before
+
+
+async def test_a_new_tenant_table_on_a_distributed_cluster_is_sharded_before_its_keys(
+    app: Any,
+) -> None:
+    """Tables added after the first deployment: Piccolo's migration makes them on the
+    coordinator, and their RLS migration (the SQL `piccolo rls new` writes) makes the
+    global one a reference table and shards the tenant one by tenant, colocated, before
+    its composite key to a sharded table, which Citus refuses from a table of the
+    coordinator (`... foreign keys from reference tables and local tables to distributed
+    tables are not supported`)."""
+    from piccolo.columns import UUID, ForeignKey
+    from piccolo.columns.defaults.uuid import UUID4
+    from piccolo.table import Table
+
+    from apps.projects.tables import Project
+    from refresh.db.clients import write_client
+    from refresh.schema.distribution import live_colocations, live_placements
+    from refresh.schema.migration_sql import execute, render
+    from refresh.schema.sqlgen import state_sql
+    from refresh.schema.state import table_state
+    from refresh.tenancy.columns import TenantForeignKey
+    from refresh.tenancy.declarations import Distribution, global_table
+    from refresh.tenancy.tables import ReadClientTable, TenantTable
+
+    class Shade(ReadClientTable, Table):
+        id = UUID(primary_key=True, default=UUID4())
+        rls = global_table("shades, the same for every tenant")
+
+    class Gizmo(TenantTable, Table):
+        id = UUID(primary_key=True, default=UUID4())
+        project_id = TenantForeignKey(Project)
+        shade_id = ForeignKey(Shade, null=True)
+
+    state = {name: table_state(t.rls, t) for name, t in (("shade", Shade), ("gizmo", Gizmo))}
+    script = render(state_sql({}, state))
+    assert "create_distributed_table" in script
+    try:
+        async with write_client.transaction():  # as `forwards` runs the two migrations
+            for ddl in [*Shade.create_table().ddl, *Gizmo.create_table().ddl]:
+                await write_client.execute(ddl)
+            await execute(script)  # as the RLS migration runs it
+        placements, colocations = await live_placements(), await live_colocations()
+        assert placements["shade"] is Distribution.reference
+        assert placements["gizmo"] is Distribution.by_tenant
+        assert colocations["gizmo"] == colocations["project"]
+        keys = await write_client.fetch(
+            "select pg_get_constraintdef(oid) as definition from pg_constraint"
+            " where conrelid = 'gizmo'::regclass and contype = 'f' order by 1"
+        )
+        assert [k["definition"] for k in keys] == [
+            "FOREIGN KEY (shade_id) REFERENCES shade(id) ON UPDATE CASCADE ON DELETE CASCADE",
+            "FOREIGN KEY (tenant_id) REFERENCES tenant(id) ON DELETE CASCADE",
+            "FOREIGN KEY (tenant_id, project_id) REFERENCES project(tenant_id, id)"
+            " ON DELETE CASCADE",
+        ]
+    finally:
+        await write_client.execute("drop table if exists gizmo, shade cascade")
