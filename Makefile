@@ -42,8 +42,8 @@ test-pgbouncer: install
 		tests/refresh/db/test_request_transaction.py tests/apps/projects tests/apps/tasks
 
 # The API, isolation, admin and tenant lifecycle suites on a real Citus cluster (a coordinator and two
-# workers built from ../shared/citus, cached in .data/citus), tables distributed by
-# `piccolo rls distribute`; the read role refuses any query that is not routed to one shard.
+# workers built from ../shared/citus, cached in .data/citus), tables distributed by the
+# migrations alone; the read role refuses any query that is not routed to one shard.
 test-citus: install
 	$(BIN)/python -m tests.citus.build
 	TEST_CITUS=1 $(BIN)/pytest tests/apps tests/refresh/lifecycle tests/test_isolation_load.py \

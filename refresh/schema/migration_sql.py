@@ -8,6 +8,7 @@ never changes after it ran); role names are the only parameters, written as
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
@@ -45,13 +46,27 @@ async def execute(sql: str) -> None:
             await connection.execute(statement)
 
 
+def raw_migration(
+    migration_id: str,
+    app_name: str,
+    description: str,
+    forwards: Callable[[], Awaitable[None]],
+    backwards: Callable[[], Awaitable[None]],
+) -> MigrationManager:
+    """A Piccolo migration that runs one coroutine function forwards, another backwards,
+    each inside the migration's transaction."""
+    manager = MigrationManager(
+        migration_id=migration_id, app_name=app_name, description=description
+    )
+    manager.add_raw(forwards)
+    manager.add_raw_backwards(backwards)
+    return manager
+
+
 def sql_migration(
     migration_id: str, app_name: str, description: str, forwards_sql: str, backwards_sql: str
 ) -> MigrationManager:
     """A Piccolo migration that runs one SQL script forwards and another backwards."""
-    manager = MigrationManager(
-        migration_id=migration_id, app_name=app_name, description=description
-    )
 
     async def run() -> None:
         await execute(forwards_sql)
@@ -59,6 +74,4 @@ def sql_migration(
     async def run_backwards() -> None:
         await execute(backwards_sql)
 
-    manager.add_raw(run)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+    return raw_migration(migration_id, app_name, description, run, run_backwards)

@@ -28,6 +28,7 @@ from piccolo.conf.apps import AppConfig, AppRegistry, Finder
 from refresh.compat.piccolo import new_migration_file
 from refresh.db.clients import write_client
 from refresh.schema.distribution import Placement, citus_installed, plan_distribution
+from refresh.schema.migration_sql import raw_migration
 from refresh.schema.state import declared_state, migrated_state
 
 APP_NAME = "placement"
@@ -157,16 +158,10 @@ async def refuse_backwards(placement: Placement, previous: Placement) -> None:
 def placement_migration(
     migration_id: str, description: str, placement: Placement, previous: Placement
 ) -> MigrationManager:
-    manager = MigrationManager(
-        migration_id=migration_id, app_name=APP_NAME, description=description
-    )
-
     async def run() -> None:
         await place(placement)
 
     async def run_backwards() -> None:
         await refuse_backwards(placement, previous)
 
-    manager.add_raw(run)
-    manager.add_raw_backwards(run_backwards)
-    return manager
+    return raw_migration(migration_id, APP_NAME, description, run, run_backwards)
