@@ -98,7 +98,7 @@ def create_api(routes: Sequence[BaseRoute]) -> Starlette:
         TokenVerifier(settings),
         settings.authenticated_role,
         settings.statement_timeout_ms,
-        TenantLimiter(settings.tenant_max_concurrency, settings.tenant_queue_wait_seconds),
+        TenantLimiter(settings.tenant_limit, settings.tenant_queue_wait_seconds),
     )
     return Starlette(
         routes=list(routes),

@@ -50,9 +50,9 @@ class Settings(BaseSettings):
     write_pool_max_size: int = Field(default=4, ge=1)
     db_acquire_timeout: float = Field(default=5.0, gt=0)
     # Fairness (refresh/web/fairness.py): at most this many request transactions of one
-    # tenant at a time per app process (0: no limit; e.g. half of READ_POOL_MAX_SIZE); a
-    # request over it waits up to TENANT_QUEUE_WAIT_SECONDS, then gets 429.
-    tenant_max_concurrency: int = Field(default=0, ge=0)
+    # tenant at a time per app process (0: no limit); a request over it waits up to
+    # TENANT_QUEUE_WAIT_SECONDS, then gets 429. Unset: see `tenant_limit`.
+    tenant_max_concurrency: int | None = Field(default=None, ge=0)
     tenant_queue_wait_seconds: float = Field(default=0.5, gt=0)
     # Every statement of a request is cancelled after this long (0: no limit): 503.
     statement_timeout_ms: int = Field(default=15_000, ge=0)
@@ -149,6 +149,15 @@ class Settings(BaseSettings):
         if self.read_pool_min_size > self.read_pool_max_size:
             raise ValueError("READ_POOL_MIN_SIZE exceeds READ_POOL_MAX_SIZE")
         return self
+
+    @property
+    def tenant_limit(self) -> int:
+        """TENANT_MAX_CONCURRENCY; unset, half the read pool in production (so one tenant
+        cannot hold all of it) and no limit in development and test, where one developer
+        or one test is every tenant there is."""
+        if self.tenant_max_concurrency is not None:
+            return self.tenant_max_concurrency
+        return max(1, self.read_pool_max_size // 2) if self.environment == "production" else 0
 
     @property
     def embedded(self) -> bool:

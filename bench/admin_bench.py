@@ -38,9 +38,9 @@ from bench.servers import AppServer
 from bench.stats import Spread, median, ratios
 
 TARGET_MS = 1_000
+SMALL_TENANTS = 1_000  # of 1,000 tasks each, beside bench-big: make bench's data
 PLAN_MS = 100  # requests with a median above this get their plan in RESULTS.md
 PAGE_SIZE = 25
-LAST_PAGE = admin_data.TASKS // PAGE_SIZE  # OFFSET 199,975
 NO_MATCH = "zzzz"  # no readable value contains it: the picker reads every row
 
 
@@ -116,9 +116,9 @@ OP_LIST = "operator: list page 1 of bench-big (tenant filter)"
 OP_COUNT = "operator: count of bench-big"
 
 
-def checks(tenant_id: uuid.UUID, task_id: str, searches: dict[str, str]) -> list[Check]:
+def checks(tenant_id: uuid.UUID, tasks: int, task_id: str, searches: dict[str, str]) -> list[Check]:
     tenant = (("tenant_id", str(tenant_id)), ("tenant_id__operator", "e"))
-    tasks = admin_data.TASKS
+    last_page = tasks // PAGE_SIZE
     return [
         Check(LIST, page(), expect_rows=PAGE_SIZE),
         Check(COUNT, count(), expect_rows=tasks),
@@ -136,8 +136,8 @@ def checks(tenant_id: uuid.UUID, task_id: str, searches: dict[str, str]) -> list
             expect_rows=PAGE_SIZE,
         ),
         Check(
-            f"last page ({LAST_PAGE:,}: OFFSET {tasks - PAGE_SIZE:,})",
-            page(number=LAST_PAGE),
+            f"last page ({last_page:,}: OFFSET {tasks - PAGE_SIZE:,})",
+            page(number=last_page),
             expect_rows=PAGE_SIZE,
         ),
         Check("FK picker: project, search", picker("project", searches["project"])),
@@ -202,12 +202,12 @@ async def _task_id(client: httpx.AsyncClient) -> str:
     return str(response.json()["rows"][0]["id"])
 
 
-async def measure(base_url: str, tenant_id: uuid.UUID, reps: int) -> list[Timed]:
+async def measure(base_url: str, tenant_id: uuid.UUID, tasks: int, reps: int) -> list[Timed]:
     staff = await login(base_url, admin_data.STAFF)
     operator = await login(base_url, admin_data.OPERATOR)
     try:
         searches = {t: await _first_readable(staff, t) for t in ("project", "member", "task")}
-        timed = [Timed(c) for c in checks(tenant_id, await _task_id(staff), searches)]
+        timed = [Timed(c) for c in checks(tenant_id, tasks, await _task_id(staff), searches)]
         progress = Progress(f"admin: {len(timed)} requests x {reps} repetitions", reps + 1)
         for rep in range(reps + 1):  # pass 0: warm-up and the answers' checks, untimed
             order = timed if rep % 2 == 0 else timed[::-1]
@@ -252,7 +252,7 @@ async def run_admin_bench(
     try:
         app_server.wait_ready()
         base_url = f"http://127.0.0.1:{app_server.port}"
-        timed = await measure(base_url, tenant.id, reps)
+        timed = await measure(base_url, tenant.id, tenant.tasks, reps)
         api = await big_api.measure(base_url, tenant.id, reps)
         load = os.getloadavg()[0]
     finally:
@@ -268,14 +268,19 @@ def main() -> int:  # python -m bench.admin_bench [REPS]: this benchmark alone
     from bench import server
 
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    database = server.start()  # first: the app's modules read the URLs it sets
+    tasks = admin_data.tasks_wanted()
+    # first: the app's modules read the URLs it sets
+    database = server.start(database_name=admin_data.database_name(tasks))
     from bench import admin_report
 
     log_dir = server.ROOT / ".data" / "bench-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
 
     async def run() -> AdminResults:
-        tenant = await admin_data.ensure_big_tenant(database.write_url)
+        from bench import datagen
+
+        await datagen.generate(database.write_url, SMALL_TENANTS)  # once per database
+        tenant = await admin_data.ensure_big_tenant(database.write_url, tasks)
         return await run_admin_bench(database, tenant, reps, log_dir)
 
     try:

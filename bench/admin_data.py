@@ -14,6 +14,7 @@ Logins (created once, through the write client, as `piccolo admin staff-create` 
 
 from __future__ import annotations
 
+import os
 import random
 import time
 import uuid
@@ -27,7 +28,7 @@ from bench import audit_pause, datagen
 from bench.progress import Progress
 
 SLUG = "bench-big"
-TASKS = 200_000
+TASKS = 200_000  # make bench; BENCH_ADMIN_TASKS measures another size, in a database of its own
 PROJECTS = 200
 MEMBERS = 50
 CHUNK = 20_000
@@ -36,6 +37,20 @@ SEED = 1_000_000  # apart from the small tenants' seeds (their numbers, 0..999)
 STAFF = "bench-big-staff"
 OPERATOR = "bench-operator"
 PASSWORD = "bench-admin-password-1"  # noqa: S105 (a throwaway database on a unix socket)
+
+
+def tasks_wanted() -> int:
+    """BENCH_ADMIN_TASKS (a multiple of CHUNK), else TASKS."""
+    wanted = int(os.environ.get("BENCH_ADMIN_TASKS", TASKS))
+    if wanted <= 0 or wanted % CHUNK:
+        raise SystemExit(f"BENCH_ADMIN_TASKS: {wanted:,} is not a positive multiple of {CHUNK:,}")
+    return wanted
+
+
+def database_name(tasks: int) -> str:
+    """The bench database for make bench's size; any other size gets its own, so the
+    two never meet (ensure_big_tenant refuses a tenant of another size)."""
+    return "refresh_bench" if tasks == TASKS else f"refresh_bench_admin_{tasks}"
 
 
 @dataclass(frozen=True)
@@ -74,7 +89,7 @@ def _tasks(chunk: int, head: dict[str, list[tuple[Any, ...]]]) -> list[tuple[Any
     return rows
 
 
-async def ensure_big_tenant(write_url: str) -> BigTenant:
+async def ensure_big_tenant(write_url: str, tasks: int = TASKS) -> BigTenant:
     connection = await asyncpg.connect(write_url)
     try:
         row = await connection.fetchrow(
@@ -83,18 +98,18 @@ async def ensure_big_tenant(write_url: str) -> BigTenant:
             SLUG,
         )
         if row is not None:
-            if row["tasks"] != TASKS:
-                raise RuntimeError(f"{SLUG} has {row['tasks']:,} tasks, not {TASKS:,}")
+            if row["tasks"] != tasks:
+                raise RuntimeError(f"{SLUG} has {row['tasks']:,} tasks, not {tasks:,}")
             await audit_pause.check_audit_enabled(connection)
-            print(f"admin data: {SLUG} present with {TASKS:,} tasks", flush=True)
-            return BigTenant(row["id"], TASKS)
+            print(f"admin data: {SLUG} present with {tasks:,} tasks", flush=True)
+            return BigTenant(row["id"], tasks)
         head = _head(random.Random(SEED))  # noqa: S311 (test data, not secrets)
         audit_rows = await connection.fetchval("select count(*) from audit_log")
-        progress = Progress(f"admin data: {SLUG}, {TASKS:,} tasks", TASKS // CHUNK)
+        progress = Progress(f"admin data: {SLUG}, {tasks:,} tasks", tasks // CHUNK)
         started = time.monotonic()
         async with connection.transaction():
             await datagen.copy_rows(connection, head)
-            for chunk in range(TASKS // CHUNK):
+            for chunk in range(tasks // CHUNK):
                 await datagen.copy_rows(connection, {"task": _tasks(chunk, head)})
                 progress.advance(f"{(chunk + 1) * CHUNK:,} tasks")
         progress.done(f"in {time.monotonic() - started:.0f} s")
@@ -103,7 +118,7 @@ async def ensure_big_tenant(write_url: str) -> BigTenant:
         started = time.monotonic()
         await connection.execute("vacuum (analyze) tenant, member, project, task")
         print(f" {time.monotonic() - started:.0f} s", flush=True)
-        return BigTenant(head["tenant"][0][0], TASKS)
+        return BigTenant(head["tenant"][0][0], tasks)
     finally:
         await connection.close()
 

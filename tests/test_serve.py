@@ -5,6 +5,7 @@ clear line without a traceback, whose advice, followed literally, clears them.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -230,3 +231,44 @@ def test_the_server_runs_workers_logs_json_and_adds_up_metrics(database: Scratch
     assert edge["client"] == "203.0.113.7"  # from a trusted proxy (127.0.0.1)
     assert not any(line["logger"] == "uvicorn.access" for line in lines)
     assert not any("color_message" in line for line in lines)
+
+
+def tenant_headers(env: dict[str, str], name: str) -> dict[str, str]:
+    created = piccolo(env, "tenants", "create", f"{name}-{uuid.uuid4().hex[:8]}")
+    assert created.returncode == 0, created.stderr
+    tenant_id = created.stdout.strip().splitlines()[-1]
+    token = piccolo(env, "rls", "token", "--tenant", tenant_id, "--user", f"{name}-user")
+    assert token.returncode == 0, token.stderr
+    return {"Authorization": f"Bearer {token.stdout.strip()}"}
+
+
+async def burst(
+    base: str, flooding: dict[str, str], other: dict[str, str]
+) -> tuple[list[int], int]:
+    """16 concurrent requests of one tenant and, among them, one of another."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        floods = [client.get("/api/projects", headers=flooding) for _ in range(16)]
+        answers = await asyncio.gather(*floods, client.get("/api/projects", headers=other))
+    return [a.status_code for a in answers[:-1]], answers[-1].status_code
+
+
+def test_production_limits_each_tenant_to_half_the_read_pool_by_default(
+    database: ScratchDatabase,
+) -> None:
+    # READ_POOL_MAX_SIZE 2: one request transaction per tenant; an over-limit request
+    # waits 1 ms, then gets 429. Set TENANT_MAX_CONCURRENCY=0 and nothing is refused.
+    limited = production(
+        database,
+        WEB_CONCURRENCY="1",
+        READ_POOL_MAX_SIZE="2",
+        READ_POOL_MIN_SIZE="2",
+        TENANT_QUEUE_WAIT_SECONDS="0.001",
+        MEMBERSHIP_CHECK="false",
+    )
+    flooding, other = tenant_headers(limited, "loud"), tenant_headers(limited, "quiet")
+    with server(limited) as (base, _):
+        statuses, others = asyncio.run(burst(base, flooding, other))
+    assert set(statuses) == {200, 429} and others == 200, (statuses, others)
+    with server({**limited, "TENANT_MAX_CONCURRENCY": "0"}) as (base, _):
+        statuses, others = asyncio.run(burst(base, flooding, other))
+    assert set(statuses) == {200} and others == 200, (statuses, others)

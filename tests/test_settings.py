@@ -73,3 +73,19 @@ def test_tokens_are_not_issued_when_the_api_would_refuse_them(tmp_path):
     )
     with pytest.raises(ValueError, match="HS256"):
         issue_token(settings, uuid.uuid4(), "u")
+
+
+def production_settings(**overrides: object) -> Settings:
+    urls = {"write_database_url": "postgresql://a/b", "read_database_url": "postgresql://a/c"}
+    return Settings(environment="production", jwt_secret="s" * 32, **{**urls, **overrides})
+
+
+def test_the_tenant_limit_is_half_the_read_pool_in_production_unless_set():
+    assert production_settings().tenant_limit == 5  # READ_POOL_MAX_SIZE 10
+    assert production_settings(read_pool_min_size=1, read_pool_max_size=1).tenant_limit == 1
+    assert production_settings(tenant_max_concurrency=0).tenant_limit == 0  # off, explicitly
+    assert production_settings(tenant_max_concurrency=3).tenant_limit == 3
+    development = Settings(
+        environment="development", write_database_url=None, read_database_url=None
+    )
+    assert development.tenant_limit == 0
