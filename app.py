@@ -124,6 +124,7 @@ def create_admin() -> ASGIApp:
         read_engine=READ_DB,
         role=settings.authenticated_role,
         statement_timeout_ms=settings.statement_timeout_ms,
+        import_max_bytes=settings.admin_import_max_bytes,
     )
     guarded = LoginGuard(TransactionMiddleware(staff_site, resolver), settings)
     return json_errors(guarded, HTTP_CODES, pg_error)

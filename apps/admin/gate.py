@@ -13,9 +13,11 @@ one request path (refresh/web/middleware.py).
 4. Operators viewing the admin as a tenant (apps/admin/view_as.py) reach the staff site
    as that tenant's staff would, in a READ ONLY request transaction; their writes are
    refused before any transaction opens.
-5. The operators' own pages (apps/admin/pages.py: RLS status, view as tenant) answer
-   operators only, in their transaction; anyone else reaches the staff site, which has
-   no such page (404, as for any operator page).
+5. The operators' own pages (apps/admin/pages.py: RLS status, view as tenant, import a
+   tenant) answer operators only, in their transaction; anyone else reaches the staff
+   site, which has no such page (404, as for any operator page). The import page's body
+   may be ADMIN_IMPORT_MAX_BYTES, every other MAX_BODY_BYTES, read before the
+   transaction opens.
 6. Pages that need no login (the login form, assets) pass straight through. A login
    that is neither an operator nor a tenant's staff gets 403.
 """
@@ -40,6 +42,7 @@ from refresh.web.middleware import Refusal, Route, is_read_only
 
 SESSION_COOKIE = "id"  # piccolo-api's session cookie
 OPERATOR_PAGES = "/operator/"  # apps/admin/pages.py
+IMPORT_PAGE = "/operator/import/"  # apps/admin/import_page.py: its body is a whole export
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ class AdminSessionResolver:
         read_engine: PostgresEngine,
         role: str,
         statement_timeout_ms: int = 0,
+        import_max_bytes: int | None = None,
     ) -> None:
         self.operators_site = operators_site
         self.staff_site = staff_site
@@ -128,6 +132,7 @@ class AdminSessionResolver:
         self.read_engine = read_engine
         self.role = role
         self.statement_timeout = timeout_setting(statement_timeout_ms)
+        self.import_max_bytes = import_max_bytes
 
     async def resolve(self, scope: Scope) -> Route:
         token = HTTPConnection(scope).cookies.get(SESSION_COOKIE)
@@ -171,7 +176,8 @@ class AdminSessionResolver:
     def operator_route(self, scope: Scope, login: AdminLogin) -> Route:
         if is_operator_page(scope):
             system = self.system_transaction(login)
-            return Route(system, self.operator_pages, state={"admin_login": login})
+            limit = self.import_max_bytes if relative_path(scope) == IMPORT_PAGE else None
+            return Route(system, self.operator_pages, {"admin_login": login}, body_limit=limit)
         view = login.view
         if view is None and needs_transaction(scope):
             return Route(self.system_transaction(login), self.operators_site)

@@ -1,5 +1,6 @@
 """The operators' own pages, beside piccolo-admin's single-page app (linked from its
-sidebar): the RLS status of every table, and viewing the admin as a tenant.
+sidebar): the RLS status of every table, viewing the admin as a tenant, and (with
+import_page.py) importing a tenant.
 
 Served under /admin/operator/ for operators only: the gate (apps/admin/gate.py) routes
 these paths here for an operator's session, inside their transaction (the write client,
@@ -59,7 +60,8 @@ def page(request: Request, title: str, body: str, status: int = 200) -> HTMLResp
         f'<link rel="stylesheet" href="{root}operator/style.css"></head><body>'
         f'<nav><a href="{root}">&larr; Admin</a>'
         f'<a href="{root}operator/rls-status/">RLS status</a>'
-        f'<a href="{root}operator/view-as/">View as tenant</a></nav>'
+        f'<a href="{root}operator/view-as/">View as tenant</a>'
+        f'<a href="{root}operator/import/">Import a tenant</a></nav>'
         f"<main>{body}</main></body></html>",
         status_code=status,
         headers={"cache-control": "no-store"},
@@ -150,9 +152,14 @@ async def stylesheet(request: Request) -> Response:
     return Response(CSS, media_type="text/css")
 
 
-def operator_pages_app(allowed_hosts: Sequence[str] = ()) -> ASGIApp:
+def operator_pages_app(
+    allowed_hosts: Sequence[str] = (), more_routes: Sequence[Route] = ()
+) -> ASGIApp:
+    """The pages above, and `more_routes` (apps/admin/import_page.py, which uses this
+    module's page helpers)."""
     app = Starlette(
         routes=[
+            *more_routes,
             Route("/operator/rls-status/", rls_status, methods=["GET"]),
             Route("/operator/view-as/", view_as_page, methods=["GET"]),
             Route("/operator/view-as/", start, methods=["POST"]),

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Scope
 from apps.admin.audit import OPERATOR_LABELS, STAFF_LABELS, audit_page
 from apps.admin.checks import admin_validators
 from apps.admin.hooks import BOOKKEEPING, hooks_for
+from apps.admin.import_page import import_routes
 from apps.admin.lifecycle import operator_forms
 from apps.admin.pages import operator_pages_app
 from apps.admin.tables import AdminSession, AdminUser, StaffProfile
@@ -128,6 +129,7 @@ class Sites(NamedTuple):
 SIDEBAR_LINKS = {
     "RLS status": "./operator/rls-status/",
     "View as tenant": "./operator/view-as/",
+    "Import a tenant": "./operator/import/",
 }
 
 
@@ -173,7 +175,7 @@ def create_sites(production: bool, allowed_hosts: Sequence[str] = ()) -> Sites:
         with_ui_fixes(operators_site, read_only),
         # an operator viewing as a tenant gets the staff site, with the banner
         with_ui_fixes(staff_site, read_only, notice=banner),
-        operator_pages_app(allowed_hosts),
+        operator_pages_app(allowed_hosts, import_routes()),
     )
 
 

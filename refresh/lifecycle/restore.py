@@ -13,6 +13,7 @@ entry recording the import.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -33,8 +34,21 @@ from refresh.tenancy.tables import tenant_root_table
 BATCH = 1000
 
 
+#: What to do about a refusal with a remedy, in the command's words; the admin's import
+#: page words it as its form (apps/admin/import_page.py).
+CLI_REMEDIES = {
+    "slug": "import under another slug with --slug NEW",
+    "replace": "--replace erases it and imports the file in its place, in one transaction",
+}
+
+
 class ImportRefused(RuntimeError):
-    """The import cannot go ahead (the message says why); nothing was changed."""
+    """The import cannot go ahead (the message says why); nothing was changed. `remedy`
+    names an option that would let it ("slug", "replace"), if one would."""
+
+    def __init__(self, reason: str, remedy: str | None = None) -> None:
+        super().__init__(f"{reason}: {CLI_REMEDIES[remedy]}" if remedy else reason)
+        self.reason, self.remedy = reason, remedy
 
 
 def insert_sql(table: TenantTable) -> str:
@@ -61,7 +75,10 @@ async def import_tenant(
         manifest = reader.manifest
         tables = _tables_of(manifest)
         async with write_client.connection() as connection:
-            async with connection.transaction():
+            # Inside a caller's transaction (an operator's admin request), that one: its
+            # rollback on any refusal keeps the import all or nothing.
+            joined = connection.is_in_transaction()
+            async with contextlib.nullcontext() if joined else connection.transaction():
                 await begin_snapshot(connection)
                 await prepare_bulk_import(connection)
                 await _check_migrations(connection, manifest)
@@ -154,13 +171,11 @@ async def _make_room(
     for row in rows:
         if row["id"] != tenant_id:
             raise ImportRefused(
-                f"the slug {slug!r} belongs to another tenant here ({row['id']}): "
-                "import under another slug with --slug NEW"
+                f"the slug {slug!r} belongs to another tenant here ({row['id']})", "slug"
             )
     if not replace:
         raise ImportRefused(
-            f"the tenant {rows[0]['slug']!r} ({tenant_id}) exists in this database: "
-            "--replace erases it and imports the file in its place, in one transaction"
+            f"the tenant {rows[0]['slug']!r} ({tenant_id}) exists in this database", "replace"
         )
     await erase_in(connection, tenant_id, rows[0]["slug"], actor, stream)
     return True

@@ -24,7 +24,7 @@ import asyncpg
 import pytest
 
 from tests.browser import CHROMIUM
-from tests.scratch import scratch_database, uvicorn
+from tests.scratch import ScratchDatabase, scratch_database, uvicorn
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_ARGS = [
@@ -72,6 +72,7 @@ class Database:
 class Server:
     base_url: str
     db: Database
+    scratch: ScratchDatabase  # its `piccolo` runs the project's commands on this database
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def server() -> Iterator[Server]:
         database.piccolo("migrations", "forwards", "all")
         database.piccolo("tenants", "demo")
         with uvicorn(database.env) as base_url:
-            yield Server(base_url, Database(database.env["WRITE_DATABASE_URL"]))
+            yield Server(base_url, Database(database.env["WRITE_DATABASE_URL"]), database)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,103 @@
+"""Operators import a tenant's export in the admin: the file `piccolo tenants export` or
+the admin's "Export a tenant" form wrote, uploaded on a page of the operators' own
+(/admin/operator/import/; piccolo-admin's forms send JSON, not files).
+
+The same import as the command (refresh/lifecycle/restore.py: same migration state, every
+checksum, all or nothing), run in the operator's transaction and audited with their name.
+A tenant that exists is replaced only when the operator types `replace SLUG`; refusals
+are the command's, with the remedy worded for this form. The upload is read whole before
+the transaction opens (ADMIN_IMPORT_MAX_BYTES, apps/admin/gate.py) and written to a
+temporary file for the import; larger exports go through `piccolo tenants import`.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tempfile
+from html import escape
+from pathlib import Path
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from apps.admin.gate import IMPORT_PAGE
+from apps.admin.lifecycle import operator as operator_actor
+from apps.admin.pages import csrf_field, form_of, page
+from refresh.lifecycle.fileformat import BadExport, Reader, open_for_reading
+from refresh.lifecycle.restore import ImportRefused, import_tenant
+
+TITLE = "Import a tenant"
+
+
+def remedy(refusal: ImportRefused, slug: str) -> str:
+    """What to do about a refusal, in this form's terms."""
+    if refusal.remedy == "slug":
+        return f"{refusal.reason}: type another slug in the Slug field"
+    if refusal.remedy == "replace":
+        return (
+            f"{refusal.reason}: type replace {slug} in the Confirm field to erase it and "
+            "import the file in its place, in one transaction"
+        )
+    return refusal.reason
+
+
+async def import_form(request: Request, message: str = "", status: int = 200) -> Response:
+    kind = "message" if status < 400 else "message error"
+    parts = [f"<h1>{TITLE}</h1>"]
+    if message:
+        parts.append(f'<p class="{kind}">{escape(message)}</p>')
+    parts.append(
+        "<p>Restore a tenant from its export file (<code>.jsonl.gz</code>, from "
+        "<code>piccolo tenants export</code> or the admin's Export a tenant form). The "
+        "database must be at the file's migration state; every table's checksum is "
+        "verified; nothing changes unless all of it goes in.</p>"
+        f'<form method="post" enctype="multipart/form-data">{csrf_field(request)}'
+        '<p><label>Export file <input type="file" name="file" required></label></p>'
+        '<p><label>Slug <input name="slug" placeholder="the file\'s own"></label></p>'
+        '<p><label>Confirm <input name="confirm" placeholder="replace SLUG"></label> '
+        "only to replace a tenant that exists</p>"
+        '<button type="submit">Import</button></form>'
+    )
+    return page(request, TITLE, "".join(parts), status)
+
+
+async def import_upload(request: Request) -> Response:
+    form = await form_of(request)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return await import_form(request, "nothing imported: choose an export file", 422)
+    slug = str(form.get("slug") or "").strip() or None
+    confirm = str(form.get("confirm") or "").strip()
+    with tempfile.TemporaryDirectory(prefix="refresh-import-") as folder:
+        path = Path(folder) / "upload"
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out)
+        try:
+            with open_for_reading(path) as file:
+                target = slug or Reader(file).manifest.slug
+            if confirm and confirm != f"replace {target}":
+                message = f"to replace, type exactly: replace {target}"
+                return await import_form(request, f"nothing imported: {message}", 422)
+            manifest = await import_tenant(
+                path,
+                slug=slug,
+                replace=bool(confirm),
+                actor=operator_actor(),
+                stream=io.StringIO(),
+            )
+        except BadExport as exc:
+            return await import_form(request, f"nothing imported: {exc}", 422)
+        except ImportRefused as exc:
+            return await import_form(request, f"nothing imported: {remedy(exc, target)}", 422)
+    rows = sum(entry.rows for entry in manifest.tables)
+    return await import_form(request, f"imported {target} ({manifest.tenant_id}): {rows:,} rows")
+
+
+def import_routes() -> list[Route]:
+    return [
+        Route(IMPORT_PAGE, import_form, methods=["GET"]),
+        Route(IMPORT_PAGE, import_upload, methods=["POST"]),
+    ]
