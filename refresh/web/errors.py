@@ -93,6 +93,15 @@ async def database_error(request: Request, exc: Exception) -> Response:
     mapped = pg_error(exc)
     if mapped is not None:
         return error_response(*mapped)
+    if isinstance(exc, asyncpg.ReadOnlySQLTransactionError):
+        # a handler's mistake, not the client's: say what to change
+        log.error(
+            "%s %s wrote in its READ ONLY transaction: GET and HEAD requests run read-only"
+            " (refresh/web/middleware.py); write from a POST, PUT, PATCH or DELETE route",
+            request.method,
+            request.url.path,
+        )
+        return error_response(500, "internal_error", "internal server error")
     log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "internal server error")
 

@@ -51,12 +51,19 @@ async def test_error_status_after_a_write_rolls_it_back(client, tenant_a):
     assert await count_named(name) == 0
 
 
-async def test_get_runs_read_only(client, tenant_a):
+async def test_get_runs_read_only(client, tenant_a, caplog):
     name = f"get-{uuid.uuid4()}"
     response = await client.get(f"/api/_test/write-in-get?name={name}", headers=tenant_a.headers)
     assert response.status_code == 500
     assert "read-only" not in response.text  # no SQL or server message leaks
     assert await count_named(name) == 0
+    # the developer's log says what to change
+    [line] = [r.getMessage() for r in caplog.records if r.name == "refresh.errors"]
+    assert line == (
+        "GET /api/_test/write-in-get wrote in its READ ONLY transaction: GET and HEAD requests"
+        " run read-only (refresh/web/middleware.py); write from a POST, PUT, PATCH or DELETE"
+        " route"
+    )
 
 
 async def test_database_refuses_a_row_for_another_tenant(tenant_a, tenant_b):
