@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from refresh.db.clients import write_client
 from refresh.db.sql import ident, quote_literal
+from refresh.schema.sharding_sql import id_unique_to_index_sql
 from refresh.tenancy.declarations import TENANT_COLUMN, Distribution
 
 # Where each declared table belongs: table -> a Distribution's value (None: not managed)
@@ -98,8 +99,7 @@ def by_tenant_sql(table: str, colocate_with: str | None) -> list[str]:
     t = ident(table)
     colocation = quote_literal(colocate_with) if colocate_with else "'none'"
     return [
-        f"alter table {t} drop constraint if exists {ident(table + '_id_key')};",
-        f"create index if not exists {ident(table + '_id_idx')} on {t} (id);",
+        *id_unique_to_index_sql(table),
         f"select create_distributed_table({quote_literal('public.' + t)},"
         f" {quote_literal(TENANT_COLUMN)}, colocate_with => {colocation});",
     ]

@@ -105,6 +105,16 @@ def rekey_sql(table: str, keyed: bool, kind: str) -> list[str]:
     ]
 
 
+def id_unique_to_index_sql(table: str) -> list[str]:
+    """The unique (id) that one server keeps becomes a plain index before a table is
+    sharded: Citus wants the distribution column in every unique key."""
+    t = ident(table)
+    return [
+        f"alter table {t} drop constraint if exists {ident(table + '_id_key')};",
+        f"create index if not exists {ident(table + '_id_idx')} on {t} (id);",
+    ]
+
+
 def place_new_tables_sql(new: dict[str, str | None]) -> list[str]:
     """New tables (name -> declared distribution) placed before their keys are made, on a
     Citus cluster whose tables are distributed already: a key from a table of the
@@ -118,14 +128,11 @@ def place_new_tables_sql(new: dict[str, str | None]) -> list[str]:
         if new[t] == "reference"
     ]
     for table in sorted(t for t in new if new[t] == "by_tenant"):
-        t = ident(table)
-        unique, index = ident(table + "_id_key"), ident(table + "_id_idx")
-        place += [
-            f"execute {dollar(f'alter table {t} drop constraint if exists {unique}')};",
-            f"execute {dollar(f'create index if not exists {index} on {t} (id)')};",
+        place += [f"execute {dollar(s.rstrip(';'))};" for s in id_unique_to_index_sql(table)]
+        place.append(
             "execute format('select create_distributed_table(%L, %L, colocate_with => %L)',"
-            f" {quote_literal(f'public.{t}')}, {quote_literal(TENANT_COLUMN)}, anchor);",
-        ]
+            f" {quote_literal(f'public.{ident(table)}')}, {quote_literal(TENANT_COLUMN)}, anchor);"
+        )
     if not place:
         return []
     body = "\n".join(f"  {line}" for line in place)
