@@ -143,12 +143,12 @@ async def two_tenants_on_the_shards(tenant_a: Any, tenant_b: Any) -> None:
             tenant_b.id,
             projects[tenant_b.slug],
         )
-    assert await as_tenant(tenant_a, "select count(*) from gizmo where id = $1", mine) == 1
-    assert await as_tenant(tenant_b, "select count(*) from gizmo") == 0
-    assert (
-        await as_tenant(
-            tenant_b, "with d as (delete from gizmo returning 1) select count(*) from d"
-        )
-        == 0
-    )
-    assert await as_tenant(tenant_a, "select count(*) from gizmo") == 1
+    # Reads and deletes name a tenant, as the app's do (the suite refuses a query that
+    # fans out to every shard); B naming A's tenant reaches A's shard, and RLS there.
+    count = "select count(*) from gizmo where tenant_id = $1"
+    assert await as_tenant(tenant_a, count + " and id = $2", tenant_a.id, mine) == 1
+    assert await as_tenant(tenant_b, count, tenant_a.id) == 0
+    assert await as_tenant(tenant_b, count, tenant_b.id) == 0
+    delete = "with d as (delete from gizmo where tenant_id = $1 returning 1) select count(*) from d"
+    assert await as_tenant(tenant_b, delete, tenant_a.id) == 0
+    assert await as_tenant(tenant_a, count, tenant_a.id) == 1
