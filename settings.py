@@ -155,12 +155,16 @@ class Settings(BaseSettings):
 
     @property
     def tenant_limit(self) -> int:
-        """TENANT_MAX_CONCURRENCY; unset, half the read pool in production (so one tenant
-        cannot hold all of it) and no limit in development and test, where one developer
-        or one test is every tenant there is."""
+        """TENANT_MAX_CONCURRENCY; unset, in production 2 or half the read pool if that is
+        less (one tenant never holds all of it; bench/fairness.py: at 2 per worker another
+        tenant keeps its latency within about 2x under a flood, and the flooding tenant
+        most of its throughput), and no limit in development and test, where one
+        developer or one test is every tenant there is."""
         if self.tenant_max_concurrency is not None:
             return self.tenant_max_concurrency
-        return max(1, self.read_pool_max_size // 2) if self.environment == "production" else 0
+        if self.environment != "production":
+            return 0
+        return max(1, min(2, self.read_pool_max_size // 2))
 
     @property
     def embedded(self) -> bool:

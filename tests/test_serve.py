@@ -252,7 +252,7 @@ async def burst(
     return [a.status_code for a in answers[:-1]], answers[-1].status_code
 
 
-def test_production_limits_each_tenant_to_half_the_read_pool_by_default(
+def test_production_limits_each_tenant_by_default(
     database: ScratchDatabase,
 ) -> None:
     # READ_POOL_MAX_SIZE 2: one request transaction per tenant; an over-limit request

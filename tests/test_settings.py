@@ -80,8 +80,9 @@ def production_settings(**overrides: object) -> Settings:
     return Settings(environment="production", jwt_secret="s" * 32, **{**urls, **overrides})
 
 
-def test_the_tenant_limit_is_half_the_read_pool_in_production_unless_set():
-    assert production_settings().tenant_limit == 5  # READ_POOL_MAX_SIZE 10
+def test_the_tenant_limit_is_two_or_half_the_read_pool_in_production_unless_set():
+    assert production_settings().tenant_limit == 2  # READ_POOL_MAX_SIZE 10
+    assert production_settings(read_pool_max_size=3).tenant_limit == 1
     assert production_settings(read_pool_min_size=1, read_pool_max_size=1).tenant_limit == 1
     assert production_settings(tenant_max_concurrency=0).tenant_limit == 0  # off, explicitly
     assert production_settings(tenant_max_concurrency=3).tenant_limit == 3
