@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     # HTTP input.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     # The admin's tenant import page takes a whole export file in one request (held in
-    # memory while it is read): `piccolo tenants import` is the tool for larger ones.
+    # memory while it is read, given a second per MiB of this limit to arrive):
+    # `piccolo tenants import` is the tool for larger ones.
     admin_import_max_bytes: int = Field(default=64 * 1_048_576, ge=1024)
     # A body must arrive within this long (408 otherwise); it is read before the request
     # takes a database connection.

@@ -176,8 +176,12 @@ class AdminSessionResolver:
     def operator_route(self, scope: Scope, login: AdminLogin) -> Route:
         if is_operator_page(scope):
             system = self.system_transaction(login)
-            limit = self.import_max_bytes if relative_path(scope) == IMPORT_PAGE else None
-            return Route(system, self.operator_pages, {"admin_login": login}, body_limit=limit)
+            if relative_path(scope) != IMPORT_PAGE or self.import_max_bytes is None:
+                return Route(system, self.operator_pages, {"admin_login": login})
+            # a whole export file: its own limit, and time for it at 1 MiB/s at least
+            seconds = self.import_max_bytes / 1_048_576
+            state = {"admin_login": login}
+            return Route(system, self.operator_pages, state, self.import_max_bytes, seconds)
         view = login.view
         if view is None and needs_transaction(scope):
             return Route(self.system_transaction(login), self.operators_site)

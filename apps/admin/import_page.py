@@ -18,7 +18,8 @@ import tempfile
 from html import escape
 from pathlib import Path
 
-from starlette.datastructures import UploadFile
+import asyncpg
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -28,6 +29,7 @@ from apps.admin.lifecycle import operator as operator_actor
 from apps.admin.pages import csrf_field, form_of, page
 from refresh.lifecycle.fileformat import BadExport, Reader, open_for_reading
 from refresh.lifecycle.restore import ImportRefused, import_tenant
+from refresh.web.errors import pg_error
 
 TITLE = "Import a tenant"
 
@@ -66,11 +68,19 @@ async def import_form(request: Request, message: str = "", status: int = 200) ->
 
 async def import_upload(request: Request) -> Response:
     form = await form_of(request)
+    try:
+        return await import_from(request, form)
+    finally:
+        await form.close()  # the upload's spooled file
+
+
+async def import_from(request: Request, form: FormData) -> Response:
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return await import_form(request, "nothing imported: choose an export file", 422)
     slug = str(form.get("slug") or "").strip() or None
     confirm = str(form.get("confirm") or "").strip()
+    target = slug or "SLUG"  # the file's slug once its manifest is read
     with tempfile.TemporaryDirectory(prefix="refresh-import-") as folder:
         path = Path(folder) / "upload"
         with path.open("wb") as out:
@@ -92,6 +102,14 @@ async def import_upload(request: Request) -> Response:
             return await import_form(request, f"nothing imported: {exc}", 422)
         except ImportRefused as exc:
             return await import_form(request, f"nothing imported: {remedy(exc, target)}", 422)
+        except asyncpg.PostgresError as exc:
+            # e.g. a row's id taken by another tenant's row: the API's words, never the
+            # server's (they could name that row)
+            mapped = pg_error(exc)
+            if mapped is None:
+                raise
+            message = f"{mapped[2]}; `piccolo tenants import` prints the details"
+            return await import_form(request, f"nothing imported: {message}", mapped[0])
     rows = sum(entry.rows for entry in manifest.tables)
     return await import_form(request, f"imported {target} ({manifest.tenant_id}): {rows:,} rows")
 

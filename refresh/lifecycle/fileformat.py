@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,7 +75,7 @@ class Manifest:
                     f"version {VERSION}"
                 )
             return cls(
-                tenant_id=str(data["tenant"]["id"]),
+                tenant_id=str(uuid.UUID(str(data["tenant"]["id"]))),
                 slug=str(data["tenant"]["slug"]),
                 exported_at=str(data["exported_at"]),
                 migrations={str(a): [str(m) for m in ids] for a, ids in data["migrations"].items()},
@@ -157,6 +158,10 @@ class Reader:
             )
 
     def finish(self) -> None:
-        """Nothing may follow the last section."""
-        if self.stream.read(1):
+        """Nothing may follow the last section (and gzip checks its CRC here, at the end)."""
+        try:
+            rest = self.stream.read(1)
+        except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+            raise BadExport(f"the file is damaged after line {self.line_number}: {exc}") from None
+        if rest:
             raise BadExport(f"unexpected data after line {self.line_number}")

@@ -18,7 +18,7 @@ import hashlib
 import json
 import uuid
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
@@ -36,7 +36,8 @@ BATCH = 1000
 
 #: What to do about a refusal with a remedy, in the command's words; the admin's import
 #: page words it as its form (apps/admin/import_page.py).
-CLI_REMEDIES = {
+Remedy = Literal["slug", "replace"]
+CLI_REMEDIES: dict[Remedy, str] = {
     "slug": "import under another slug with --slug NEW",
     "replace": "--replace erases it and imports the file in its place, in one transaction",
 }
@@ -46,7 +47,7 @@ class ImportRefused(RuntimeError):
     """The import cannot go ahead (the message says why); nothing was changed. `remedy`
     names an option that would let it ("slug", "replace"), if one would."""
 
-    def __init__(self, reason: str, remedy: str | None = None) -> None:
+    def __init__(self, reason: str, remedy: Remedy | None = None) -> None:
         super().__init__(f"{reason}: {CLI_REMEDIES[remedy]}" if remedy else reason)
         self.reason, self.remedy = reason, remedy
 
@@ -76,9 +77,13 @@ async def import_tenant(
         tables = _tables_of(manifest)
         async with write_client.connection() as connection:
             # Inside a caller's transaction (an operator's admin request), that one: its
-            # rollback on any refusal keeps the import all or nothing.
+            # rollback on any refusal keeps the import all or nothing. Its settings below
+            # then last until it ends (the admin's import page writes nothing after), and
+            # its statement timeout goes: the command has none either.
             joined = connection.is_in_transaction()
             async with contextlib.nullcontext() if joined else connection.transaction():
+                if joined:
+                    await connection.execute("set local statement_timeout = 0")
                 await begin_snapshot(connection)
                 await prepare_bulk_import(connection)
                 await _check_migrations(connection, manifest)

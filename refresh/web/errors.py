@@ -100,6 +100,7 @@ async def database_error(request: Request, exc: Exception) -> Response:
             " (refresh/web/middleware.py); write from a POST, PUT, PATCH or DELETE route",
             request.method,
             request.url.path,
+            exc_info=exc,  # which statement wrote
         )
         return error_response(500, "internal_error", "internal server error")
     log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)

@@ -69,6 +69,7 @@ class Route:
     app: ASGIApp | None = None
     state: dict[str, Any] = field(default_factory=dict)  # put into scope["state"]
     body_limit: int | None = None  # bytes; None: MAX_BODY_BYTES
+    body_seconds: float = 0  # a longer body read than BODY_READ_TIMEOUT_SECONDS, if more
 
 
 class Resolver(Protocol):
@@ -152,7 +153,9 @@ class TransactionMiddleware:
         if not is_read_only(scope):
             # Every body is bounded, a page without a transaction's too (the admin's
             # login and logout): an unbounded one costs the worker its memory.
-            replayed = await pre_read_body(scope, receive, send, route.body_limit)
+            replayed = await pre_read_body(
+                scope, receive, send, route.body_limit, route.body_seconds
+            )
             if replayed is None:
                 return
             receive = replayed
@@ -170,14 +173,15 @@ def unavailable(exc: BaseException) -> Any:
 
 
 async def pre_read_body(
-    scope: Scope, receive: Receive, send: Send, limit: int | None = None
+    scope: Scope, receive: Receive, send: Send, limit: int | None = None, seconds: float = 0
 ) -> Receive | None:
     """Read a request body before a connection is taken: a slow or oversized upload must
     not hold one. Returns a receive that replays it, or None once an error was sent."""
     settings = get_settings()
     limit = settings.max_body_bytes if limit is None else limit
+    seconds = max(seconds, settings.body_read_timeout_seconds)
     try:
-        body = await read_body(receive, limit, settings.body_read_timeout_seconds)
+        body = await read_body(receive, limit, seconds)
     except BodyError as exc:
         await error_response(exc.status, exc.code, exc.message)(scope, receive, send)
         return None

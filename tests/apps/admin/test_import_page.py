@@ -86,9 +86,20 @@ async def test_a_tenant_that_exists_is_replaced_only_when_typed_out(app, tenant_
     assert f"to replace, type exactly: replace {slug}" in mistyped.text
     assert without_audit(await rows_of(tenant_id)) == before
 
+    rows = gzip.decompress(download.content)
+    damaged = gzip.compress(rows.replace(b'"priority": 1', b'"priority": 2', 1))
+    assert damaged != gzip.compress(rows)
+    failed = await upload(session, damaged, confirm=f"replace {slug}")
+    assert failed.status_code == 422, failed.text
+    assert without_audit(await rows_of(tenant_id)) == before  # the erasure went back too
+
     replaced = await upload(session, download.content, confirm=f"replace {slug}")  # the advice
     assert replaced.status_code == 200, replaced.text
     assert without_audit(await rows_of(tenant_id)) == before
+    (entry,) = await write_client.fetch(
+        "select changes from audit_log where tenant_id = $1 and action = 'import'", tenant_id
+    )
+    assert '"replaced": true' in entry["changes"]
 
 
 async def test_a_slug_of_another_tenant_is_refused_and_another_one_taken(app, tenant_a, tenant_b):
@@ -118,8 +129,12 @@ async def test_a_damaged_or_foreign_file_imports_nothing(app, tenant_a, tenant_b
     edited = content.replace(b'"priority": 1', b'"priority": 2', 1)
     assert edited != content
 
+    good = gzip.compress(content)
+    bad_crc = good[:-8] + bytes([good[-8] ^ 0xFF]) + good[-7:]  # gzip's trailer: CRC, size
     for body, expected in (
         (gzip.compress(edited), "checksum"),
+        (bad_crc, "the file is damaged"),
+        (good[:-4], "the file is damaged"),
         (b"name,title\n1,hello\n", "the manifest (line 1) is damaged"),
         (b"", "the file ends early"),
     ):
