@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from typing import IO, Any
 
 from refresh.db.clients import write_client
@@ -27,6 +28,20 @@ class EraseFailed(RuntimeError):
     """A delete removed a different number of rows than counted: nothing was erased."""
 
 
+@contextlib.asynccontextmanager
+async def whole_transaction(connection: Any) -> AsyncIterator[None]:
+    """The all or nothing of a lifecycle command: inside a caller's transaction (an
+    operator's admin request) that one, without its statement timeout (the command has
+    none: erasing or importing a large tenant takes longer than any request should);
+    otherwise one of its own. A `set local` lasts until the caller's transaction ends."""
+    if connection.is_in_transaction():
+        await connection.execute("set local statement_timeout = 0")
+        yield
+    else:
+        async with connection.transaction():
+            yield
+
+
 async def erase_tenant(
     slug_or_id: str,
     *,
@@ -35,19 +50,15 @@ async def erase_tenant(
     stream: IO[str] | None = None,
 ) -> dict[str, int]:
     """Erase the tenant (or, dry run, only count); returns the rows per table."""
-    async with write_client.connection() as connection:
-        # Inside a caller's transaction (an operator's admin request), that transaction
-        # is the all or nothing; otherwise one of its own.
-        joined = connection.is_in_transaction()
-        async with contextlib.nullcontext() if joined else connection.transaction():
-            found = await find_tenant(connection, slug_or_id)
-            if found is None:
-                raise UnknownTenant(f"no tenant with slug or id {slug_or_id!r}")
-            tenant_id, slug = found
-            if dry_run:
-                return await count_rows(connection, tenant_id)
-            who = actor or await system_actor(connection)
-            return await erase_in(connection, tenant_id, slug, who, stream)
+    async with write_client.connection() as connection, whole_transaction(connection):
+        found = await find_tenant(connection, slug_or_id)
+        if found is None:
+            raise UnknownTenant(f"no tenant with slug or id {slug_or_id!r}")
+        tenant_id, slug = found
+        if dry_run:
+            return await count_rows(connection, tenant_id)
+        who = actor or await system_actor(connection)
+        return await erase_in(connection, tenant_id, slug, who, stream)
 
 
 async def count_rows(connection: Any, tenant_id: uuid.UUID) -> dict[str, int]:

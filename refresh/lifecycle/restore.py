@@ -13,7 +13,6 @@ entry recording the import.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import uuid
@@ -23,7 +22,7 @@ from typing import IO, Any, Literal
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.lifecycle.audit import Actor, record, remove_entries, system_actor
-from refresh.lifecycle.erase import erase_in
+from refresh.lifecycle.erase import erase_in, whole_transaction
 from refresh.lifecycle.export import PREFETCH, begin_snapshot, rows_sql
 from refresh.lifecycle.fileformat import BadExport, Manifest, Reader, TableEntry, open_for_reading
 from refresh.lifecycle.migrations import differences, migration_state
@@ -76,14 +75,10 @@ async def import_tenant(
         manifest = reader.manifest
         tables = _tables_of(manifest)
         async with write_client.connection() as connection:
-            # Inside a caller's transaction (an operator's admin request), that one: its
-            # rollback on any refusal keeps the import all or nothing. Its settings below
-            # then last until it ends (the admin's import page writes nothing after), and
-            # its statement timeout goes: the command has none either.
-            joined = connection.is_in_transaction()
-            async with contextlib.nullcontext() if joined else connection.transaction():
-                if joined:
-                    await connection.execute("set local statement_timeout = 0")
+            # In an operator's request its transaction's rollback on any refusal keeps
+            # the import all or nothing; the settings below then last until it ends
+            # (the admin's import page writes nothing after).
+            async with whole_transaction(connection):
                 await begin_snapshot(connection)
                 await prepare_bulk_import(connection)
                 await _check_migrations(connection, manifest)

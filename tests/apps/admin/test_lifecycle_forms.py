@@ -3,12 +3,17 @@ audited with their name; tenant staff have neither form."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import io
 import uuid
+from typing import Any
+
+import pytest
 
 from refresh.db.clients import write_client
 from refresh.lifecycle.fileformat import Reader
+from settings import get_settings
 from tests.apps.admin.support import new_operator, new_staff, open_session
 from tests.refresh.lifecycle.support import generated_tenant, others_digest, rows_of
 
@@ -73,3 +78,38 @@ async def test_tenant_staff_have_no_lifecycle_forms(app, tenant_a, tenant_b):
         assert response.status_code == 404, response.text
     assert await rows_of(tenant_b.id) == before
     assert (await rows_of(tenant_a.id))["tenant"]
+
+
+async def test_an_erase_is_not_cut_by_the_operators_statement_timeout(
+    monkeypatch: pytest.MonkeyPatch, tenant_a: Any, tenant_b: Any
+) -> None:
+    """An operator's request has a statement timeout, the erase command none: erasing a
+    large tenant from the admin must not fail half-way for it (nothing would be erased,
+    but the form could never succeed). Here the erase waits on the tenant's row, locked
+    by another transaction for three times the timeout, and then completes."""
+    from app import create_app
+
+    monkeypatch.setenv("STATEMENT_TIMEOUT_MS", "300")
+    get_settings.cache_clear()
+    try:
+        strict_app = create_app()  # the pools are the test session's
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    slug = f"slow-{uuid.uuid4().hex[:6]}"
+    tenant_id = await generated_tenant(slug, tasks=5)
+    session = await open_session(strict_app, await new_operator())
+    others = await others_digest(tenant_id)
+    async with write_client.own_connection() as holder, holder.transaction():
+        await holder.execute("select 1 from tenant where id = $1 for update", tenant_id)
+        erase = asyncio.create_task(
+            session.post("/forms/erase-a-tenant/", {"slug": slug, "confirm": f"erase {slug}"})
+        )
+        await asyncio.sleep(0.9)
+        assert not erase.done(), (await erase).text  # still waiting, past the timeout
+    erased = await erase
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["custom_form_success"].startswith(f"erased {slug}:")
+    gone = await rows_of(tenant_id)
+    assert {name: len(rows) for name, rows in gone.items() if rows} == {"audit_log": 1}
+    assert await others_digest(tenant_id) == others
