@@ -19,7 +19,7 @@ from starlette.responses import FileResponse, Response
 from apps.tenants import schemas
 from apps.tenants.tables import Member, Tenant
 from refresh.db.claims import TenantRole
-from refresh.lifecycle.api import export_in_request, remove
+from refresh.lifecycle.api import ExportRunning, export_in_request, remove
 from refresh.web.api import Api
 from refresh.web.requests import claims_of, found
 from refresh.web.resources import Resource
@@ -47,13 +47,16 @@ MEMBER_COLUMNS = (
     summary="The caller's tenant exported (tenant admins): every row of every tenant table, "
     "as the file `piccolo tenants export` writes (gzip JSON lines), streamed; audited",
     tag=TAG,
-    errors=(403,),
+    errors=(403, 429),
 )
 async def export_tenant(request: Request) -> Response:
     claims = claims_of(request)
     if claims.tenant_role != TenantRole.admin:
         raise HTTPException(403, "only tenant admins can export the tenant")
-    path, slug = await export_in_request(claims)
+    try:
+        path, slug = await export_in_request(claims)
+    except ExportRunning as running:
+        raise HTTPException(429, str(running), headers={"retry-after": "10"}) from None
     request.state.after_commit = FileResponse(
         path,
         media_type="application/gzip",

@@ -6,6 +6,10 @@ The rows go to a temporary file while the transaction is open (memory stays flat
 response streams that file after the commit (`after_commit`, refresh/web/middleware.py)
 and removes it. The request transaction is READ COMMITTED, unlike the CLI's snapshot: an
 export taken while the tenant writes may hold a row written during it.
+
+One export per tenant at a time, across every worker (a transaction-scoped advisory
+lock): an export holds one of the tenant's request slots (refresh/web/fairness.py) for as
+long as it reads, and a second one would take the tenant's last slot in production.
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ from refresh.lifecycle.audit import Actor, record
 from refresh.lifecycle.export import assemble, discard, find_tenant, snapshot
 from refresh.lifecycle.migrations import migration_state
 
+#: The advisory lock key of a tenant's export ($1: the tenant id).
+EXPORT_LOCK_KEY = "hashtextextended('refresh.export:' || $1::text, 0)"
+
+
+class ExportRunning(Exception):
+    """An export of this tenant is in progress (this worker's or another's)."""
+
 
 async def export_in_request(claims: Claims) -> tuple[Path, str]:
     """The caller's tenant exported to a temporary .jsonl.gz file; (path, slug)."""
@@ -29,6 +40,9 @@ async def export_in_request(claims: Claims) -> tuple[Path, str]:
     if transaction is None:
         raise RuntimeError("export_in_request runs inside a request transaction")
     connection = transaction.connection
+    locked = f"select pg_try_advisory_xact_lock({EXPORT_LOCK_KEY})"
+    if not await connection.fetchval(locked, str(claims.tenant_id)):
+        raise ExportRunning("an export of this tenant is already running")
     found = await find_tenant(connection, str(claims.tenant_id))  # RLS: its own row only
     if found is None:
         raise LookupError("tenant not found")

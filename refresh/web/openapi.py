@@ -37,9 +37,10 @@ STATUS_TEXT = {
     413: "Body too large",
     415: "Not JSON",
     422: "Invalid input",
+    429: "Too many requests of this tenant in progress (see Retry-After)",
     503: "Database unavailable",
 }
-COMMON_ERRORS = (401, 422, 503)
+COMMON_ERRORS = (401, 422, 429, 503)
 BODY_ERRORS = (400, 413, 415)
 
 

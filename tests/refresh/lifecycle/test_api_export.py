@@ -53,3 +53,31 @@ async def test_a_member_is_refused_and_nothing_is_recorded(client, tenant_a):
     assert await export_entries(tenant_a.id) == before
     anonymous = await client.get("/api/tenant/export")
     assert anonymous.status_code == 401
+
+
+async def test_one_export_per_tenant_at_a_time(client, tenant_a, tenant_b):
+    """An export holds one of the tenant's request slots while it reads: a second one of
+    the same tenant (any worker: the lock is the database's) is refused with 429 and
+    records nothing; another tenant's export is not held up."""
+    from refresh.lifecycle.api import EXPORT_LOCK_KEY
+
+    a_admin = {"Authorization": f"Bearer {tenant_a.admin_token}"}
+    b_admin = {"Authorization": f"Bearer {tenant_b.admin_token}"}
+    before = len(await export_entries(tenant_a.id))
+    async with write_client.own_connection() as running:  # stands for A's first export
+        await running.execute(f"select pg_advisory_lock({EXPORT_LOCK_KEY})", str(tenant_a.id))
+        refused = await client.get("/api/tenant/export", headers=a_admin)
+        other = await client.get("/api/tenant/export", headers=b_admin)
+        read = await client.get("/api/tenant", headers=tenant_a.headers)
+    assert refused.status_code == 429, refused.text
+    assert refused.headers["retry-after"] == "10"
+    assert refused.json()["error"] == {
+        "code": "too_many_requests",
+        "message": "an export of this tenant is already running",
+    }
+    assert len(await export_entries(tenant_a.id)) == before
+    assert other.status_code == 200 and read.status_code == 200
+    assert str(tenant_a.id) not in gzip.decompress(other.content).decode()
+    again = await client.get("/api/tenant/export", headers=a_admin)  # the first one ended
+    assert again.status_code == 200, again.text
+    assert len(await export_entries(tenant_a.id)) == before + 1
