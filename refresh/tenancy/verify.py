@@ -9,7 +9,8 @@ and the app refuses to start with them (app.py), so none can serve a request:
 - a tenant table without a tenant_id column;
 - a plain ForeignKey from a tenant table to another tenant table (its check ignores RLS:
   it must be a TenantForeignKey), or a TenantForeignKey to a table that is not one;
-- a RESTRICTIVE policy on a tenant table (Citus makes it permissive on its shards).
+- a RESTRICTIVE policy on a table Citus keeps in shards (sharded by tenant, or a reference
+  table): Citus re-creates it as permissive there.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ from piccolo.table import Table
 from refresh.compat.piccolo import referenced_table
 from refresh.db.engines import READ_DB
 from refresh.tenancy.columns import TenantForeignKey
-from refresh.tenancy.declarations import TENANT_COLUMN, RowSecurity, declaration_of
+from refresh.tenancy.declarations import TENANT_COLUMN, Distribution, RowSecurity, declaration_of
+
+#: Where Citus keeps a table's rows in shards, and re-creates its policies on them.
+IN_SHARDS = (Distribution.by_tenant, Distribution.reference)
 
 
 @dataclass(frozen=True)
@@ -71,20 +75,30 @@ def mistakes(table: type[Table]) -> list[DeclarationMistake]:
             f"table class {cls} is declared a tenant table but has no {TENANT_COLUMN} column",
             f"derive it from TenantTable: `class {cls}(TenantTable, Table)`",
         )
-    if isinstance(declaration, RowSecurity) and declaration.kind == "tenant":
+    if isinstance(declaration, RowSecurity) and declaration.distribution in IN_SHARDS:
         for policy in declaration.policies:
             if not policy.permissive:
                 add(
                     "restrictive_policy",
                     f"policy {policy.name} of {cls} is RESTRICTIVE: Citus re-creates it as "
-                    "PERMISSIVE on its shards, where it would widen access instead of "
-                    "narrowing it",
-                    "fold the rule into the isolation policies: "
-                    "tenant_rls(read_rule=..., write_rule=...)",
+                    "PERMISSIVE on the shards of a table sharded by tenant or a reference "
+                    "table, where it would widen access instead of narrowing it",
+                    _restrictive_fix(declaration.kind, policy.name),
                 )
     for column in table._meta.foreign_key_columns:
         found += key_mistakes(table, column)
     return found
+
+
+def _restrictive_fix(kind: str, policy: str) -> str:
+    if kind == "tenant":
+        return (
+            "fold the rule into the isolation policies: tenant_rls(read_rule=..., write_rule=...)"
+        )
+    return (
+        f"drop {policy} and AND its condition into the permissive policies of the same "
+        "command (a permissive policy narrows only by its own condition)"
+    )
 
 
 def key_mistakes(table: type[Table], column: ForeignKey[Table]) -> list[DeclarationMistake]:

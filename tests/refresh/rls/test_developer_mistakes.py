@@ -191,3 +191,58 @@ def test_lint_refuses_the_write_client_in_an_endpoint_module(tmp_path: Path) -> 
     assert lint.returncode == 1, lint.stdout
     assert "Request handlers never reach the write client" in lint.stdout
     assert "apps.projects.endpoints -> refresh.db.clients" in lint.stdout
+
+
+#: A restrictive policy on a table Citus keeps in shards (here a reference table).
+NOTICE = """
+from piccolo.columns import Boolean
+from refresh.tenancy.declarations import Distribution, Policy, not_audited, row_security
+
+
+class Notice(ReadClientTable, Table):
+    id = UUID(primary_key=True, default=UUID4())
+    body = Varchar(length=100, null=False)
+    visible = Boolean(default=True, null=False, index=True)
+
+    rls = row_security(
+        Policy("notice_select", "select", using="true"),
+        Policy("notice_visible", "select", using="visible", permissive=False),
+        grants={AUTHENTICATED: ("select",)},
+        reason="notices for every tenant; a hidden one for nobody",
+        audit=not_audited("written by operators in migrations, never by a request"),
+        distribution=Distribution.reference,
+    )
+"""
+
+
+def test_a_restrictive_policy_on_a_sharded_or_reference_table_is_refused(
+    scratch: Scratch,
+) -> None:
+    """Not only on tenant tables: Citus re-creates a RESTRICTIVE policy as PERMISSIVE on
+    the shards of any table it distributes, so `hidden` notices would be seen there.
+    On the coordinator only (Distribution.local) it stays what it says, and is allowed."""
+    scratch.run("migrations", "forwards", "all")
+    scratch.write_tables(NOTICE, "[Notice]")
+    refused = scratch.run("rls", "new", "gadgets", ok=False)
+    assert refused.returncode == 1
+    assert (
+        "✗ notice [restrictive_policy] policy notice_visible of Notice is RESTRICTIVE: Citus "
+        "re-creates it as PERMISSIVE on the shards of a table sharded by tenant or a reference "
+        "table, where it would widen access instead of narrowing it\n"
+        "  fix: drop notice_visible and AND its condition into the permissive policies of "
+        "the same command (a permissive policy narrows only by its own condition)"
+    ) in refused.stderr
+    assert not list(scratch.migrations.glob("*.py"))
+    local = NOTICE.replace("Distribution.reference", "Distribution.local")
+    scratch.write_tables(local, "[Notice]")
+    assert "restrictive_policy" not in {p["code"] for p in scratch.problems()}
+    # the fix, followed literally, on the reference table
+    folded = NOTICE.replace(
+        '        Policy("notice_visible", "select", using="visible", permissive=False),\n', ""
+    ).replace('using="true"', 'using="true and visible"')
+    assert folded != NOTICE and "permissive=False" not in folded
+    scratch.write_tables(folded, "[Notice]")
+    scratch.run("migrations", "new", "gadgets", "--auto")
+    scratch.run("rls", "new", "gadgets")
+    scratch.run("migrations", "forwards", "all")
+    assert scratch.problems() == []
