@@ -34,13 +34,21 @@ from refresh.db.sql import quote_literal, string_literal
 BEGIN_REQUEST = "select auth.begin_request($1, $2, $3)"
 
 
-def begin_script(claims: str, role: str, read_only: bool, statement_timeout: str | None) -> str:
+def begin_script(
+    claims: str,
+    role: str,
+    read_only: bool,
+    statement_timeout: str | None,
+    snapshot: bool = False,
+) -> str:
     """BEGIN and auth.begin_request as one simple-protocol message: one round trip where
     a bind parameter needs a message of its own. The values go in as literals
-    (string_literal); tests/refresh/db/test_request_round_trips.py sends hostile ones."""
+    (string_literal); tests/refresh/db/test_request_round_trips.py sends hostile ones.
+    `snapshot`: REPEATABLE READ, every statement reading the same snapshot (an export)."""
     timeout = "null" if statement_timeout is None else string_literal(statement_timeout)
+    begin = "BEGIN ISOLATION LEVEL REPEATABLE READ" if snapshot else "BEGIN"
     return (
-        f"{'BEGIN READ ONLY' if read_only else 'BEGIN'}; select auth.begin_request("
+        f"{begin}{' READ ONLY' if read_only else ''}; select auth.begin_request("
         f"{string_literal(claims)}, {string_literal(role)}, {timeout})"
     )
 

@@ -2,10 +2,11 @@
 request's transaction, so through RLS (the caller's tenant and nothing else, whatever the
 code asks), and audited.
 
-The rows go to a temporary file while the transaction is open (memory stays flat); the
-response streams that file after the commit (`after_commit`, refresh/web/middleware.py)
-and removes it. The request transaction is READ COMMITTED, unlike the CLI's snapshot: an
-export taken while the tenant writes may hold a row written during it.
+The rows are read, as the CLI reads them, in one REPEATABLE READ, READ ONLY transaction:
+the request's own began READ COMMITTED (its first statement set the claims), so the
+export opens a second connection with the same claims and role, through RLS as well. They
+go to a temporary file (memory stays flat); the response streams that file after the
+commit (`after_commit`, refresh/web/middleware.py) and removes it.
 
 One export per tenant at a time, across every worker (a transaction-scoped advisory
 lock): an export holds one of the tenant's request slots (refresh/web/fairness.py) for as
@@ -22,6 +23,7 @@ from typing import Any
 from refresh.db.claims import Claims
 from refresh.db.clients import write_client
 from refresh.db.engines import READ_DB
+from refresh.db.transaction import begin_script
 from refresh.lifecycle.audit import Actor, record
 from refresh.lifecycle.export import assemble, discard, find_tenant, snapshot
 from refresh.lifecycle.migrations import migration_state
@@ -53,11 +55,24 @@ async def export_in_request(claims: Claims) -> tuple[Path, str]:
     folder = Path(tempfile.mkdtemp(prefix="refresh-export-"))
     out = folder / f"{found[1]}.jsonl.gz"
     body = tempfile.NamedTemporaryFile(dir=folder, suffix=".body", delete=False)
+    # The request's transaction waits, idle, while the snapshot's connection reads.
+    await connection.execute("set local idle_in_transaction_session_timeout = 0")
+    reader = await READ_DB.get_new_connection()  # one export per tenant: not the pool's
     try:
-        manifest = await snapshot(connection, *found, body, io.StringIO(), migrations)
+        await reader.execute(
+            begin_script(
+                transaction.claims.as_json(),
+                transaction.role,
+                read_only=True,
+                statement_timeout=transaction.statement_timeout,
+                snapshot=True,
+            )
+        )
+        manifest = await snapshot(reader, *found, body, io.StringIO(), migrations)
         body.close()
         assemble(manifest, Path(body.name), out)
     finally:
+        await reader.close()  # ends its transaction, which wrote nothing
         discard(body)
     rows = {t.name: t.rows for t in manifest.tables}
     # The request roles cannot write the audit log (append-only, by its trigger): the

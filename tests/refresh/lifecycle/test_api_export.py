@@ -81,3 +81,59 @@ async def test_one_export_per_tenant_at_a_time(client, tenant_a, tenant_b):
     again = await client.get("/api/tenant/export", headers=a_admin)  # the first one ended
     assert again.status_code == 200, again.text
     assert len(await export_entries(tenant_a.id)) == before + 1
+
+
+async def test_an_export_under_concurrent_writes_is_one_snapshot(client, tenant_b):
+    """As the CLI's: the API export reads every table in one REPEATABLE READ snapshot, so
+    a tenant writing meanwhile gets a file with each task and its audit entry, or neither
+    (READ COMMITTED counted, then read, a different number of rows: a 500)."""
+    import asyncio
+    import contextlib
+    import uuid
+
+    from refresh.db.claims import TenantRole
+    from refresh.web.tokens import issue_token
+    from settings import get_settings
+    from tests.refresh.lifecycle.support import generated_tenant, rows_of
+
+    slug = f"api-busy-{uuid.uuid4().hex[:6]}"
+    tenant_id = await generated_tenant(slug, tasks=20_000)  # user-1 is its admin
+    token = issue_token(get_settings(), tenant_id, "user-1", TenantRole.admin)
+    (project,) = await write_client.fetch(
+        "select id from project where tenant_id = $1 limit 1", tenant_id
+    )
+    others = await client.get("/api/tenant/export", headers=tenant_b.headers)
+    export = asyncio.create_task(
+        client.get("/api/tenant/export", headers={"Authorization": f"Bearer {token}"})
+    )
+    written = 0
+    while not export.done():
+        await write_client.fetch(
+            "insert into task (id, tenant_id, project_id, title) values"
+            " (gen_random_uuid(), $1, $2, 'written during the export')",
+            tenant_id,
+            project["id"],
+        )
+        written += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(export), 0.005)
+    response = await export
+    assert response.status_code == 200, response.text
+    reader = Reader(io.BytesIO(gzip.decompress(response.content)))
+    tasks = audited = 0
+    for entry in reader.manifest.tables:  # every checksum verified as it is read
+        for line in reader.rows(entry):
+            row = json.loads(line)
+            assert row.get("tenant_id", row.get("id")) == str(tenant_id)
+            if entry.name == "task":
+                tasks += 1
+            elif entry.name == "audit_log" and (row["table_name"], row["action"]) == (
+                "task",
+                "insert",
+            ):
+                audited += 1
+    reader.finish()
+    in_database = len((await rows_of(tenant_id))["task"])
+    assert written > 10 and in_database > tasks  # writes went on after the snapshot
+    assert tasks == audited  # each task with its audit entry, or neither
+    assert others.status_code == 403  # a member of B: nothing of anyone
