@@ -14,17 +14,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from refresh.db.connection import connection_of
 from refresh.db.engines import READ_DB, WRITE_DB, WRITE_NODE
-from refresh.db.scope import WriteClientInRequest, in_request, system_action
-
-
-def refuse_in_request() -> None:
-    if in_request():
-        raise WriteClientInRequest(
-            "the write client bypasses RLS and was used while a tenant's request is served: "
-            "there it would read and write every tenant's rows. In a handler, query the table "
-            "classes (they go through RLS); for a system action that must happen inside a "
-            'request, wrap it in `with write_client.outside_request("why"):`'
-        )
+from refresh.db.scope import refuse_in_request, system_action
 
 
 class WriteClient:

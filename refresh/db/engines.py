@@ -24,6 +24,7 @@ from typing import Any, cast
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
+from refresh.db.scope import refuse_in_api_request
 from refresh.db.timing import time_queries
 from settings import Settings, get_settings
 
@@ -156,9 +157,14 @@ class Engine(PostgresEngine):
         self,
         resolve: Callable[[], dict[str, Any]],
         extra_nodes: dict[str, PostgresEngine] | None = None,
+        bypasses_rls: bool = False,
     ) -> None:
         self._resolve = resolve
         self._resolved: dict[str, Any] | None = None
+        # The write engine refuses every query inside an API request, whatever reaches
+        # it: write_client, a table class bound to it, `.run(node="write")`,
+        # `WRITE_DB.run_querystring(...)` (refresh/db/scope.py).
+        self.bypasses_rls = bypasses_rls
         super().__init__(config={}, extra_nodes=extra_nodes)
 
     @property
@@ -188,11 +194,18 @@ class Engine(PostgresEngine):
         self.pool = cast(asyncpg.Pool, AcquireTimeoutPool(pool, timeout))
 
     async def run_querystring(self, querystring: Any, in_pool: bool = True) -> Any:
+        if self.bypasses_rls:
+            refuse_in_api_request()
         try:
             return await super().run_querystring(querystring, in_pool)
         except asyncpg.InsufficientPrivilegeError as exc:
             log_refusal(exc, str(querystring), self.current_transaction.get())
             raise
+
+    async def run_ddl(self, ddl: str, in_pool: bool = True) -> Any:
+        if self.bypasses_rls:
+            refuse_in_api_request()
+        return await super().run_ddl(ddl, in_pool)
 
     async def release(self, connection: Any, *, already_reset: bool = False) -> None:
         """Give a connection back to the pool; `already_reset` skips the pool's reset."""
@@ -219,7 +232,7 @@ def _read_config() -> dict[str, Any]:
     return engine_config(read_url, settings)
 
 
-WRITE_DB = Engine(_write_config)
+WRITE_DB = Engine(_write_config, bypasses_rls=True)
 READ_DB = Engine(_read_config, extra_nodes={WRITE_NODE: WRITE_DB})
 
 

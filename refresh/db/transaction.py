@@ -165,7 +165,7 @@ class RequestTransaction(PooledTransaction):
         self.role = role
         self.read_only = read_only
         self.statement_timeout = statement_timeout
-        self._serving = serving_request()
+        self._serving = serving_request(str(claims.payload.get("via", "api")))
         self._planned_for_values = False
         self._in_index_order = False
         # known before the request runs (the admin's text filters): plan_for_values at start

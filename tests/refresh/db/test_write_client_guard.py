@@ -61,3 +61,42 @@ async def test_the_guard_is_the_write_clients_own(app: Any) -> None:
         with pytest.raises(WriteClientInRequest):
             write_client.transaction()
     assert await write_client.run(Project.count()) >= 0  # and after the request, again
+
+
+async def test_the_write_engine_refuses_in_an_api_request_however_it_is_reached(
+    app: Any, tenant_a: Any, tenant_b: Any
+) -> None:
+    """Not only through write_client: a table class bound to the write engine, a query
+    sent to its node, the engine itself. Each would have read tenant B's rows inside
+    tenant A's request."""
+    from piccolo.apps.user.tables import BaseUser
+
+    from apps.projects.tables import Project
+    from refresh.db.claims import Channel, build_claims
+    from refresh.db.engines import READ_DB, WRITE_DB, WRITE_NODE
+    from refresh.db.transaction import RequestTransaction
+    from settings import get_settings
+
+    claims = build_claims({"sub": "tenant-a-member", "tenant_id": str(tenant_a.id)}, Channel.api)
+    await write_client.fetch(
+        "insert into project (id, tenant_id, name, description)"
+        " values (gen_random_uuid(), $1, 'B, for the write engine guard', '')",
+        tenant_b.id,
+    )
+    count = "select count(*) as n from project where tenant_id = $1"
+    (own,) = await write_client.fetch(count, tenant_a.id)
+    reaches = {
+        "a table bound to it": lambda: BaseUser.count().run(),
+        "its node": lambda: Project.select(Project.name).run(node=WRITE_NODE),
+        "the engine": lambda: WRITE_DB.run_querystring(Project.count().querystrings[0]),
+        "its DDL": lambda: WRITE_DB.run_ddl("select 1"),
+    }
+    for how, reach in reaches.items():
+        async with RequestTransaction(READ_DB, claims, get_settings().authenticated_role, True):
+            with pytest.raises(WriteClientInRequest):
+                await reach()
+            assert await Project.count() == own["n"], how  # A's own, none of B's
+        with write_client.outside_request("the test's system action, said on purpose"):
+            async with RequestTransaction(READ_DB, claims, get_settings().authenticated_role, True):
+                await reach()  # said on purpose, it runs
+        await reach()  # and outside a request
