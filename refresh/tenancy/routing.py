@@ -30,7 +30,13 @@ from piccolo.query.methods import Delete, Update
 from piccolo.query.methods.select import Select
 from piccolo.table import Table
 
-from refresh.compat.piccolo import has_filter, join_with_condition, joined_keys
+from refresh.compat.piccolo import (
+    JoinRewritingSelect,
+    has_filter,
+    join_with_condition,
+    joined_keys,
+    referenced_table,
+)
 from refresh.db.transaction import RequestTransaction
 from refresh.tenancy.declarations import TENANT_COLUMN
 
@@ -57,8 +63,7 @@ def tenant_joins(joins: list[str], columns: Iterable[Any]) -> list[str]:
     aliases = [
         key.table_alias
         for key in joined_keys(columns)
-        if is_tenant_table(key._foreign_key_meta.resolved_references)
-        and is_tenant_table(key._meta.table)
+        if is_tenant_table(referenced_table(key)) and is_tenant_table(key._meta.table)
     ]
     pinned = []
     for join in joins:
@@ -72,13 +77,12 @@ def tenant_joins(joins: list[str], columns: Iterable[Any]) -> list[str]:
     return pinned
 
 
-class RoutedSelect(Select):  # type: ignore[type-arg]
+class RoutedSelect(JoinRewritingSelect):
     """A Select of a tenant table whose joins of tenant tables name the tenant in their ON
-    clause. Overrides Select._get_joins, private: Piccolo has no extension point for a
-    join's condition; tests/refresh/compat/test_piccolo.py fails if its join form changes."""
+    clause."""
 
-    def _get_joins(self, columns: Sequence[Any]) -> list[str]:
-        return tenant_joins(super()._get_joins(columns), columns)
+    def rewrite_joins(self, joins: list[str], columns: Sequence[Any]) -> list[str]:
+        return tenant_joins(joins, columns)
 
 
 class WriteRouting:
