@@ -4,7 +4,8 @@ today and fails when its one guarantee is removed, even with the other layers in
 1. Claims and role are transaction-local (`set local` in auth.begin_request): gone after
    COMMIT and after ROLLBACK on a connection that never goes through the pool's reset.
 2. The pool resets a connection on release: clean even after a handler left session-level
-   state behind (which `set local` alone would not undo).
+   state behind (which `set local` alone would not undo). The reset normally goes out
+   with the COMMIT; when the COMMIT fails, the pool's own reset is what remains.
 3. A token without `tenant_role` is a plain member: it cannot write members.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 
 import asyncpg
 import jwt
+import pytest
 
 from refresh.db.engines import READ_DB
 from settings import get_settings
@@ -85,6 +87,39 @@ async def test_a_pooled_connection_is_clean_after_a_handler_left_session_state(
     # and the next request of tenant A sees A's rows only, not B's
     mine = await client.get("/api/_test/session", headers=tenant_a.headers)
     assert mine.json()["tenant_id"] == str(tenant_a.id)
+
+
+async def test_the_pools_reset_cleans_a_connection_whose_commit_failed(tenant_a: Any) -> None:
+    """A COMMIT that fails (a deferred constraint) skips the reset sent with it; what the
+    session kept through the rollback (here a session advisory lock) is then cleared by
+    the pool's reset on release, and by nothing else."""
+    from refresh.db.claims import Channel, build_claims
+    from refresh.db.clients import write_client
+    from refresh.db.transaction import RequestTransaction
+
+    settings = get_settings()
+    claims = build_claims(
+        {"sub": f"{tenant_a.slug}-member", "tenant_id": str(tenant_a.id)}, Channel.api
+    )
+    key = uuid.uuid4().int % 2**62
+    await write_client.fetch(
+        "create table zz_commit_fails (id int primary key deferrable initially deferred)"
+    )
+    await write_client.fetch(f"grant insert on zz_commit_fails to {settings.authenticated_role}")
+    try:
+        transaction = RequestTransaction(READ_DB, claims, settings.authenticated_role, False)
+        with pytest.raises(asyncpg.UniqueViolationError):
+            async with transaction:
+                connection = transaction.connection
+                await connection.execute("select pg_advisory_lock($1)", key)
+                await connection.execute("insert into zz_commit_fails values (1), (1)")
+        taken = await write_client.fetch("select pg_try_advisory_lock($1) as ok", key)
+        await write_client.fetch("select pg_advisory_unlock_all()")
+    finally:
+        await write_client.fetch("drop table zz_commit_fails")
+    assert taken == [{"ok": True}]  # the pooled connection no longer holds it
+    for state in await pool_connections():
+        assert state == {"role": settings.authenticator_role, "claims": ""}
 
 
 async def test_a_token_without_tenant_role_cannot_write_members(client: Any) -> None:
