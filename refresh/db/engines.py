@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -24,6 +23,7 @@ from typing import Any, cast
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
+from refresh.db.refusals import log_refusal
 from refresh.db.scope import refuse_in_api_request
 from refresh.db.timing import time_queries
 from settings import Settings, get_settings
@@ -60,27 +60,6 @@ def application_name(argv: list[str]) -> str:
     if words[0] == "piccolo":
         words += [a for a in argv[1:3] if not a.startswith("-")]
     return ("refresh: " + " ".join(words))[:63]
-
-
-TABLE_IN_MESSAGE = re.compile(r'(?:table|relation) "?([A-Za-z0-9_$.]+)"?')
-
-
-def log_refusal(exc: Exception, statement: str, transaction: Any) -> None:
-    """A statement refused by a missing grant or policy: the client gets its 403 (or 404)
-    as before; the log says what to look at (`piccolo rls check`)."""
-    found = TABLE_IN_MESSAGE.search(str(exc))
-    table = found[1] if found else "?"
-    command = statement.lstrip().split(None, 1)[0].lower() if statement.strip() else "?"
-    role = getattr(transaction, "role", None) or "the client's login role"
-    log.warning(
-        "refused by the database: %s on %s as %s (%s); check the table's grants and "
-        "policies with `piccolo rls check`",
-        command,
-        table,
-        role,
-        exc,
-        extra={"refused_command": command, "refused_table": table, "refused_role": role},
-    )
 
 
 def reset_sql(connection: Any) -> str:

@@ -10,7 +10,7 @@ template, path, status, duration, time in the database and statement count (refr
 timing.py), tenant and subject, the class of a failed statement. A request slower than
 SLOW_REQUEST_MS is logged again (logger `refresh.slow`, WARNING) with the statements it
 ran and how long each took. A statement refused by a missing grant or policy has its own
-warning naming table, role and command (refresh/db/engines.py `log_refusal`).
+warning naming table, role and command (refresh/db/refusals.py).
 
 The route template comes from the matched route, which Starlette's and FastAPI's routers
 (the admin) leave in scope["route"]: labels name `/api/tasks/{id}`, never an id.

@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
+from refresh.db.refusals import warn_refused
 from refresh.tenancy.declarations import TENANT_COLUMN
 from refresh.web.api import Api, parse_query
 from refresh.web.pagination import SortKey, after_cursor, order_by, page
@@ -76,7 +77,15 @@ class Resource:
         rows = await query.returning(primary_key)
         return await self.fetch(rows[0][primary_key._meta.name]) if rows else None
 
-    async def missing(self, row_id: uuid.UUID) -> Response:
+    async def missing(self, row_id: uuid.UUID, command: str) -> Response:
+        """An update or delete matched no row. If the caller can read the row, a policy
+        of `command` refused it (a rule, or no policy at all): say so in the log, as for
+        a refused insert; the client's answer is the same either way."""
+        primary_key = self.table._meta.primary_key
+        if await self.table.exists().where(primary_key == row_id):
+            why = f"the row is readable, but no {command} policy lets this caller change it"
+            transaction = self.table._meta.db.current_transaction.get()
+            warn_refused(command, self.table._meta.tablename, transaction, why)
         if self.on_unchanged is not None:
             await self.on_unchanged(row_id)
         return found(None, self.name)
@@ -161,7 +170,7 @@ class Resource:
             primary_key = self.table._meta.primary_key
             row = await self.returned(self.table.update(changes).where(primary_key == row_id))
             if row is None:
-                return await self.missing(row_id)
+                return await self.missing(row_id, "update")
             return JSONResponse(row)
 
         handler.__name__ = f"update_{self.name}"
@@ -181,7 +190,7 @@ class Resource:
             primary_key = self.table._meta.primary_key
             deleted = await self.table.delete().where(primary_key == row_id).returning(primary_key)
             if not deleted:
-                return await self.missing(row_id)
+                return await self.missing(row_id, "delete")
             return Response(status_code=204)
 
         handler.__name__ = f"delete_{self.name}"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from refresh.db.clients import write_client
 from tests.apps.tasks.support import new_project
 from tests.database import superuser_sql, test_database
 
@@ -33,3 +34,49 @@ async def test_a_missing_grant_is_a_403_and_a_warning_naming_table_role_and_comm
         "(permission denied for table project)"
     )
     assert (warning.refused_table, warning.refused_command) == ("project", "update")  # type: ignore[attr-defined]
+
+
+async def test_a_missing_update_or_delete_policy_is_a_404_and_a_warning(
+    client: Any, tenant_a: Any, tenant_b: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without a policy for the command, PostgreSQL refuses an update or delete silently:
+    it matches no row. The client's answer stays what it was (404); the log names what
+    is missing, but only where the caller can read the row: tenant B aiming at A's
+    project is an ordinary 404, and nothing is logged for it."""
+    project = (await new_project(client, tenant_a, "no policy"))["id"]
+    sql = "drop policy tenant_isolation_{0} on project"
+    restore = (
+        "create policy tenant_isolation_update on project as permissive for update to "
+        "authenticated using ({0}) with check ({0}); create policy tenant_isolation_delete "
+        "on project as permissive for delete to authenticated using ({0})"
+    )
+    policies = (
+        "select policyname, permissive, roles::text[], cmd, qual, with_check"
+        " from pg_policies where tablename = 'project' order by policyname"
+    )
+    before = await write_client.fetch(policies)
+    superuser_sql(test_database(), f"{sql.format('update')}; {sql.format('delete')}")
+    try:
+        caplog.set_level(logging.WARNING, logger="refresh")
+        url = f"/api/projects/{project}"
+        changed = await client.patch(url, json={"name": "x"}, headers=tenant_a.headers)
+        deleted = await client.delete(url, headers=tenant_a.headers)
+        mine = [r.getMessage() for r in caplog.records if r.name == "refresh.db"]
+        caplog.clear()
+        b_changed = await client.patch(url, json={"name": "x"}, headers=tenant_b.headers)
+        b_deleted = await client.delete(url, headers=tenant_b.headers)
+        theirs = [r for r in caplog.records if r.name == "refresh.db"]
+    finally:
+        superuser_sql(test_database(), restore.format("tenant_id = auth.tenant_id()"))
+    assert (changed.status_code, deleted.status_code) == (404, 404)
+    assert (b_changed.status_code, b_deleted.status_code) == (404, 404)
+    assert mine == [
+        f"refused by the database: {command} on project as authenticated (the row is "
+        f"readable, but no {command} policy lets this caller change it); check the "
+        "table's grants and policies with `piccolo rls check`"
+        for command in ("update", "delete")
+    ]
+    assert theirs == []
+    assert await write_client.fetch(policies) == before  # put back as they were
+    still = await client.get(f"/api/projects/{project}", headers=tenant_a.headers)
+    assert still.json()["name"] == "no policy"  # and nothing changed

@@ -1,0 +1,38 @@
+"""Refusals by the database's grants and policies, logged so a developer can act on them:
+which command, on which table, as which role (`piccolo rls check` says what is missing).
+The client's answer does not change (403, or 404 where a policy hides the row)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+log = logging.getLogger("refresh.db")
+
+TABLE_IN_MESSAGE = re.compile(r'(?:table|relation) "?([A-Za-z0-9_$.]+)"?')
+
+
+def log_refusal(exc: Exception, statement: str, transaction: Any) -> None:
+    """A statement refused by a missing grant or policy: the client gets its 403 (or 404)
+    as before; the log says what to look at (`piccolo rls check`)."""
+    found = TABLE_IN_MESSAGE.search(str(exc))
+    table = found[1] if found else "?"
+    command = statement.lstrip().split(None, 1)[0].lower() if statement.strip() else "?"
+    warn_refused(command, table, transaction, str(exc))
+
+
+def warn_refused(command: str, table: str, transaction: Any, why: str) -> None:
+    """The warning of a refusal: an error's (above), or an update or delete that matched
+    no row while the row is there to read (refresh/web/resources.py), which is how a
+    policy says no to those commands, silently."""
+    role = getattr(transaction, "role", None) or "the client's login role"
+    log.warning(
+        "refused by the database: %s on %s as %s (%s); check the table's grants and "
+        "policies with `piccolo rls check`",
+        command,
+        table,
+        role,
+        why,
+        extra={"refused_command": command, "refused_table": table, "refused_role": role},
+    )
