@@ -6,7 +6,7 @@ from __future__ import annotations
 from refresh.db.clients import write_client
 from refresh.db.sql import ident, quote_ident
 from refresh.rls.check.indexes import create_index
-from refresh.rls.check.problems import SUPERUSER, Problem, commands, sql
+from refresh.rls.check.problems import SUPERUSER, Problem, sql
 from settings import get_settings
 
 READ_ROLE = """
@@ -75,13 +75,19 @@ async def read_role_problems() -> list[Problem]:
     s = get_settings()
     role = s.authenticator_role
     rows = await write_client.fetch(READ_ROLE, role)
-    if not rows:
-        message = f"the read login role {role} does not exist"
-        return [
-            Problem("read_role_missing", None, message, commands("piccolo migrations forwards all"))
-        ]
-    row = rows[0]
     login, admin = quote_ident(role), quote_ident(s.admin_role)
+    if not rows:
+        # The first migration creates it; once that ran (for another role name, or before
+        # the role was dropped), `forwards` would do nothing: create it as that migration
+        # does (a password, if READ_DATABASE_URL has one, is the operator's to set).
+        message = f"the read login role {role} does not exist"
+        create = (
+            f"create role {login} login noinherit nosuperuser nobypassrls nocreatedb "
+            f"nocreaterole; grant {quote_ident(s.authenticated_role)} to {login}; "
+            f"grant {quote_ident(s.anonymous_role)} to {login};"
+        )
+        return [Problem("read_role_missing", None, message, sql(create))]
+    row = rows[0]
     revokes = " ".join(f"revoke all on {ident(t)} from {login};" for t in row["granted"])
     checks = [
         (

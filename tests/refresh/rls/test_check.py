@@ -251,6 +251,27 @@ FAULTS = {
         "member",
         "policy_volatile_function",
     ),
+    "foreign key of a global table without an index": (
+        "drop index staff_profile_tenant_id",
+        # the fix makes an index of its own name; the original comes back as it was
+        "drop index staff_profile_tenant_id_idx; "
+        "create index staff_profile_tenant_id on staff_profile (tenant_id)",
+        "staff_profile",
+        "fk_without_index",
+    ),
+    "undeclared grant": (
+        "grant delete on tenant to authenticated",
+        "",
+        "tenant",
+        "grant_not_declared",
+    ),
+    "undeclared audit trigger": (
+        "create trigger audit_change after insert or update or delete on sessions "
+        "for each row execute function public.audit_change('sessions', '')",
+        "",
+        "sessions",
+        "audit_trigger_not_declared",
+    ),
     "policy column without index": (
         "create policy by_email on member as restrictive for select to authenticated "
         "using (email <> '')",
@@ -314,3 +335,21 @@ async def test_tables_left_unforced_by_their_owner_are_reported_in_process(clien
         list(tables),
     )
     assert all(row["relforcerowsecurity"] for row in forced)
+
+
+def test_a_missing_read_role_is_created_by_its_printed_fix() -> None:
+    """The read login role the settings name does not exist (renamed, or dropped after the
+    first migration made it): `forwards` would do nothing then, so the fix is the SQL."""
+    env = {"AUTHENTICATOR_ROLE": "refresh_reader_renamed"}
+    result = piccolo("rls", "check", "--json", check=False, env=env)
+    [problem] = json.loads(result.stdout)["problems"]
+    assert (problem["code"], problem["message"]) == (
+        "read_role_missing",
+        "the read login role refresh_reader_renamed does not exist",
+    )
+    try:
+        follow(problem["fix"])
+        after = piccolo("rls", "check", check=False, env=env)
+        assert after.returncode == 0, after.stdout
+    finally:
+        superuser_sql(test_database(), "drop role if exists refresh_reader_renamed")
