@@ -246,3 +246,41 @@ def test_a_restrictive_policy_on_a_sharded_or_reference_table_is_refused(
     scratch.run("rls", "new", "gadgets")
     scratch.run("migrations", "forwards", "all")
     assert scratch.problems() == []
+
+
+def test_tenant_declarations_on_the_wrong_tables_are_refused_with_fixes_that_work(
+    scratch: Scratch,
+) -> None:
+    """A TenantForeignKey to a global table, and tenant isolation declared on a table with
+    no tenant_id: `rls new` names each with its fix, and the fixes, followed literally,
+    clear them."""
+    scratch.run("migrations", "forwards", "all")
+    wrong = GADGETS.format(
+        gadget_extra="\n\nclass Loose(ReadClientTable, Table):\n"
+        "    label = Varchar(length=20)\n\n    rls = tenant_rls()\n"
+    ).replace(
+        "colour_id = ForeignKey(Colour, null=True, index=True)",
+        "colour_id = TenantForeignKey(Colour, null=True, index=True)",
+    )
+    scratch.write_tables(wrong, "[Colour, Gadget, Part, Loose]")
+    refused = scratch.run("rls", "new", "gadgets", ok=False)
+    assert refused.returncode == 1
+    assert (
+        "✗ gadget [tenant_key_not_between_tenant_tables] Gadget.colour_id is a "
+        "TenantForeignKey, but Gadget and Colour are not both tenant tables\n"
+        "  fix: make Gadget.colour_id a plain ForeignKey(Colour, ...)"
+    ) in refused.stderr
+    assert (
+        "✗ loose [tenant_table_without_tenant_id] table class Loose is declared a tenant "
+        "table but has no tenant_id column\n"
+        "  fix: derive it from TenantTable: `class Loose(TenantTable, Table)`"
+    ) in refused.stderr
+    fixed = wrong.replace(
+        "TenantForeignKey(Colour, null=True, index=True)",
+        "ForeignKey(Colour, null=True, index=True)",
+    ).replace("class Loose(ReadClientTable, Table):", "class Loose(TenantTable, Table):")
+    scratch.write_tables(fixed, "[Colour, Gadget, Part, Loose]")
+    scratch.run("migrations", "new", "gadgets", "--auto")
+    scratch.run("rls", "new", "gadgets")
+    scratch.run("migrations", "forwards", "all")
+    assert scratch.problems() == []
