@@ -91,14 +91,14 @@ async def openapi_json(request: Request) -> Response:
     return JSONResponse(OPENAPI)
 
 
-def create_api(routes: Sequence[BaseRoute]) -> Starlette:
+def create_api(routes: Sequence[BaseRoute], limiter: TenantLimiter) -> Starlette:
     settings = get_settings()
     resolver = BearerTokenResolver(
         READ_DB,
         TokenVerifier(settings),
         settings.authenticated_role,
         settings.statement_timeout_ms,
-        TenantLimiter(settings.tenant_limit, settings.tenant_queue_wait_seconds),
+        limiter,
     )
     return Starlette(
         routes=list(routes),
@@ -107,7 +107,7 @@ def create_api(routes: Sequence[BaseRoute]) -> Starlette:
     )
 
 
-def create_admin() -> ASGIApp:
+def create_admin(limiter: TenantLimiter) -> ASGIApp:
     settings = get_settings()
     sites = create_sites(
         production=settings.environment == "production",
@@ -125,6 +125,7 @@ def create_admin() -> ASGIApp:
         role=settings.authenticated_role,
         statement_timeout_ms=settings.statement_timeout_ms,
         import_max_bytes=settings.admin_import_max_bytes,
+        limiter=limiter,
     )
     guarded = LoginGuard(TransactionMiddleware(staff_site, resolver), settings)
     return json_errors(guarded, HTTP_CODES, pg_error)
@@ -152,6 +153,8 @@ def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
     verify_declarations()  # no table class declares what would leak, or no app
     settings = get_settings()
     api_routes = [Route(e.path, e.handler, methods=[e.method]) for e in ENDPOINTS]
+    # One set of slots per tenant for its API and its staff's admin requests alike.
+    limiter = TenantLimiter(settings.tenant_limit, settings.tenant_queue_wait_seconds)
     return Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
@@ -160,8 +163,8 @@ def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
             # Public, so they sit before the authenticated /api mount.
             Route("/api/openapi.json", openapi_json, methods=["GET"]),
             *docs_routes(),
-            Mount("/api", app=create_api([*api_routes, *extra_api_routes])),
-            Mount("/admin", app=create_admin()),
+            Mount("/api", app=create_api([*api_routes, *extra_api_routes], limiter)),
+            Mount("/admin", app=create_admin(limiter)),
         ],
         # Outermost: the request id, the log line and the metrics of every request; then
         # the security headers on every response.

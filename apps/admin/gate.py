@@ -25,7 +25,9 @@ one request path (refresh/web/middleware.py).
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any
 
 from piccolo.engine.postgres import PostgresEngine
 from starlette.requests import HTTPConnection
@@ -38,6 +40,7 @@ from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.db.transaction import RequestTransaction, SystemTransaction, timeout_setting
 from refresh.tenancy.tables import tenant_root_table
+from refresh.web.fairness import LimitedTransaction, TenantLimiter
 from refresh.web.middleware import Refusal, Route, is_read_only
 
 SESSION_COOKIE = "id"  # piccolo-api's session cookie
@@ -124,6 +127,7 @@ class AdminSessionResolver:
         role: str,
         statement_timeout_ms: int = 0,
         import_max_bytes: int | None = None,
+        limiter: TenantLimiter | None = None,
     ) -> None:
         self.operators_site = operators_site
         self.staff_site = staff_site
@@ -133,6 +137,7 @@ class AdminSessionResolver:
         self.role = role
         self.statement_timeout = timeout_setting(statement_timeout_ms)
         self.import_max_bytes = import_max_bytes
+        self.limiter = limiter
 
     async def resolve(self, scope: Scope) -> Route:
         token = HTTPConnection(scope).cookies.get(SESSION_COOKIE)
@@ -155,7 +160,7 @@ class AdminSessionResolver:
             },
             Channel.admin,
         )
-        transaction_ = RequestTransaction(
+        transaction_: AbstractAsyncContextManager[Any] = RequestTransaction(
             self.read_engine,
             claims,
             self.role,
@@ -163,6 +168,10 @@ class AdminSessionResolver:
             self.statement_timeout,
             in_index_order=filters_text(scope),
         )
+        if self.limiter is not None and self.limiter.enabled:
+            # the tenant's slots, shared with its API requests (refresh/web/fairness.py)
+            tenant = str(login.tenant_id)
+            transaction_ = LimitedTransaction(self.limiter, tenant, transaction_)
         return Route(transaction_, self.staff_site, state={"admin_tenant_id": login.tenant_id})
 
     def system_transaction(self, login: AdminLogin) -> SystemTransaction:

@@ -82,3 +82,31 @@ async def test_slots_are_handed_on_and_forgotten():
     limiter.release("a")
     limiter.release("b")
     assert limiter._tenants == {}  # nothing kept for idle tenants
+
+
+async def test_a_tenants_staff_share_its_slots_with_its_api(app, tenant_a, tenant_b, monkeypatch):
+    """The admin reads through the same read pool: while A's API requests hold A's two
+    slots, A's staff get the same 429 (JSON, Retry-After) and B's staff are served."""
+    from tests.apps.admin.support import new_staff, open_session
+
+    limited = app_with_limit(monkeypatch, 2)
+    a_staff = await open_session(limited, await new_staff(tenant_a.id))
+    b_staff = await open_session(limited, await new_staff(tenant_b.id))
+    transport = httpx.ASGITransport(app=limited)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        holding = [
+            asyncio.create_task(
+                client.get(f"/api/_test/hold?seconds={HOLD}", headers=tenant_a.headers)
+            )
+            for _ in range(2)
+        ]
+        await asyncio.sleep(0.3)
+        refused = await a_staff.get("/tables/project/")
+        served = await b_staff.get("/tables/project/")
+        held = await asyncio.gather(*holding)
+    assert [r.status_code for r in held] == [200, 200]
+    assert refused.status_code == 429, refused.text
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["error"]["code"] == "too_many_requests"
+    assert served.status_code == 200, served.text
+    assert (await a_staff.get("/tables/project/")).status_code == 200  # slots free again
