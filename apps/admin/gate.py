@@ -63,7 +63,8 @@ def login_sql() -> str:
     sessions = ident(AdminSession._meta.tablename)
     tenants = ident(tenant_root_table()._meta.tablename)
     return (
-        f"select u.username, u.superuser, t.id as viewing, t.slug as viewing_slug"
+        f"select u.username, u.superuser, t.id as viewing, t.slug as viewing_slug,"
+        " s.viewing_writes"
         f" from {users} u join {sessions} s on s.token = $2"
         f" left join {tenants} t on t.id = s.viewing"
         " where u.id = $1 and u.active and u.admin"
@@ -82,7 +83,11 @@ async def admin_login(token: str) -> AdminLogin | None:
         return None
     user = rows[0]
     if user["superuser"]:
-        view = View(user["viewing"], user["viewing_slug"]) if user["viewing"] else None
+        view = (
+            View(user["viewing"], user["viewing_slug"], user["viewing_writes"])
+            if user["viewing"]
+            else None
+        )
         return AdminLogin(user["username"], operator=True, tenant_id=None, view=view)
     profile = (
         await StaffProfile.select(StaffProfile.tenant_id)
@@ -198,18 +203,21 @@ class AdminSessionResolver:
             return Route(None, self.operators_site)
         if not needs_transaction(scope):
             return Route(None, self.staff_site, state=state_for(view))  # the page, its banner
-        if not is_read_only(scope):
+        if not is_read_only(scope) and not view.writes:
             raise Refusal(403, "read_only", read_only_message(view))
-        return self.view_route(login, view, filters_text(scope))
+        return self.view_route(login, view, is_read_only(scope), filters_text(scope))
 
-    def view_route(self, login: AdminLogin, view: View, in_index_order: bool = False) -> Route:
-        """The staff site as the tenant's staff see it, in a transaction that is READ
-        ONLY whatever the method: the gate's refusal is the message, this the guarantee."""
+    def view_route(
+        self, login: AdminLogin, view: View, read_only: bool, in_index_order: bool = False
+    ) -> Route:
+        """The staff site as the tenant's staff see it. A read-only view's transaction is
+        READ ONLY whatever the method: the gate's refusal is the message, this the
+        guarantee."""
         transaction = RequestTransaction(
             self.read_engine,
             view_claims(login.username, view),
             self.role,
-            read_only=True,
+            read_only=read_only or not view.writes,
             statement_timeout=self.statement_timeout,
             in_index_order=in_index_order,
         )

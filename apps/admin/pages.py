@@ -105,8 +105,9 @@ async def view_as_page(request: Request, message: str = "", status: int = 200) -
         )
     parts.append(
         "<p>Browse the admin exactly as the tenant's staff see it: through row-level "
-        "security, in their tenant's request transaction, read-only. The audit log "
-        "records that you did (action <code>view</code>).</p>"
+        "security, in their tenant's request transaction, read-only unless you choose "
+        "<i>with changes</i>: then you change what their staff may, and every change is "
+        "audited as yours. The audit log records the view (action <code>view</code>).</p>"
         f'<form method="get"><input name="q" value="{escape(search)}" '
         'placeholder="slug contains"> <button type="submit">Search</button></form>'
     )
@@ -114,7 +115,9 @@ async def view_as_page(request: Request, message: str = "", status: int = 200) -
         f"<tr><td>{escape(row['slug'])}</td><td>"
         f'<form class="inline" method="post">{csrf_field(request)}'
         f'<input type="hidden" name="tenant" value="{row["id"]}">'
-        f'<button type="submit" data-tenant="{escape(row["slug"])}">View as</button>'
+        f'<button type="submit" data-tenant="{escape(row["slug"])}">View as</button> '
+        f'<button type="submit" name="writes" value="1" '
+        f'data-tenant-writes="{escape(row["slug"])}">View as, with changes</button>'
         "</form></td></tr>"
         for row in tenants
     )
@@ -139,7 +142,8 @@ async def start(request: Request) -> Response:
     tenant = tenant_root_table()
     if not await tenant.exists().where(tenant._meta.primary_key == tenant_id):
         return await view_as_page(request, "there is no such tenant", 422)
-    await start_view(request.cookies[SESSION_COOKIE], operator(request).username, tenant_id)
+    writes = form.get("writes") == "1"
+    await start_view(request.cookies[SESSION_COOKIE], operator(request).username, tenant_id, writes)
     return RedirectResponse(admin_root(request), status_code=303)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
-from piccolo.columns import UUID, ForeignKey
+from piccolo.columns import UUID, Boolean, ForeignKey
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 from piccolo_api.session_auth.tables import SessionsBase
@@ -47,6 +47,9 @@ class AdminSession(SessionsBase, tablename="sessions"):
     # tenant, kept with the session on the server, so no cookie or query can choose it,
     # and the view ends with the session. Only operators' sessions ever have one.
     viewing = UUID(null=True, default=None)
+    # Whether the operator chose to make changes in that view (each one audited as
+    # theirs); a view is read-only otherwise.
+    viewing_writes = Boolean(default=False, null=False)
 
     rls = global_table(
         "admin sessions: read by the admin gate through the write client only",

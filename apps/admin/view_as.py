@@ -1,5 +1,5 @@
 """Operators view the admin as a tenant's staff see it (like Supabase Studio's
-impersonation of a role), read-only.
+impersonation of a role), read-only unless they chose to make changes.
 
 - The choice is kept on the server, with the operator's session (`sessions.viewing`):
   no cookie or query parameter can make or change a view, it ends with the session, and
@@ -7,8 +7,10 @@ impersonation of a role), read-only.
   the same column set would still see its own tenant.
 - While it lasts, the operator's admin requests reach the staff site in a request
   transaction with the tenant's staff claims (`sub: operator:<username>`, the tenant,
-  `tenant_role: admin`), through RLS like any staff request, and READ ONLY; the gate
-  refuses a write before any transaction opens, saying why.
+  `tenant_role: admin`), through RLS like any staff request. A read-only view (the
+  default) is READ ONLY, and the gate refuses a write before any transaction opens,
+  saying why; a view with changes (`sessions.viewing_writes`) writes as the tenant's
+  staff would, each change audited with the operator as its actor.
 - Starting and ending a view are recorded in the audit log as the operator's actions
   (`view`, `view_end`, the operator named in operator_action), in the operator's
   transaction.
@@ -39,6 +41,7 @@ STOP_PATH = "operator/view-as/stop/"  # relative to the admin's root
 class View:
     tenant_id: uuid.UUID
     slug: str
+    writes: bool = False  # chosen when the view started; read-only otherwise
 
 
 def view_claims(username: str, view: View) -> Claims:
@@ -57,15 +60,17 @@ def view_claims(username: str, view: View) -> Claims:
 def read_only_message(view: View) -> str:
     return (
         f"you are viewing the admin as tenant {view.slug}, read-only: nothing was changed. "
-        "Stop viewing to make changes as an operator."
+        "Stop viewing to make changes as an operator, or view it again with changes."
     )
 
 
-async def start_view(token: str, username: str, tenant_id: uuid.UUID) -> None:
-    """In the operator's transaction: the session views the tenant; the audit log says
-    that this operator did."""
-    await AdminSession.update({AdminSession.viewing: tenant_id}).where(AdminSession.token == token)
-    await record_view(username, tenant_id, "view")
+async def start_view(token: str, username: str, tenant_id: uuid.UUID, writes: bool = False) -> None:
+    """In the operator's transaction: the session views the tenant (with changes, if
+    chosen); the audit log says that this operator did, and how."""
+    await AdminSession.update(
+        {AdminSession.viewing: tenant_id, AdminSession.viewing_writes: writes}
+    ).where(AdminSession.token == token)
+    await record_view(username, tenant_id, "view", read_only=not writes)
 
 
 async def stop_view(token: str, username: str) -> None:
@@ -74,23 +79,23 @@ async def stop_view(token: str, username: str) -> None:
     sessions = ident(AdminSession._meta.tablename)
     # the self-join reads the row as it was before the update: the tenant viewed until now
     ended = await write_client.fetch(
-        f"update {sessions} s set viewing = null from {sessions} before"
+        f"update {sessions} s set viewing = null, viewing_writes = false from {sessions} before"
         " where s.token = $1 and before.id = s.id and before.viewing is not null"
-        " returning before.viewing",
+        " returning before.viewing, not before.viewing_writes as read_only",
         token,
     )
     if ended:
-        await record_view(username, ended[0]["viewing"], "view_end")
+        await record_view(username, ended[0]["viewing"], "view_end", ended[0]["read_only"])
 
 
-async def record_view(username: str, tenant_id: uuid.UUID, action: str) -> None:
+async def record_view(username: str, tenant_id: uuid.UUID, action: str, read_only: bool) -> None:
     async with write_client.connection() as connection:  # the operator's transaction
         await record(
             connection,
             Actor.operator_named(f"operator:{username}"),
             tenant_id,
             action,
-            {"read_only": True},
+            {"read_only": read_only},
         )
 
 
@@ -100,10 +105,12 @@ def banner(scope: Scope) -> str | None:
     if view is None:
         return None
     csrf = HTTPConnection(scope).cookies.get(CSRF_COOKIE, "")
+    mode = "with changes, recorded as yours" if view.writes else "read-only"
+    marker = "" if view.writes else ' data-read-only="all"'  # hides the write buttons
     return (
-        '<div class="refresh-notice" data-read-only="all" role="status">'
+        f'<div class="refresh-notice"{marker} role="status">'
         f"Viewing the admin as tenant <b>{html.escape(view.slug)}</b>, as its staff see "
-        "it (read-only). "
+        f"it ({mode}). "
         f'<form method="post" action="./{STOP_PATH}">'
         f'<input type="hidden" name="{CSRF_COOKIE}" value="{html.escape(csrf)}">'
         '<button type="submit">Stop viewing</button></form></div>'

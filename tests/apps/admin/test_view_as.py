@@ -163,7 +163,7 @@ async def test_the_transaction_of_a_view_is_read_only_whatever_reaches_it(
         read_engine=READ_DB,
         role=get_settings().authenticated_role,
     )
-    route = resolver.view_route(login, view)
+    route = resolver.view_route(login, view, read_only=False)  # a write, read-only view
     assert route.transaction is not None
     task = sorted(a.tasks)[0]
     before = await task_row(task)
