@@ -94,6 +94,8 @@ TASK_FIELD_ERRORS = [
     ({"tags": [f"t{i}" for i in range(21)]}, "tags"),
     ({"due_at": "2026-01-01T09:00:00"}, "due_at"),
     ({"due_at": "next tuesday"}, "due_at"),
+    ({"due_at": 1700000000}, "due_at"),
+    ({"due_at": "1700000000"}, "due_at"),
     ({"assignee_id": 5}, "assignee_id"),
     ({"project_id": "not-a-uuid"}, "project_id"),
 ]

@@ -37,6 +37,15 @@ class TaskCreate(Strict):
     def _unique(cls, tags: list[str]) -> list[str]:
         return list(dict.fromkeys(tags))
 
+    @field_validator("due_at", mode="before")
+    @classmethod
+    def _iso_only(cls, value: object) -> object:
+        # lax mode would read 1700000000 (or "1700000000") as seconds since 1970
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
+            raise ValueError("must be an ISO 8601 date-time with a time zone")
+        return value
+
 
 if TYPE_CHECKING:  # a derived model is a value to mypy; for typing it is a TaskCreate
     TaskPatch = TaskCreate
