@@ -3,6 +3,7 @@ holds of a tenant, and of every other tenant, to compare before and after."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import os
@@ -71,6 +72,26 @@ async def generated_tenant(slug: str, tasks: int, comments: int = 0) -> uuid.UUI
             comments,
         )
     return tenant_id
+
+
+async def write_tasks_until(finished: asyncio.Future[Any], tenant_id: uuid.UUID) -> int:
+    """Tasks of the tenant written one per transaction (each with its audit entry, in the
+    same transaction) until `finished` is done (an export running); how many."""
+    (project,) = await write_client.fetch(
+        "select id from project where tenant_id = $1 limit 1", tenant_id
+    )
+    written = 0
+    while not finished.done():
+        await write_client.fetch(
+            "insert into task (id, tenant_id, project_id, title) values"
+            " (gen_random_uuid(), $1, $2, 'written during the export')",
+            tenant_id,
+            project["id"],
+        )
+        written += 1
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(finished), 0.005)
+    return written
 
 
 async def rows_of(tenant_id: uuid.UUID) -> dict[str, list[str]]:

@@ -88,35 +88,21 @@ async def test_an_export_under_concurrent_writes_is_one_snapshot(client, tenant_
     a tenant writing meanwhile gets a file with each task and its audit entry, or neither
     (READ COMMITTED counted, then read, a different number of rows: a 500)."""
     import asyncio
-    import contextlib
     import uuid
 
     from refresh.db.claims import TenantRole
     from refresh.web.tokens import issue_token
     from settings import get_settings
-    from tests.refresh.lifecycle.support import generated_tenant, rows_of
+    from tests.refresh.lifecycle.support import generated_tenant, rows_of, write_tasks_until
 
     slug = f"api-busy-{uuid.uuid4().hex[:6]}"
     tenant_id = await generated_tenant(slug, tasks=20_000)  # user-1 is its admin
     token = issue_token(get_settings(), tenant_id, "user-1", TenantRole.admin)
-    (project,) = await write_client.fetch(
-        "select id from project where tenant_id = $1 limit 1", tenant_id
-    )
     others = await client.get("/api/tenant/export", headers=tenant_b.headers)
     export = asyncio.create_task(
         client.get("/api/tenant/export", headers={"Authorization": f"Bearer {token}"})
     )
-    written = 0
-    while not export.done():
-        await write_client.fetch(
-            "insert into task (id, tenant_id, project_id, title) values"
-            " (gen_random_uuid(), $1, $2, 'written during the export')",
-            tenant_id,
-            project["id"],
-        )
-        written += 1
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(export), 0.005)
+    written = await write_tasks_until(export, tenant_id)
     response = await export
     assert response.status_code == 200, response.text
     reader = Reader(io.BytesIO(gzip.decompress(response.content)))

@@ -5,7 +5,6 @@ interrupted by a fault; an export under concurrent writes is one snapshot."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gzip
 import hashlib
 import json
@@ -19,7 +18,14 @@ import pytest
 
 from refresh.db.clients import write_client
 from tests.database import superuser_sql, test_database
-from tests.refresh.lifecycle.support import ROOT, generated_tenant, others_digest, rows_of, run_cli
+from tests.refresh.lifecycle.support import (
+    ROOT,
+    generated_tenant,
+    others_digest,
+    rows_of,
+    run_cli,
+    write_tasks_until,
+)
 
 NOBODY = uuid.UUID(int=1)  # others_digest(NOBODY): every row of every tenant
 
@@ -205,9 +211,6 @@ async def test_erase_is_all_or_nothing_when_a_fault_stops_it_midway():
 async def test_export_under_concurrent_writes_is_one_snapshot(tmp_path):
     slug = f"busy-{uuid.uuid4().hex[:6]}"
     tenant_id = await generated_tenant(slug, tasks=20_000)
-    (project,) = await write_client.fetch(
-        "select id from project where tenant_id = $1 limit 1", tenant_id
-    )
     out = tmp_path / "busy.jsonl"
     process = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "piccolo"),
@@ -216,18 +219,7 @@ async def test_export_under_concurrent_writes_is_one_snapshot(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    written = 0
-    while process.returncode is None:
-        # one task per transaction; its audit entry is written in the same transaction
-        await write_client.fetch(
-            "insert into task (id, tenant_id, project_id, title) values"
-            " (gen_random_uuid(), $1, $2, 'written during the export')",
-            tenant_id,
-            project["id"],
-        )
-        written += 1
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(process.wait(), 0.005)
+    written = await write_tasks_until(asyncio.ensure_future(process.wait()), tenant_id)
     assert process.returncode == 0
     tasks = audited = 0
     table = None
