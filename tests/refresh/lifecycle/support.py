@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,11 +95,14 @@ async def write_tasks_until(finished: asyncio.Future[Any], tenant_id: uuid.UUID)
     return written
 
 
-async def rows_of(tenant_id: uuid.UUID) -> dict[str, list[str]]:
-    """Every row of the tenant, per table, as PostgreSQL renders it, ordered by id."""
+async def rows_of(
+    tenant_id: uuid.UUID, fetch: Callable[..., Awaitable[list[Any]]] = write_client.fetch
+) -> dict[str, list[str]]:
+    """Every row of the tenant, per table, as PostgreSQL renders it, ordered by id (by
+    `fetch`: the write client, or a connection to another database)."""
     found = {}
     for table in tenant_tables():
-        rows = await write_client.fetch(
+        rows = await fetch(
             f"select to_jsonb(t)::text as r from {table.name} t where {table.key} = $1 order by id",
             tenant_id,
         )
