@@ -80,6 +80,8 @@ TABLE_CAUSES: dict[str, frozenset[str]] = {
         }
     ),
     "policy_differs": frozenset({"shard_policy_differs"}),
+    # its fix, the primary key (tenant_id, id), is an index leading with tenant_id
+    "tenant_primary_key_missing": frozenset({"tenant_id_without_index"}),
 }
 #: cause -> the codes of the same app's tables it explains
 APP_CAUSES: dict[str, frozenset[str]] = {
@@ -154,7 +156,24 @@ async def live_problems(apps: list[AppConfig], declared: dict[str, AppState]) ->
 
 
 def direct_cause(problem: Problem, problems: list[Problem]) -> Problem | None:
-    """The first problem that explains this one: of its table, then of its app."""
+    """The problem that explains this one: by its code, of its table, then of its app;
+    else one of the same table with the very same fix (a missing index that a foreign
+    key, a policy and the tenant column all need): following both would run it twice."""
+    return code_cause(problem, problems) or same_fix_cause(problem, problems)
+
+
+def same_fix_cause(problem: Problem, problems: list[Problem]) -> Problem | None:
+    """Of the problems of one table with one fix, one stands for the rest: the first that
+    has a cause by its code (its root's fix clears them all), else the first found."""
+    group = [p for p in problems if p.table == problem.table and p.fix == problem.fix]
+    if problem.table is None or len(group) == 1:
+        return None
+    caused = [p for p in group if code_cause(p, problems) is not None]
+    chosen = (caused or group)[0]
+    return None if chosen is problem else chosen
+
+
+def code_cause(problem: Problem, problems: list[Problem]) -> Problem | None:
     for cause in problems:
         explains = TABLE_CAUSES.get(cause.code, frozenset())
         if cause is not problem and cause.table and cause.table == problem.table:

@@ -55,7 +55,8 @@ select pc.relname as table, pol.polname as name, pr.oid::regprocedure::text as f
  where n.nspname = 'public'
 """
 POLICY_COLUMNS = """
-select pc.relname as table, pol.polname as name, a.attname as column
+select pc.relname as table, a.attname as column,
+       array_agg(distinct pol.polname order by pol.polname) as names
   from pg_policy pol join pg_class pc on pc.oid = pol.polrelid
   join pg_namespace n on n.oid = pc.relnamespace
   join pg_depend d on d.classid = 'pg_policy'::regclass and d.objid = pol.oid
@@ -63,6 +64,7 @@ select pc.relname as table, pol.polname as name, a.attname as column
                      and a.attnum = d.refobjsubid
  where n.nspname = 'public' and d.refobjsubid > 0
    and not exists (select from pg_index i where i.indrelid = pc.oid and i.indkey[0] = a.attnum)
+ group by pc.relname, a.attname
 """
 POLICY_EXPRESSIONS = """
 select tablename as table, policyname as name, coalesce(qual, '') || ' ' ||
@@ -216,12 +218,18 @@ async def policy_form_problems() -> list[Problem]:
                 )
             )
     for row in await write_client.fetch(POLICY_COLUMNS):
-        table, column = row["table"], row["column"]
+        # one problem per column, however many policies filter on it: one index fixes all
+        table, column, names = row["table"], row["column"], list(row["names"])
+        who = (
+            f"policy {names[0]} filters"
+            if len(names) == 1
+            else f"policies {', '.join(names)} filter"
+        )
         problems.append(
             Problem(
                 "policy_column_without_index",
                 table,
-                f"policy {row['name']} filters on {column}, which no index leads with",
+                f"{who} on {column}, which no index leads with",
                 sql(create_index(table, [column])),
             )
         )

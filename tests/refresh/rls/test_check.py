@@ -97,16 +97,17 @@ FAULTS = {
         "member",
         "grant_missing",
     ),
-    "tenant_id index dropped": (
+    "no index leads with tenant_id": (
+        # the primary key (tenant_id, id) leads with it too: its fix is the root's
         "drop index comment_tenant_id; drop index comment_tenant_task_idx; "
-        "drop index comment_tenant_author_idx",
+        "drop index comment_tenant_author_idx; alter table comment drop constraint comment_pkey",
         # the fixes make plain indexes; the originals come back as they were
         "drop index comment_tenant_task_idx, comment_tenant_author_idx; "
         "create index comment_tenant_id on comment (tenant_id); "
         "create index comment_tenant_task_idx on comment (tenant_id, task_id, created_at, id); "
         "create index comment_tenant_author_idx on comment (tenant_id, author_id)",
         "comment",
-        "tenant_key_index_missing",
+        "tenant_id_without_index",
     ),
     "FK index dropped": (
         "drop index task_tenant_assignee_idx",
