@@ -164,3 +164,20 @@ async def canonical_policies(declared: AppState) -> tuple[AppState, list[ProbeEr
             canonical[table] = replace(state, policies=probed)
         await transaction.rollback()
     return canonical, errors
+
+
+async def refused_policies(app_name: str) -> list[ProbeError]:
+    """The app's declared policies that the server refuses, on its tables that exist:
+    `piccolo rls new` writes no migration `forwards` would fail on (a new table's
+    policies cannot be probed before its Piccolo migration made it)."""
+    from piccolo.conf.apps import Finder
+
+    from refresh.schema.state import declared_state
+
+    app_config = Finder().get_app_registry().app_configs.get(app_name)
+    if app_config is None:  # the command names the unknown app itself
+        return []
+    live = await live_tables()
+    state = declared_state(app_config).state
+    _, errors = await canonical_policies({t: s for t, s in state.items() if t in live})
+    return errors

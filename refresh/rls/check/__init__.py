@@ -37,7 +37,6 @@ LIVE_DRIFT = frozenset(
         "policy_missing",
         "policy_not_declared",
         "policy_differs",
-        "policy_invalid",
         "grant_missing",
         "grant_not_declared",
         "tenant_default_missing",
@@ -80,6 +79,8 @@ TABLE_CAUSES: dict[str, frozenset[str]] = {
         }
     ),
     "policy_differs": frozenset({"shard_policy_differs"}),
+    # the declaration is wrong: `rls new` refuses to write it until corrected
+    "policy_invalid": LIVE_DRIFT | {"rls_not_migrated", "placement_not_migrated"},
     # its fix, the primary key (tenant_id, id), is an index leading with tenant_id
     "tenant_primary_key_missing": frozenset({"tenant_id_without_index"}),
 }
@@ -130,7 +131,10 @@ async def live_problems(apps: list[AppConfig], declared: dict[str, AppState]) ->
                 "policy_invalid",
                 e.table,
                 f"declared policy {e.policy} is refused by the server: {e.message}",
-                Fix(edit=f"correct the expression of {e.policy} in the table's rls declaration"),
+                Fix(
+                    edit=f"correct the expression of {e.policy} in the table's rls declaration",
+                    commands=(f"piccolo rls new {app.app_name}", "piccolo migrations forwards all"),
+                ),
                 app.app_name,
             )
             for e in probe_errors

@@ -175,3 +175,42 @@ async def test_every_drift_is_reported_and_its_fix_clears_it(scratch: Scratch) -
     assert "2000-01-01" in problem["message"]
     follow_commands(scratch, problem)
     assert scratch.problems() == []
+
+
+def test_a_policy_the_server_refuses_is_not_written_and_check_names_it_first(
+    scratch: Scratch,
+) -> None:
+    """A typo in a rule: `rls new` probes the declared policies of the tables that exist
+    and writes nothing `forwards` would fail on; `check` puts the declaration first, and
+    its fix, the corrected expression, then its commands, clears everything."""
+    scratch.run("migrations", "forwards", "all")
+    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
+    scratch.run("rls", "new", "gadgets")
+    scratch.run("migrations", "forwards", "all")
+    typo = '    rls = tenant_rls(read_rule="colour_idd is not null")\n'
+    scratch.write_tables(GADGETS.format(gadget_extra=typo), "[Colour, Gadget, Part]")
+    written = sorted(scratch.migrations.glob("*.py"))
+
+    refused = scratch.run("rls", "new", "gadgets", ok=False)
+    assert refused.returncode == 1
+    assert (
+        "✗ gadget [policy_invalid] declared policy tenant_isolation_select is refused by the "
+        'server: column "colour_idd" does not exist'
+    ) in refused.stderr
+    assert sorted(scratch.migrations.glob("*.py")) == written  # nothing written
+
+    problems = scratch.problems()
+    roots = [p for p in problems if p["cause"] is None]
+    assert [(p["code"], p["table"]) for p in roots] == [("policy_invalid", "gadget")]
+    assert "rls_not_migrated" in {p["code"] for p in problems if p["cause"]}
+    fix = roots[0]["fix"]
+    assert fix["edit"] == (
+        "correct the expression of tenant_isolation_select in the table's rls declaration"
+    )
+    scratch.write_tables(
+        GADGETS.format(gadget_extra=typo.replace("colour_idd", "colour_id")),
+        "[Colour, Gadget, Part]",
+    )
+    for command in fix["commands"]:
+        scratch.run(*shlex.split(command)[1:])
+    assert scratch.problems() == []
