@@ -214,3 +214,38 @@ def test_a_policy_the_server_refuses_is_not_written_and_check_names_it_first(
     for command in fix["commands"]:
         scratch.run(*shlex.split(command)[1:])
     assert scratch.problems() == []
+
+
+async def test_a_tenant_table_kept_off_the_shards_has_its_tenant_target_key_checked(
+    scratch: Scratch,
+) -> None:
+    """A tenant table placed otherwise than by tenant keeps the primary key (id): the
+    tenant keys to it need the unique (tenant_id, id) `rls new` adds. Dropped (with the
+    key that needs it), `check` names both, the target first, and their SQL restores both."""
+    scratch.run("migrations", "forwards", "all")
+    local = "    rls = replace(tenant_rls(), distribution=Distribution.local)\n"
+    imports = (
+        "from dataclasses import replace\nfrom refresh.tenancy.declarations import Distribution\n"
+    )
+    scratch.write_tables(imports + GADGETS.format(gadget_extra=local), "[Colour, Gadget, Part]")
+    scratch.run("rls", "new", "gadgets")
+    scratch.run("migrations", "forwards", "all")
+    assert scratch.problems() == []
+
+    await scratch.sql("alter table gadget drop constraint gadget_tenant_id_id_key cascade")
+    problems = scratch.problems()
+    assert [(p["code"], p["table"], p["cause"]) for p in problems] == [
+        ("tenant_target_key_missing", "gadget", None),
+        ("tenant_key_missing", "part", None),
+    ]
+    assert problems[0]["fix"]["sql"] == (
+        "alter table gadget add constraint gadget_tenant_id_id_key unique (tenant_id, id);"
+    )
+    for problem in problems:
+        assert problem["fix"]["run_as"] == "the admin role" and not problem["fix"]["commands"]
+        connection = await asyncpg.connect(scratch.write_url)  # as the admin role
+        try:
+            await connection.execute(problem["fix"]["sql"])  # several statements
+        finally:
+            await connection.close()
+    assert scratch.problems() == []
