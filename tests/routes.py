@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -11,7 +12,7 @@ from starlette.routing import Route
 
 from apps.projects.tables import Project
 from refresh.web.requests import claims_of
-from refresh.web.responses import JSONResponse, error_response
+from refresh.web.responses import JSONResponse, TemporaryFileResponse, error_response
 
 
 async def _insert(request: Request) -> None:
@@ -27,6 +28,16 @@ async def write_then_raise(request: Request) -> Response:
 async def write_then_reject(request: Request) -> Response:
     await _insert(request)
     return error_response(400, "bad_request", "rejected after a write")
+
+
+async def file_then_reject(request: Request) -> Response:
+    """A handler that prepared a file to send after the commit (as the export does), then
+    answered an error: the error goes out, and the file is removed."""
+    folder = Path(request.query_params["folder"])
+    path = folder / "prepared.bin"
+    path.write_bytes(b"never sent")
+    request.state.after_commit = TemporaryFileResponse(str(path), path.unlink)
+    return error_response(400, "bad_request", "rejected after preparing a file")
 
 
 async def write_in_get(request: Request) -> Response:
@@ -84,6 +95,7 @@ test_routes = [
     Route("/_test/write-then-raise", write_then_raise, methods=["POST"]),
     Route("/_test/write-then-reject", write_then_reject, methods=["POST"]),
     Route("/_test/write-in-get", write_in_get, methods=["GET"]),
+    Route("/_test/file-then-reject", file_then_reject, methods=["POST"]),
     Route("/_test/session", session_state, methods=["GET", "POST"]),
 ]
 

@@ -7,14 +7,14 @@ here: this module only turns its outcome into the right status code.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
 from piccolo.query.methods.select import Select
-from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import Response
 
 from apps.tenants import schemas
 from apps.tenants.tables import Member, Tenant
@@ -23,7 +23,7 @@ from refresh.lifecycle.api import ExportRunning, export_in_request, remove
 from refresh.web.api import Api
 from refresh.web.requests import claims_of, found
 from refresh.web.resources import Resource
-from refresh.web.responses import JSONResponse
+from refresh.web.responses import JSONResponse, TemporaryFileResponse
 
 api = Api()
 TAG = "tenant"
@@ -57,11 +57,11 @@ async def export_tenant(request: Request) -> Response:
         path, slug = await export_in_request(claims)
     except ExportRunning as running:
         raise HTTPException(429, str(running), headers={"retry-after": "10"}) from None
-    request.state.after_commit = FileResponse(
-        path,
+    request.state.after_commit = TemporaryFileResponse(
+        str(path),
+        functools.partial(remove, path),
         media_type="application/gzip",
         filename=f"{slug}.jsonl.gz",
-        background=BackgroundTask(remove, path),
     )
     return Response(status_code=200)  # replaced by the file once committed
 

@@ -16,6 +16,7 @@ long as it reads, and a second one would take the tenant's last slot in producti
 from __future__ import annotations
 
 import io
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,9 @@ async def export_in_request(claims: Claims) -> tuple[Path, str]:
         manifest = await snapshot(reader, *found, body, io.StringIO(), migrations)
         body.close()
         assemble(manifest, Path(body.name), out)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # no half-written export left behind
+        raise
     finally:
         await reader.close()  # ends its transaction, which wrote nothing
         discard(body)
@@ -85,5 +89,5 @@ async def export_in_request(claims: Claims) -> tuple[Path, str]:
 
 
 def remove(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    path.parent.rmdir()
+    """The export's file and the folder made for it."""
+    shutil.rmtree(path.parent, ignore_errors=True)

@@ -203,7 +203,26 @@ async def respond_in_transaction(
     `transaction` is an async context manager with commit() and rollback() (a
     RequestTransaction or a SystemTransaction).
     """
+    try:
+        await _respond_after_commit(app, scope, receive, send, transaction)
+    finally:
+        # A response prepared for after the commit (an export's temporary file) that was
+        # not sent, because the request failed or its commit did, is discarded.
+        unsent = scope.get("state", {}).pop("after_commit", None)
+        discard = getattr(unsent, "discard", None)
+        if discard is not None:
+            discard()
+
+
+async def _respond_after_commit(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    transaction: AbstractAsyncContextManager[Any],
+) -> None:
     response: list[Message] = []
+    status = 500
 
     async def buffer(message: Message) -> None:
         response.append(message)
@@ -248,7 +267,7 @@ async def respond_in_transaction(
         await replacement(scope, receive, send)
         return
     after_commit = scope.get("state", {}).get("after_commit")
-    if after_commit is not None:
+    if after_commit is not None and status < 400:
         # A response too large to hold (an export): the handler prepared it inside the
         # transaction, and it is sent, streamed, only now that the commit succeeded.
         await after_commit(scope, receive, send)

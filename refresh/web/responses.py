@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime
 import enum
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import FileResponse, Response
+from starlette.types import Receive, Scope, Send
 
 # Keys that are not strings are written as text, as json.dumps did.
 OPTIONS = orjson.OPT_NON_STR_KEYS
@@ -54,3 +56,24 @@ def error_response(
 
 def error_body(code: str, message: str) -> bytes:
     return dumps({"error": {"code": code, "message": message}})
+
+
+class TemporaryFileResponse(FileResponse):
+    """A file made for this one response (an export): `cleanup` removes it once sent, when
+    the client leaves half-way (Starlette runs no background task then), or through
+    `discard` when it is never sent (refresh/web/middleware.py: the request failed)."""
+
+    def __init__(self, path: str, cleanup: Callable[[], None], **options: Any) -> None:
+        super().__init__(path, **options)
+        self._cleanup: Callable[[], None] | None = cleanup
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        cleanup, self._cleanup = self._cleanup, None
+        if cleanup is not None:
+            cleanup()

@@ -6,9 +6,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import tempfile
+from pathlib import Path
 
 from refresh.db.clients import write_client
 from refresh.lifecycle.fileformat import Reader
+from tests.database import superuser_sql, test_database
 
 
 async def export_entries(tenant_id) -> list[dict]:
@@ -123,3 +126,28 @@ async def test_an_export_under_concurrent_writes_is_one_snapshot(client, tenant_
     assert written > 10 and in_database > tasks  # writes went on after the snapshot
     assert tasks == audited  # each task with its audit entry, or neither
     assert others.status_code == 403  # a member of B: nothing of anyone
+
+
+async def test_a_failed_export_leaves_no_file_behind_and_records_nothing(client, tenant_a):
+    """An export that fails half-way (here a table the request roles lost their grant to)
+    answers a plain error and leaves no partial file in the temporary folder."""
+    before = export_folders()
+    entries = len(await export_entries(tenant_a.id))
+    superuser_sql(test_database(), "revoke select on comment from authenticated")
+    try:
+        response = await client.get(
+            "/api/tenant/export", headers={"Authorization": f"Bearer {tenant_a.admin_token}"}
+        )
+    finally:
+        superuser_sql(test_database(), "grant select on comment to authenticated")
+    assert response.status_code == 403  # what a missing grant answers anywhere
+    assert response.json()["error"] == {
+        "code": "forbidden",
+        "message": "not allowed for this tenant or role",
+    }
+    assert export_folders() == before
+    assert len(await export_entries(tenant_a.id)) == entries
+
+
+def export_folders() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("refresh-export-*"))
