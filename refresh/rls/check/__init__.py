@@ -90,6 +90,10 @@ APP_CAUSES: dict[str, frozenset[str]] = {
     "schema_not_migrated": LIVE_DRIFT | {"rls_not_migrated", "placement_not_migrated"},
     "migration_not_applied": LIVE_DRIFT,
     "migration_out_of_order": LIVE_DRIFT,
+    # the migrations compared with the code lack what the lost file recorded
+    "migration_file_missing": frozenset(
+        {"schema_not_migrated", "rls_not_migrated", "placement_not_migrated"}
+    ),
     # two RLS migrations made on separate branches: generating again on top of the
     # merged declarations (its fix) also clears what the merge left behind
     "migration_branch_conflict": LIVE_DRIFT

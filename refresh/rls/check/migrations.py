@@ -95,7 +95,8 @@ def placement_problems(apps: list[AppConfig]) -> list[Problem]:
 
 
 async def applied_problems(app: AppConfig) -> list[Problem]:
-    """Migrations not yet applied, and unapplied ones that would run out of order."""
+    """Migrations not yet applied, unapplied ones that would run out of order, and
+    applied ones whose files are gone."""
     folder = app.resolved_migrations_folder_path
     if not Path(folder).is_dir():  # noqa: ASYNC240 (a new app: nothing to apply yet)
         return []
@@ -128,7 +129,34 @@ async def applied_problems(app: AppConfig) -> list[Problem]:
                     app.app_name,
                 )
             )
+    problems += missing_file_problems(app, folder, applied - set(modules))
     return problems + branch_problems(app, modules, applied)
+
+
+def missing_file_problems(app: AppConfig, folder: str, gone: set[str]) -> list[Problem]:
+    """Migrations that ran here but whose files are gone: a new database would not get
+    what they did, `backwards` cannot undo them, and the next RLS migration is diffed
+    against a state this database does not have."""
+    problems = []
+    for migration_id in sorted(gone):
+        # the file name `piccolo migrations new` gives the ID
+        stamp = migration_id.replace("-", "_").replace(":", "_").replace("T", "t")
+        path = file_of(Path(folder) / f"{app.app_name}_{stamp}.py")
+        problems.append(
+            Problem(
+                "migration_file_missing",
+                None,
+                f"migration {migration_id} of app {app.app_name} ran on this database but "
+                "its file is gone: a new database would not get what it did, and "
+                "`backwards` cannot undo it",
+                Fix(
+                    edit=f"restore {path} (e.g. `git checkout HEAD -- {path}`); to undo "
+                    "what it did, write a new migration"
+                ),
+                app.app_name,
+            )
+        )
+    return problems
 
 
 def file_of(module: object) -> str:

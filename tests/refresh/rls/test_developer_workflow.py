@@ -249,3 +249,23 @@ async def test_a_tenant_table_kept_off_the_shards_has_its_tenant_target_key_chec
         finally:
             await connection.close()
     assert scratch.problems() == []
+
+
+def test_an_applied_migration_whose_file_is_gone_is_named_and_restoring_it_clears_it(
+    scratch: Scratch,
+) -> None:
+    scratch.run("migrations", "forwards", "all")
+    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
+    scratch.run("rls", "new", "gadgets")
+    scratch.run("migrations", "forwards", "all")
+    rls_migration = sorted(scratch.migrations.glob("gadgets_*.py"))[-1]
+    kept = rls_migration.read_text()
+    rls_migration.unlink()
+
+    problems = scratch.problems()
+    roots = [p for p in problems if p["cause"] is None]
+    assert [p["code"] for p in roots] == ["migration_file_missing"], problems
+    edit = roots[0]["fix"]["edit"]
+    assert edit.startswith(f"restore {rls_migration} (e.g. `git checkout HEAD -- ")
+    rls_migration.write_text(kept)  # the edit, followed
+    assert scratch.problems() == []
