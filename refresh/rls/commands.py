@@ -45,17 +45,12 @@ async def new(app_name: str, description: str = "") -> None:
     :param app_name: the Piccolo app, e.g. projects
     :param description: a note stored in the migration
     """
-    from refresh.rls.live import refused_policies
+    from refresh.rls.check.policy_probe import refused_policies
     from refresh.schema.generate import write_migration
 
     refused = await refused_policies(app_name)
-    for error in refused:
-        print(
-            f"✗ {error.table} [policy_invalid] declared policy {error.policy} is refused by the "
-            f"server: {error.message}\n  fix: correct the expression of {error.policy} in the "
-            "table's rls declaration, then run `piccolo rls new` again",
-            file=sys.stderr,
-        )
+    for problem in refused:
+        print(problem.render(), file=sys.stderr)
     if refused:
         sys.exit(1)
     sys.exit(await write_migration(app_name, description))

@@ -123,9 +123,17 @@ async def live_tables() -> dict[str, LiveTable]:
 class ProbeError(Exception):
     """A declared policy expression the server refuses (e.g. a typo, an unknown column)."""
 
-    def __init__(self, table: str, policy: str, message: str) -> None:
+    def __init__(self, table: str, policy: str, message: str, sqlstate: str | None) -> None:
         super().__init__(f"{table}.{policy}: {message}")
         self.table, self.policy, self.message = table, policy, message
+        self.sqlstate = sqlstate  # e.g. 42703 (no such column); 55P03: the table was busy
+
+    @property
+    def in_expression(self) -> bool:
+        """The expression is at fault (syntax, names, types), not the moment (a lock
+        that timed out) or the role."""
+        state = self.sqlstate or ""
+        return (state.startswith("42") and state != "42501") or state.startswith("22")
 
 
 async def canonical_policies(declared: AppState) -> tuple[AppState, list[ProbeError]]:
@@ -151,7 +159,11 @@ async def canonical_policies(declared: AppState) -> tuple[AppState, list[ProbeEr
                             probe,
                         )
                 except Exception as exc:  # the server's refusal is the report
-                    errors.append(ProbeError(table, name, str(exc).splitlines()[0]))
+                    errors.append(
+                        ProbeError(
+                            table, name, str(exc).splitlines()[0], getattr(exc, "sqlstate", None)
+                        )
+                    )
                     probed[name] = policy
                     continue
                 probed[name] = PolicyState(
@@ -164,20 +176,3 @@ async def canonical_policies(declared: AppState) -> tuple[AppState, list[ProbeEr
             canonical[table] = replace(state, policies=probed)
         await transaction.rollback()
     return canonical, errors
-
-
-async def refused_policies(app_name: str) -> list[ProbeError]:
-    """The app's declared policies that the server refuses, on its tables that exist:
-    `piccolo rls new` writes no migration `forwards` would fail on (a new table's
-    policies cannot be probed before its Piccolo migration made it)."""
-    from piccolo.conf.apps import Finder
-
-    from refresh.schema.state import declared_state
-
-    app_config = Finder().get_app_registry().app_configs.get(app_name)
-    if app_config is None:  # the command names the unknown app itself
-        return []
-    live = await live_tables()
-    state = declared_state(app_config).state
-    _, errors = await canonical_policies({t: s for t, s in state.items() if t in live})
-    return errors

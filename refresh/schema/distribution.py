@@ -13,7 +13,8 @@ is not where it belongs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from refresh.db.clients import write_client
@@ -133,6 +134,24 @@ def distribution_sql(
     return sql
 
 
+def colocation_anchor(
+    placements: Mapping[str, Distribution],
+    colocations: Mapping[str, int],
+    among: Collection[str] | None = None,
+) -> str | None:
+    """The table a newly sharded table is colocated with, and that `piccolo rls check`
+    measures the others against: one of the group most tables sharded by tenant are in
+    (on a tie, the first table's by name). Not simply the first by name: with that one
+    moved out of the group, every other table would look misplaced."""
+    sharded = sorted(
+        t
+        for t in colocations
+        if placements.get(t) is Distribution.by_tenant and (among is None or t in among)
+    )
+    sizes = Counter(colocations[t] for t in sharded)
+    return max(sharded, key=lambda t: sizes[colocations[t]], default=None)
+
+
 async def plan_distribution(declared: Placement) -> tuple[list[str], list[str]]:
     """(statements to run, problems no statement can fix: a table placed otherwise than
     declared, or a local table with a key to a table sharded by tenant)."""
@@ -141,9 +160,7 @@ async def plan_distribution(declared: Placement) -> tuple[list[str], list[str]]:
     references: dict[str, set[str]] = {}
     for key in keys:
         references.setdefault(key.table, set()).add(key.references)
-    anchor = next(
-        (t for t in sorted(declared) if placements.get(t) is Distribution.by_tenant), None
-    )
+    anchor = colocation_anchor(placements, await live_colocations(), among=declared)
     todo: dict[Distribution, list[str]] = {Distribution.reference: [], Distribution.by_tenant: []}
     problems = []
     for table in distribute_order(declared, references):

@@ -20,6 +20,7 @@ from refresh.rls.check.migrations import (
     rls_migration_problems,
     schema_problems,
 )
+from refresh.rls.check.policy_probe import policy_invalid
 from refresh.rls.check.problems import Fix, Problem, report, report_json, sql
 from refresh.rls.check.roles import object_problems, policy_form_problems, read_role_problems
 from refresh.rls.check.tables import table_problems
@@ -87,9 +88,11 @@ TABLE_CAUSES: dict[str, frozenset[str]] = {
 #: cause -> the codes of the same app's tables it explains
 APP_CAUSES: dict[str, frozenset[str]] = {
     # its fix (`piccolo rls new APP`) writes the RLS migration too
-    "schema_not_migrated": LIVE_DRIFT | {"rls_not_migrated", "placement_not_migrated"},
-    "migration_not_applied": LIVE_DRIFT,
-    "migration_out_of_order": LIVE_DRIFT,
+    # (and a rule naming a column the table gets only then: policy_invalid)
+    "schema_not_migrated": LIVE_DRIFT
+    | {"rls_not_migrated", "placement_not_migrated", "policy_invalid"},
+    "migration_not_applied": LIVE_DRIFT | {"policy_invalid"},
+    "migration_out_of_order": LIVE_DRIFT | {"policy_invalid"},
     # the migrations compared with the code lack what the lost file recorded
     "migration_file_missing": frozenset(
         {"schema_not_migrated", "rls_not_migrated", "placement_not_migrated"}
@@ -130,19 +133,7 @@ async def live_problems(apps: list[AppConfig], declared: dict[str, AppState]) ->
         state = declared[app.app_name]
         present = {t: s for t, s in state.items() if t in live}
         canonical, probe_errors = await canonical_policies(present)
-        problems += [
-            Problem(
-                "policy_invalid",
-                e.table,
-                f"declared policy {e.policy} is refused by the server: {e.message}",
-                Fix(
-                    edit=f"correct the expression of {e.policy} in the table's rls declaration",
-                    commands=(f"piccolo rls new {app.app_name}", "piccolo migrations forwards all"),
-                ),
-                app.app_name,
-            )
-            for e in probe_errors
-        ]
+        problems += [policy_invalid(app.app_name, e) for e in probe_errors]
         for table, table_state in canonical.items():
             problems += table_problems(app.app_name, table, table_state, live[table], keys)
         for table in sorted(set(state) - set(live)):
@@ -163,25 +154,9 @@ async def live_problems(apps: list[AppConfig], declared: dict[str, AppState]) ->
     return problems
 
 
-def direct_cause(problem: Problem, problems: list[Problem]) -> Problem | None:
-    """The problem that explains this one: by its code, of its table, then of its app;
-    else one of the same table with the very same fix (a missing index that a foreign
-    key, a policy and the tenant column all need): following both would run it twice."""
-    return code_cause(problem, problems) or same_fix_cause(problem, problems)
-
-
-def same_fix_cause(problem: Problem, problems: list[Problem]) -> Problem | None:
-    """Of the problems of one table with one fix, one stands for the rest: the first that
-    has a cause by its code (its root's fix clears them all), else the first found."""
-    group = [p for p in problems if p.table == problem.table and p.fix == problem.fix]
-    if problem.table is None or len(group) == 1:
-        return None
-    caused = [p for p in group if code_cause(p, problems) is not None]
-    chosen = (caused or group)[0]
-    return None if chosen is problem else chosen
-
-
 def code_cause(problem: Problem, problems: list[Problem]) -> Problem | None:
+    """The first problem that explains this one by its code: of its table, then of its
+    app (TABLE_CAUSES, APP_CAUSES: a graph without cycles)."""
     for cause in problems:
         explains = TABLE_CAUSES.get(cause.code, frozenset())
         if cause is not problem and cause.table and cause.table == problem.table:
@@ -189,15 +164,20 @@ def code_cause(problem: Problem, problems: list[Problem]) -> Problem | None:
                 return cause
     for cause in problems:
         explains = APP_CAUSES.get(cause.code, frozenset())
-        if cause.app and cause.app == problem.app and problem.code in explains:
-            return cause
+        if cause is not problem and cause.app and cause.app == problem.app:
+            if problem.code in explains:
+                return cause
     return None
 
 
 def with_causes(problems: list[Problem]) -> list[Problem]:
     """Each problem linked to the root cause that explains it, if one was found: the
-    report shows each root once, at the top, and what it explains under it."""
-    direct = {id(p): direct_cause(p, problems) for p in problems}
+    report shows each root once, at the top, and what it explains under it.
+
+    First by code. Then, of the problems of one table with the very same fix that no code
+    explains (a missing index a foreign key and the policies both need), the first stands
+    for the others: following each of them would run the same statement twice."""
+    direct = {id(p): code_cause(p, problems) for p in problems}
 
     def root(problem: Problem) -> Problem | None:
         cause, seen = direct[id(problem)], {id(problem)}
@@ -206,7 +186,14 @@ def with_causes(problems: list[Problem]) -> list[Problem]:
             cause = direct[id(cause)]
         return cause
 
-    return [p if root(p) is None else replace(p, cause=root(p)) for p in problems]
+    roots = {id(p): root(p) for p in problems}
+    first_of_fix: dict[tuple[str, Fix], Problem] = {}
+    for problem in problems:
+        if roots[id(problem)] is None and problem.table is not None:
+            first = first_of_fix.setdefault((problem.table, problem.fix), problem)
+            if first is not problem:
+                roots[id(problem)] = first  # a root itself: no chain to follow
+    return [p if roots[id(p)] is None else replace(p, cause=roots[id(p)]) for p in problems]
 
 
 async def collect_problems() -> tuple[list[Problem], str]:

@@ -8,12 +8,15 @@ policy narrows on the coordinator and widens on the shards, where the rows are."
 
 from __future__ import annotations
 
-from collections import Counter
-
 from refresh.db.clients import write_client
 from refresh.db.sql import ident, quote_literal
 from refresh.rls.check.problems import Fix, Problem, commands
-from refresh.schema.distribution import citus_installed, live_colocations, live_placements
+from refresh.schema.distribution import (
+    citus_installed,
+    colocation_anchor,
+    live_colocations,
+    live_placements,
+)
 from refresh.schema.state import AppState
 from refresh.tenancy.declarations import Distribution
 
@@ -79,11 +82,7 @@ async def citus_problems(declared: dict[str, AppState]) -> list[Problem]:
         return []
     placements, colocations = await live_placements(), await live_colocations()
     problems: list[Problem] = []
-    sharded = sorted(t for t in colocations if placements[t] is Distribution.by_tenant)
-    # the group most sharded tables are in (on a tie, the first table's, as `piccolo rls
-    # distribute` makes it): the one table moved out is named, not all the others
-    sizes = Counter(colocations[t] for t in sharded)
-    anchor = max(sharded, key=lambda t: sizes[colocations[t]], default=None)
+    anchor = colocation_anchor(placements, colocations)
     for app, state in declared.items():
         for table, table_state in sorted(state.items()):
             if table_state.distribution is None:

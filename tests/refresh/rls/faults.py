@@ -47,12 +47,24 @@ FAULTS: dict[str, tuple[str, str, str | None, str]] = {
         "member",
         "grant_missing",
     ),
+    "tenant_id index dropped": (
+        "drop index comment_tenant_id; drop index comment_tenant_task_idx; "
+        "drop index comment_tenant_author_idx",
+        # the fixes make plain indexes; the originals come back as they were
+        "drop index comment_tenant_task_idx, comment_tenant_author_idx; "
+        "create index comment_tenant_id on comment (tenant_id); "
+        "create index comment_tenant_task_idx on comment (tenant_id, task_id, created_at, id); "
+        "create index comment_tenant_author_idx on comment (tenant_id, author_id)",
+        "comment",
+        "tenant_key_index_missing",
+    ),
     "no index leads with tenant_id": (
-        # the primary key (tenant_id, id) leads with it too: its fix is the root's
+        # the primary key (tenant_id, id) leads with it too: its fix is the root's; the
+        # tenant foreign key's index (one fix for it and the policies) is a root of its own
         "drop index comment_tenant_id; drop index comment_tenant_task_idx; "
         "drop index comment_tenant_author_idx; alter table comment drop constraint comment_pkey",
         # the fixes make plain indexes; the originals come back as they were
-        "drop index comment_tenant_task_idx, comment_tenant_author_idx; "
+        "drop index comment_tenant_task_idx, comment_tenant_author_idx, comment_tenant_id_idx; "
         "create index comment_tenant_id on comment (tenant_id); "
         "create index comment_tenant_task_idx on comment (tenant_id, task_id, created_at, id); "
         "create index comment_tenant_author_idx on comment (tenant_id, author_id)",

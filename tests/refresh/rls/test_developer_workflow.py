@@ -216,6 +216,22 @@ def test_a_policy_the_server_refuses_is_not_written_and_check_names_it_first(
     assert scratch.problems() == []
 
 
+def test_a_new_column_and_a_rule_naming_it_are_written_together(scratch: Scratch) -> None:
+    """The probe of `rls new` trusts only a table as its class says: a column the rule
+    names that only the pending Piccolo migration adds is no typo."""
+    scratch.run("migrations", "forwards", "all")
+    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
+    scratch.run("rls", "new", "gadgets")
+    scratch.run("migrations", "forwards", "all")
+    extra = "    weight = Integer(null=True, index=True)\n"
+    extra += '    rls = tenant_rls(read_rule="weight is not null")\n'
+    scratch.write_tables(GADGETS.format(gadget_extra=extra), "[Colour, Gadget, Part]")
+    [root] = [p for p in scratch.problems() if p["cause"] is None]
+    assert root["code"] == "schema_not_migrated"
+    follow_commands(scratch, root)  # rls new (both migrations), then forwards
+    assert scratch.problems() == []
+
+
 async def test_a_tenant_table_kept_off_the_shards_has_its_tenant_target_key_checked(
     scratch: Scratch,
 ) -> None:
