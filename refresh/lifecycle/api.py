@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from refresh.db.engines import READ_DB
 from refresh.db.transaction import begin_script
 from refresh.lifecycle.audit import Actor, record
 from refresh.lifecycle.export import assemble, discard, find_tenant, snapshot
+from refresh.lifecycle.fileformat import Manifest
 from refresh.lifecycle.migrations import migration_state
 
 #: The advisory lock key of a tenant's export ($1: the tenant id).
@@ -54,38 +56,50 @@ async def export_in_request(claims: Claims) -> tuple[Path, str]:
         async with write_client.connection() as system:
             migrations = await migration_state(system)
     folder = Path(tempfile.mkdtemp(prefix="refresh-export-"))
-    out = folder / f"{found[1]}.jsonl.gz"
-    body = tempfile.NamedTemporaryFile(dir=folder, suffix=".body", delete=False)
-    # The request's transaction waits, idle, while the snapshot's connection reads.
-    await connection.execute("set local idle_in_transaction_session_timeout = 0")
-    reader = await READ_DB.get_new_connection()  # one export per tenant: not the pool's
     try:
-        await reader.execute(
-            begin_script(
-                transaction.claims.as_json(),
-                transaction.role,
-                read_only=True,
-                statement_timeout=transaction.statement_timeout,
-                snapshot=True,
+        out = folder / f"{found[1]}.jsonl.gz"
+        manifest = await read_snapshot(transaction, found, migrations, out)
+        rows = {t.name: t.rows for t in manifest.tables}
+        # The request roles cannot write the audit log (append-only, by its trigger): the
+        # entry is a system action on the caller's behalf, in a transaction of its own.
+        with write_client.outside_request("audit a tenant admin's export of their tenant"):
+            async with write_client.connection() as system:
+                actor = Actor(f"api:{claims.user_id}", "api")
+                await record(system, actor, claims.tenant_id, "export", {"rows": rows})
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # no export left behind a failure
+        raise
+    return out, found[1]
+
+
+async def read_snapshot(
+    transaction: Any, found: tuple[uuid.UUID, str], migrations: dict[str, list[str]], out: Path
+) -> Manifest:
+    """The rows into `out`, read on a second connection with the request's claims and
+    role, in one REPEATABLE READ snapshot."""
+    body = tempfile.NamedTemporaryFile(dir=out.parent, suffix=".body", delete=False)
+    try:
+        # The request's transaction waits, idle, while the snapshot's connection reads.
+        await transaction.connection.execute("set local idle_in_transaction_session_timeout = 0")
+        reader = await READ_DB.get_new_connection()  # one export per tenant: not the pool's
+        try:
+            await reader.execute(
+                begin_script(
+                    transaction.claims.as_json(),
+                    transaction.role,
+                    read_only=True,
+                    statement_timeout=transaction.statement_timeout,
+                    snapshot=True,
+                )
             )
-        )
-        manifest = await snapshot(reader, *found, body, io.StringIO(), migrations)
+            manifest = await snapshot(reader, *found, body, io.StringIO(), migrations)
+        finally:
+            await reader.close()  # ends its transaction, which wrote nothing
         body.close()
         assemble(manifest, Path(body.name), out)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)  # no half-written export left behind
-        raise
+        return manifest
     finally:
-        await reader.close()  # ends its transaction, which wrote nothing
         discard(body)
-    rows = {t.name: t.rows for t in manifest.tables}
-    # The request roles cannot write the audit log (append-only, by its trigger): the
-    # entry is a system action on the caller's behalf, in a transaction of its own.
-    with write_client.outside_request("audit a tenant admin's export of their tenant"):
-        async with write_client.connection() as system:
-            actor = Actor(f"api:{claims.user_id}", "api")
-            await record(system, actor, claims.tenant_id, "export", {"rows": rows})
-    return out, found[1]
 
 
 def remove(path: Path) -> None:

@@ -30,7 +30,7 @@ from refresh.db.transaction import RequestTransaction, timeout_setting
 from refresh.web.body import BodyError, ClientGone, read_body, replay
 from refresh.web.errors import pg_error
 from refresh.web.fairness import LimitedTransaction, TenantBusy, TenantLimiter
-from refresh.web.responses import error_response
+from refresh.web.responses import TemporaryFileResponse, error_response
 from refresh.web.tokens import AuthError, TokenVerifier, bearer_token
 from settings import get_settings
 
@@ -209,9 +209,8 @@ async def respond_in_transaction(
         # A response prepared for after the commit (an export's temporary file) that was
         # not sent, because the request failed or its commit did, is discarded.
         unsent = scope.get("state", {}).pop("after_commit", None)
-        discard = getattr(unsent, "discard", None)
-        if discard is not None:
-            discard()
+        if isinstance(unsent, TemporaryFileResponse):
+            unsent.discard()  # nothing when it was sent: it removed its file then
 
 
 async def _respond_after_commit(

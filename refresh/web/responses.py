@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import os
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -59,11 +60,13 @@ def error_body(code: str, message: str) -> bytes:
 
 
 class TemporaryFileResponse(FileResponse):
-    """A file made for this one response (an export): `cleanup` removes it once sent, when
-    the client leaves half-way (Starlette runs no background task then), or through
+    """A file made for this one response (an export): `cleanup` removes it once the
+    response is over, sent or not (sending failed half-way: the client left), or through
     `discard` when it is never sent (refresh/web/middleware.py: the request failed)."""
 
-    def __init__(self, path: str, cleanup: Callable[[], None], **options: Any) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], cleanup: Callable[[], None], **options: Any
+    ) -> None:
         super().__init__(path, **options)
         self._cleanup: Callable[[], None] | None = cleanup
 

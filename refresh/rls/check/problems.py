@@ -69,8 +69,14 @@ class Problem:
         }
 
 
-def order_key(problem: Problem) -> tuple[str, str, str, str]:
-    return (problem.app or "", problem.table or "", problem.code, problem.message)
+#: Fixed first in their app: other tables' tenant keys need these as their targets, and
+#: their fixes, followed in the report's order, would fail before them.
+TARGETS_FIRST = frozenset({"tenant_primary_key_missing", "tenant_target_key_missing"})
+
+
+def order_key(problem: Problem) -> tuple[str, bool, str, str, str]:
+    first = problem.code in TARGETS_FIRST
+    return (problem.app or "", not first, problem.table or "", problem.code, problem.message)
 
 
 def report(problems: list[Problem], checked: str) -> str:

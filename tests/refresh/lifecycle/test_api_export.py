@@ -23,10 +23,12 @@ async def export_entries(tenant_id) -> list[dict]:
 
 async def test_a_tenant_admin_downloads_their_tenant_only(client, tenant_a, tenant_b):
     before = len(await export_entries(tenant_a.id))
+    folders = export_folders()
     response = await client.get(
         "/api/tenant/export", headers={"Authorization": f"Bearer {tenant_a.admin_token}"}
     )
     assert response.status_code == 200, response.text
+    assert export_folders() == folders  # the file is gone once sent
     assert response.headers["content-type"] == "application/gzip"
     assert 'filename="tenant-a.jsonl.gz"' in response.headers["content-disposition"]
 

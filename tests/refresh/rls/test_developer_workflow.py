@@ -243,7 +243,17 @@ async def test_a_tenant_table_kept_off_the_shards_has_its_tenant_target_key_chec
     imports = (
         "from dataclasses import replace\nfrom refresh.tenancy.declarations import Distribution\n"
     )
-    scratch.write_tables(imports + GADGETS.format(gadget_extra=local), "[Colour, Gadget, Part]")
+    # a table keyed to gadget whose name sorts before it: the report's order is the fixes'
+    accessory = """
+
+class Accessory(TenantTable, Table):
+    id = UUID(primary_key=True, default=UUID4())
+    gadget_id = TenantForeignKey(Gadget)
+"""
+    scratch.write_tables(
+        imports + GADGETS.format(gadget_extra=local) + accessory,
+        "[Colour, Gadget, Part, Accessory]",
+    )
     scratch.run("rls", "new", "gadgets")
     scratch.run("migrations", "forwards", "all")
     assert scratch.problems() == []
@@ -252,6 +262,7 @@ async def test_a_tenant_table_kept_off_the_shards_has_its_tenant_target_key_chec
     problems = scratch.problems()
     assert [(p["code"], p["table"], p["cause"]) for p in problems] == [
         ("tenant_target_key_missing", "gadget", None),
+        ("tenant_key_missing", "accessory", None),
         ("tenant_key_missing", "part", None),
     ]
     assert problems[0]["fix"]["sql"] == (

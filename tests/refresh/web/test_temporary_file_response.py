@@ -12,10 +12,10 @@ import pytest
 from refresh.web.responses import TemporaryFileResponse
 
 
-def prepared(tmp_path: Path) -> tuple[Path, list[Path]]:
+def prepared(tmp_path: Path) -> Path:
     path = tmp_path / "export.bin"
     path.write_bytes(b"x" * 200_000)
-    return path, []
+    return path
 
 
 async def receive() -> dict[str, Any]:
@@ -27,7 +27,7 @@ SCOPE = {"type": "http", "method": "GET", "path": "/", "headers": []}
 
 
 async def test_the_file_is_removed_once_sent(tmp_path: Path) -> None:
-    path, removed = prepared(tmp_path)
+    path, removed = prepared(tmp_path), []
     sent: list[dict[str, Any]] = []
 
     async def send(message: dict[str, Any]) -> None:
@@ -42,7 +42,7 @@ async def test_the_file_is_removed_once_sent(tmp_path: Path) -> None:
 
 
 async def test_the_file_is_removed_when_the_client_leaves_half_way(tmp_path: Path) -> None:
-    path, _ = prepared(tmp_path)
+    path = prepared(tmp_path)
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.body":
