@@ -133,7 +133,10 @@ class ProbeError(Exception):
         """The expression is at fault (syntax, names, types), not the moment (a lock
         that timed out) or the role."""
         state = self.sqlstate or ""
-        return (state.startswith("42") and state != "42501") or state.startswith("22")
+        # 42501: a privilege, 42704: a role or object that is not there (not the rule's)
+        return (state.startswith("42") and state not in ("42501", "42704")) or state.startswith(
+            "22"
+        )
 
 
 async def canonical_policies(declared: AppState) -> tuple[AppState, list[ProbeError]]:

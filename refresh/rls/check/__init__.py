@@ -20,7 +20,7 @@ from refresh.rls.check.migrations import (
     rls_migration_problems,
     schema_problems,
 )
-from refresh.rls.check.policy_probe import policy_invalid
+from refresh.rls.check.policy_probe import in_expressions, policy_invalid
 from refresh.rls.check.problems import Fix, Problem, report, report_json, sql
 from refresh.rls.check.roles import object_problems, policy_form_problems, read_role_problems
 from refresh.rls.check.tables import table_problems
@@ -87,12 +87,15 @@ TABLE_CAUSES: dict[str, frozenset[str]] = {
 }
 #: cause -> the codes of the same app's tables it explains
 APP_CAUSES: dict[str, frozenset[str]] = {
+    # its fix ends with `piccolo rls new APP` and forwards, which `rls new` refuses until
+    # the expression is right
+    "policy_invalid": frozenset(
+        {"schema_not_migrated", "migration_not_applied", "migration_out_of_order"}
+    ),
     # its fix (`piccolo rls new APP`) writes the RLS migration too
-    # (and a rule naming a column the table gets only then: policy_invalid)
-    "schema_not_migrated": LIVE_DRIFT
-    | {"rls_not_migrated", "placement_not_migrated", "policy_invalid"},
-    "migration_not_applied": LIVE_DRIFT | {"policy_invalid"},
-    "migration_out_of_order": LIVE_DRIFT | {"policy_invalid"},
+    "schema_not_migrated": LIVE_DRIFT | {"rls_not_migrated", "placement_not_migrated"},
+    "migration_not_applied": LIVE_DRIFT,
+    "migration_out_of_order": LIVE_DRIFT,
     # the migrations compared with the code lack what the lost file recorded
     "migration_file_missing": frozenset(
         {"schema_not_migrated", "rls_not_migrated", "placement_not_migrated"}
@@ -133,7 +136,8 @@ async def live_problems(apps: list[AppConfig], declared: dict[str, AppState]) ->
         state = declared[app.app_name]
         present = {t: s for t, s in state.items() if t in live}
         canonical, probe_errors = await canonical_policies(present)
-        problems += [policy_invalid(app.app_name, e) for e in probe_errors]
+        refused = await in_expressions(app, probe_errors)
+        problems += [policy_invalid(app.app_name, e) for e in refused]
         for table, table_state in canonical.items():
             problems += table_problems(app.app_name, table, table_state, live[table], keys)
         for table in sorted(set(state) - set(live)):
@@ -188,12 +192,15 @@ def with_causes(problems: list[Problem]) -> list[Problem]:
 
     roots = {id(p): root(p) for p in problems}
     first_of_fix: dict[tuple[str, Fix], Problem] = {}
+    stands_for: dict[int, Problem] = {}  # a root -> the root it is grouped under
     for problem in problems:
         if roots[id(problem)] is None and problem.table is not None:
             first = first_of_fix.setdefault((problem.table, problem.fix), problem)
             if first is not problem:
-                roots[id(problem)] = first  # a root itself: no chain to follow
-    return [p if roots[id(p)] is None else replace(p, cause=roots[id(p)]) for p in problems]
+                stands_for[id(problem)] = first  # a root itself: no chain to follow
+    # what a grouped root explained goes under the one that stands for it, with it
+    final = {i: stands_for.get(i if r is None else id(r), r) for i, r in roots.items()}
+    return [p if final[id(p)] is None else replace(p, cause=final[id(p)]) for p in problems]
 
 
 async def collect_problems() -> tuple[list[Problem], str]:

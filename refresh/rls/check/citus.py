@@ -82,7 +82,8 @@ async def citus_problems(declared: dict[str, AppState]) -> list[Problem]:
         return []
     placements, colocations = await live_placements(), await live_colocations()
     problems: list[Problem] = []
-    anchor = colocation_anchor(placements, colocations)
+    tables = {table for state in declared.values() for table in state}
+    anchor = colocation_anchor(placements, colocations, among=tables)  # as distribute does
     for app, state in declared.items():
         for table, table_state in sorted(state.items()):
             if table_state.distribution is None:

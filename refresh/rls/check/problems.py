@@ -69,14 +69,23 @@ class Problem:
         }
 
 
-#: Fixed first in their app: other tables' tenant keys need these as their targets, and
-#: their fixes, followed in the report's order, would fail before them.
+#: Fixed before any other app's problems: tenant keys, of any app, need these as their
+#: targets, and their fixes, followed in the report's order, would fail before them.
 TARGETS_FIRST = frozenset({"tenant_primary_key_missing", "tenant_target_key_missing"})
 
 
-def order_key(problem: Problem) -> tuple[str, bool, str, str, str]:
+def order_key(problem: Problem) -> tuple[bool, bool, str, str, str, str]:
+    # problems of no app first (a key without tenant_id is dropped before the keys are
+    # made again), then the missing key targets of every app, then the rest by app
     first = problem.code in TARGETS_FIRST
-    return (problem.app or "", not first, problem.table or "", problem.code, problem.message)
+    return (
+        problem.app is not None,
+        not first,
+        problem.app or "",
+        problem.table or "",
+        problem.code,
+        problem.message,
+    )
 
 
 def report(problems: list[Problem], checked: str) -> str:

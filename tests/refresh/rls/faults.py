@@ -71,6 +71,14 @@ FAULTS: dict[str, tuple[str, str, str | None, str]] = {
         "comment",
         "tenant_id_without_index",
     ),
+    "primary key of a table other apps' keys point at dropped": (
+        # task's and comment's keys (app tasks) point at member (app tenants): the report
+        # lists the target first, or following it in order would fail
+        "alter table member drop constraint member_pkey cascade",
+        "",
+        "member",
+        "tenant_primary_key_missing",
+    ),
     "FK index dropped": (
         "drop index task_tenant_assignee_idx",
         "",

@@ -45,3 +45,21 @@ def test_a_problem_explained_by_code_does_not_take_the_others_of_its_fix_along()
         ("tenant_id_without_index", "tenant_primary_key_missing"),
         ("fk_without_index", None),
     ]
+
+
+def test_what_a_grouped_root_explains_stays_in_the_report() -> None:
+    """A root found by code that shares its fix with an earlier problem goes under that
+    one, and so does what it explained: every problem is listed, under some root."""
+    key_fix = sql("alter table gadget add primary key (tenant_id, id);")
+    fk = Problem("fk_without_index", "gadget", "fk", key_fix)
+    key = Problem("tenant_primary_key_missing", "gadget", "pk", key_fix)
+    index = Problem("tenant_id_without_index", "gadget", "index", TENANT_INDEX)
+    linked = with_causes([fk, key, index])
+    assert [(p.code, p.cause.code if p.cause else None) for p in linked] == [
+        ("fk_without_index", None),
+        ("tenant_primary_key_missing", "fk_without_index"),
+        ("tenant_id_without_index", "fk_without_index"),
+    ]
+    text = report(linked, "")
+    assert text.startswith("piccolo rls check: 3 problems, 1 to fix")
+    assert all(f"[{p.code}]" in text for p in linked)

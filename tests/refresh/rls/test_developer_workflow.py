@@ -187,7 +187,9 @@ def test_a_policy_the_server_refuses_is_not_written_and_check_names_it_first(
     scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
     scratch.run("rls", "new", "gadgets")
     scratch.run("migrations", "forwards", "all")
-    typo = '    rls = tenant_rls(read_rule="colour_idd is not null")\n'
+    # with an unrelated new column: the probe still runs, on the columns the table has
+    typo = "    weight = Integer(null=True)\n"
+    typo += '    rls = tenant_rls(read_rule="colour_idd is not null")\n'
     scratch.write_tables(GADGETS.format(gadget_extra=typo), "[Colour, Gadget, Part]")
     written = sorted(scratch.migrations.glob("*.py"))
 
