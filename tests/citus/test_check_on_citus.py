@@ -57,12 +57,6 @@ FAULTS = {
         "sessions",
         "table_placement_differs",
     ),
-    # the tenants (a reference table) and every table keyed to them, back on the coordinator
-    "not distributed": (
-        "select undistribute_table('public.tenant', cascade_via_foreign_keys => true)",
-        "tenant",
-        "table_not_distributed",
-    ),
     # the first table by name: the others are not to follow it into its new group
     "not colocated": (
         "select update_distributed_table_colocation('public.audit_log', colocate_with => 'none')",
