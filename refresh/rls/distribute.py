@@ -30,13 +30,14 @@ async def run_distribute(dry_run: bool = False) -> int:
     print("\n".join(sql))
     if dry_run:
         return 0
+    statement = ""
     try:
         async with write_client.transaction():
             for statement in sql:
                 await write_client.execute(statement)
     except asyncpg.PostgresError as exc:
         hint = f" ({exc.hint})" if getattr(exc, "hint", None) else ""
-        print(f"✗ nothing was distributed: {exc}{hint}")
+        print(f"✗ nothing was distributed: {exc}{hint}\n  at: {statement}")
         return 1
     print("distributed: every declared table is where its declaration puts it")
     return 0

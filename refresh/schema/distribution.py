@@ -41,6 +41,16 @@ select c.relname as table, r.relname as references, con.conname as name,
  where con.contype = 'f' and c.relnamespace = 'public'::regnamespace and c.oid <> r.oid
 """
 
+# The enabled triggers of each table (audit, updated_at, tenant default, SET NULL): not
+# the internal ones of foreign keys
+TRIGGERS_SQL = """
+select c.relname as table, t.tgname as trigger
+  from pg_trigger t join pg_class c on c.oid = t.tgrelid
+ where not t.tgisinternal and t.tgenabled = 'O'
+   and c.relnamespace = 'public'::regnamespace
+ order by 1, 2
+"""
+
 
 def placement_of(method: str, model: str) -> Distribution:
     if method == "h":
@@ -107,11 +117,19 @@ def by_tenant_sql(table: str, colocate_with: str | None) -> list[str]:
 
 
 def distribution_sql(
-    reference: list[str], by_tenant: list[str], anchor: str | None, keys: list[ForeignKey]
+    reference: list[str],
+    by_tenant: list[str],
+    anchor: str | None,
+    keys: list[ForeignKey],
+    triggers: Mapping[str, list[str]],
 ) -> list[str]:
     """The whole placement, for one transaction. Triggers (audit, updated_at, SET NULL)
     are allowed with citus.enable_unsafe_triggers: each touches only rows of its own
-    tenant, so of the same colocated shard group. Citus refuses a key from a local table
+    tenant, so of the same colocated shard group. A table's rows are copied to its shards
+    with its triggers off (Citus gives the shards their state): moving a row changes
+    nothing to audit, and the audit trigger, writing to the sharded audit_log while
+    Citus's copy holds the connections to the workers, failed the copy ('another command
+    is already in progress'). Citus refuses a key from a local table
     to a distributed one, so the keys between tables sharded here are dropped first and
     made again once every table is sharded (colocated, they are then checked per shard).
     set_config, not SET: with citus.propagate_set_commands = 'local' (the admin role's,
@@ -120,6 +138,8 @@ def distribution_sql(
     sharded = set(by_tenant)
     between = [k for k in keys if k.table in sharded and k.references in sharded]
     sql = ["select set_config('citus.enable_unsafe_triggers', 'on', true);"]
+    suspended = [(t, name) for t in (*reference, *by_tenant) for name in triggers.get(t, ())]
+    sql += [f"alter table {ident(t)} disable trigger {ident(name)};" for t, name in suspended]
     sql += [
         f"select create_reference_table({quote_literal('public.' + ident(t))});" for t in reference
     ]
@@ -131,6 +151,7 @@ def distribution_sql(
         f"alter table {ident(k.table)} add constraint {ident(k.name)} {k.definition};"
         for k in between
     ]
+    sql += [f"alter table {ident(t)} enable trigger {ident(name)};" for t, name in suspended]
     return sql
 
 
@@ -184,5 +205,10 @@ async def plan_distribution(declared: Placement) -> tuple[list[str], list[str]]:
                 )
     if not todo[Distribution.reference] and not todo[Distribution.by_tenant]:
         return [], problems
-    sql = distribution_sql(todo[Distribution.reference], todo[Distribution.by_tenant], anchor, keys)
+    triggers: dict[str, list[str]] = {}
+    for row in await write_client.fetch(TRIGGERS_SQL):
+        triggers.setdefault(row["table"], []).append(row["trigger"])
+    sql = distribution_sql(
+        todo[Distribution.reference], todo[Distribution.by_tenant], anchor, keys, triggers
+    )
     return sql, problems

@@ -36,7 +36,7 @@ async def follow(fix: dict[str, Any]) -> None:
         assert fix["run_as"] == "the admin role", fix
         connection = await asyncpg.connect(test_database().write_url)
         try:
-            await connection.execute(fix["sql"])
+            await connection.execute(fix["sql"])  # several statements
         finally:
             await connection.close()
     for command in fix["then"]:
@@ -57,6 +57,12 @@ FAULTS = {
         "sessions",
         "table_placement_differs",
     ),
+    # the tenants (a reference table) and every table keyed to them, back on the coordinator
+    "tenants undistributed": (
+        "select undistribute_table('public.tenant', cascade_via_foreign_keys => true)",
+        "tenant",
+        "table_not_distributed",
+    ),
     # the first table by name: the others are not to follow it into its new group
     "not colocated": (
         "select update_distributed_table_colocation('public.audit_log', colocate_with => 'none')",
@@ -75,8 +81,9 @@ FAULTS = {
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 async def test_a_citus_fault_is_reported_and_its_printed_fix_clears_it(
-    app: Any, fault: str
+    app: Any, tenant_a: Any, tenant_b: Any, fault: str
 ) -> None:
+    """With two tenants' rows in place: a table moved is moved with its rows."""
     assert piccolo("rls", "check", check=False).returncode == 0  # clean before
     make, table, code = FAULTS[fault]
     superuser_sql(test_database(), make)
@@ -87,7 +94,29 @@ async def test_a_citus_fault_is_reported_and_its_printed_fix_clears_it(
     roots = [p for p in problems if p["cause"] is None]
     for problem in roots:  # what the text says is what the JSON says
         assert f"fix: {problem['fix']['text']}" in text
+    rows = await counts()
     for problem in roots:
         await follow(problem["fix"])
     after = piccolo("rls", "check", check=False)
     assert after.returncode == 0, after.stdout
+    # rows moved to their shards are not changed rows: nothing for the audit trail...
+    assert await counts() == rows
+    # ...and its trigger is on again: a change on the shards is audited
+    changed = await admin_sql(
+        "update member set display_name = display_name || '.' where tenant_id = $1 returning id",
+        tenant_a.id,
+    )
+    assert changed and await counts() == {**rows, "audit_log": rows["audit_log"] + len(changed)}
+
+
+async def admin_sql(sql: str, *args: Any) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(test_database().write_url)
+    try:
+        return await connection.fetch(sql, *args)
+    finally:
+        await connection.close()
+
+
+async def counts() -> dict[str, int]:
+    tables = ("audit_log", "tenant", "member")
+    return {t: (await admin_sql(f"select count(*) from {t}"))[0][0] for t in tables}

@@ -99,6 +99,14 @@ class Scratch:
             for compiled in cache.iterdir():
                 compiled.unlink()
 
+    def migrated(self, source: str, tables: str = "[Colour, Gadget, Part]") -> None:
+        """The project migrated, then these tables declared, generated and migrated: the
+        starting point of a drift or a mistake made on top of a clean app."""
+        self.run("migrations", "forwards", "all")
+        self.write_tables(source, tables)
+        self.run("rls", "new", "gadgets")
+        self.run("migrations", "forwards", "all")
+
     def run(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         result = piccolo(*args, env=self.env, check=False)
         if ok:
@@ -125,6 +133,14 @@ class Scratch:
         connection = await asyncpg.connect(self.write_url)
         try:
             return await connection.fetch(sql, *args)
+        finally:
+            await connection.close()
+
+    async def execute(self, sql: str) -> None:
+        """SQL of several statements (a fix's), as the admin role."""
+        connection = await asyncpg.connect(self.write_url)
+        try:
+            await connection.execute(sql)
         finally:
             await connection.close()
 

@@ -149,10 +149,7 @@ def test_one_undeclared_class_leaves_the_declared_tables_of_its_app_alone(
     scratch: Scratch,
 ) -> None:
     """Mistake 5: the declared tables of the app were reported as `table_not_declared`."""
-    scratch.run("migrations", "forwards", "all")
-    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
-    scratch.run("rls", "new", "gadgets")
-    scratch.run("migrations", "forwards", "all")
+    scratch.migrated(GADGETS.format(gadget_extra=""))
     loose = GADGETS.format(gadget_extra="") + "\n\nclass Loose(Table):\n    label = Varchar()\n"
     scratch.write_tables(loose, "[Colour, Gadget, Part, Loose]")
     problems = scratch.problems()

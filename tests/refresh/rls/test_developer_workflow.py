@@ -108,10 +108,7 @@ async def test_add_tenant_tables_everything_generated_and_isolated(scratch: Scra
 
 
 async def test_every_drift_is_reported_and_its_fix_clears_it(scratch: Scratch) -> None:
-    scratch.run("migrations", "forwards", "all")
-    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
-    scratch.run("rls", "new", "gadgets")
-    scratch.run("migrations", "forwards", "all")
+    scratch.migrated(GADGETS.format(gadget_extra=""))
 
     # A column added to the class but to no migration: `piccolo rls new` writes it.
     scratch.write_tables(
@@ -183,10 +180,7 @@ def test_a_policy_the_server_refuses_is_not_written_and_check_names_it_first(
     """A typo in a rule: `rls new` probes the declared policies of the tables that exist
     and writes nothing `forwards` would fail on; `check` puts the declaration first, and
     its fix, the corrected expression, then its commands, clears everything."""
-    scratch.run("migrations", "forwards", "all")
-    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
-    scratch.run("rls", "new", "gadgets")
-    scratch.run("migrations", "forwards", "all")
+    scratch.migrated(GADGETS.format(gadget_extra=""))
     # with an unrelated new column: the probe still runs, on the columns the table has
     typo = "    weight = Integer(null=True)\n"
     typo += '    rls = tenant_rls(read_rule="colour_idd is not null")\n'
@@ -221,10 +215,7 @@ def test_a_policy_the_server_refuses_is_not_written_and_check_names_it_first(
 def test_a_new_column_and_a_rule_naming_it_are_written_together(scratch: Scratch) -> None:
     """The probe of `rls new` trusts only a table as its class says: a column the rule
     names that only the pending Piccolo migration adds is no typo."""
-    scratch.run("migrations", "forwards", "all")
-    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
-    scratch.run("rls", "new", "gadgets")
-    scratch.run("migrations", "forwards", "all")
+    scratch.migrated(GADGETS.format(gadget_extra=""))
     extra = "    weight = Integer(null=True, index=True)\n"
     extra += '    rls = tenant_rls(read_rule="weight is not null")\n'
     scratch.write_tables(GADGETS.format(gadget_extra=extra), "[Colour, Gadget, Part]")
@@ -240,7 +231,6 @@ async def test_a_tenant_table_kept_off_the_shards_has_its_tenant_target_key_chec
     """A tenant table placed otherwise than by tenant keeps the primary key (id): the
     tenant keys to it need the unique (tenant_id, id) `rls new` adds. Dropped (with the
     key that needs it), `check` names both, the target first, and their SQL restores both."""
-    scratch.run("migrations", "forwards", "all")
     local = "    rls = replace(tenant_rls(), distribution=Distribution.local)\n"
     imports = (
         "from dataclasses import replace\nfrom refresh.tenancy.declarations import Distribution\n"
@@ -252,12 +242,10 @@ class Accessory(TenantTable, Table):
     id = UUID(primary_key=True, default=UUID4())
     gadget_id = TenantForeignKey(Gadget)
 """
-    scratch.write_tables(
+    scratch.migrated(
         imports + GADGETS.format(gadget_extra=local) + accessory,
         "[Colour, Gadget, Part, Accessory]",
     )
-    scratch.run("rls", "new", "gadgets")
-    scratch.run("migrations", "forwards", "all")
     assert scratch.problems() == []
 
     await scratch.sql("alter table gadget drop constraint gadget_tenant_id_id_key cascade")
@@ -272,21 +260,14 @@ class Accessory(TenantTable, Table):
     )
     for problem in problems:
         assert problem["fix"]["run_as"] == "the admin role" and not problem["fix"]["commands"]
-        connection = await asyncpg.connect(scratch.write_url)  # as the admin role
-        try:
-            await connection.execute(problem["fix"]["sql"])  # several statements
-        finally:
-            await connection.close()
+        await scratch.execute(problem["fix"]["sql"])
     assert scratch.problems() == []
 
 
 def test_an_applied_migration_whose_file_is_gone_is_named_and_restoring_it_clears_it(
     scratch: Scratch,
 ) -> None:
-    scratch.run("migrations", "forwards", "all")
-    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
-    scratch.run("rls", "new", "gadgets")
-    scratch.run("migrations", "forwards", "all")
+    scratch.migrated(GADGETS.format(gadget_extra=""))
     rls_migration = sorted(scratch.migrations.glob("gadgets_*.py"))[-1]
     kept = rls_migration.read_text()
     rls_migration.unlink()
