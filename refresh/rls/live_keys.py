@@ -51,7 +51,7 @@ select c.relname as table, con.conname as name, con.contype = 'p' as primary
        = array['id', $1]
 """
 TRIGGERS_SQL = """
-select c.relname as table, t.tgname as name
+select c.relname as table, t.tgname as name, t.tgenabled = 'D' as disabled
   from pg_trigger t join pg_class c on c.oid = t.tgrelid
   join pg_namespace n on n.oid = c.relnamespace
  where n.nspname = 'public' and not t.tgisinternal
@@ -65,6 +65,7 @@ class LiveKeys:
     tenant_keys: dict[str, dict[str, TenantKeyState]] = field(default_factory=dict)
     unique_keys: dict[str, set[str]] = field(default_factory=dict)  # (tenant_id, id) keys
     tenant_keyed: set[str] = field(default_factory=set)  # primary key (tenant_id, id)
+    disabled_triggers: dict[str, list[str]] = field(default_factory=dict)  # by table
 
 
 def audit_state(arguments: bytes) -> AuditState | None:
@@ -90,7 +91,11 @@ async def live_keys() -> LiveKeys:
     indexes: dict[tuple[str, tuple[str, ...]], list[str]] = {}
     for row in await write_client.fetch(INDEXES_SQL):
         indexes.setdefault((row["table"], tuple(row["lead"])), []).append(row["name"])
-    triggers = {(row["table"], row["name"]) for row in await write_client.fetch(TRIGGERS_SQL)}
+    triggers = set()
+    for row in await write_client.fetch(TRIGGERS_SQL):
+        triggers.add((row["table"], row["name"]))
+        if row["disabled"]:
+            keys.disabled_triggers.setdefault(row["table"], []).append(row["name"])
     for row in await write_client.fetch(TENANT_KEYS_SQL, TENANT_COLUMN):
         on_delete = ON_DELETE.get(row["action"], row["action"])
         if on_delete == "set null" and not row["column_list"]:

@@ -15,7 +15,7 @@ from refresh.rls.live import LiveTable
 from refresh.rls.live_keys import LiveKeys
 from refresh.schema.migration_sql import render
 from refresh.schema.sqlgen import create_tenant_key, key_sql, table_sql
-from refresh.schema.state import PolicyState, TableState, TenantKeyState
+from refresh.schema.state import AUDIT_TRIGGER, PolicyState, TableState, TenantKeyState
 
 
 def restore(table: str, declared: TableState, **live: Any) -> Fix:
@@ -24,6 +24,24 @@ def restore(table: str, declared: TableState, **live: Any) -> Fix:
     drops, creates = key_sql(table, before, declared)
     statements = drops + table_sql(table, before, declared) + creates
     return sql(" ".join(render(s).replace("\n  ", " ") for s in statements))
+
+
+def disabled_trigger_problems(app: str, table: str, keys: LiveKeys) -> list[Problem]:
+    """A trigger that exists but is disabled (by hand, e.g. for a bulk load) does nothing:
+    the checks of its presence alone would pass."""
+    problems = []
+    for trigger in sorted(keys.disabled_triggers.get(table, ())):
+        if trigger == AUDIT_TRIGGER:
+            effect = "changes to the table are not audited"
+        elif trigger == f"{table}_set_updated_at":
+            effect = "updated_at goes stale on updates"
+        else:
+            effect = "it does nothing"
+        fix = sql(f"alter table {ident(table)} enable trigger {ident(trigger)};")
+        problems.append(
+            Problem("trigger_disabled", table, f"trigger {trigger} is disabled: {effect}", fix, app)
+        )
+    return problems
 
 
 def table_problems(
@@ -71,6 +89,7 @@ def table_problems(
             add("audit_trigger_not_declared", "an audit trigger nobody declared", audit=audit)
         else:
             add("audit_trigger_differs", f"the audit trigger records {audit}", audit=audit)
+    problems += disabled_trigger_problems(app, table, keys)
     problems += key_problems(app, table, declared, keys)
     if declared.tenant_keyed and table not in keys.tenant_keyed:
         t = ident(table)

@@ -99,6 +99,26 @@ FAULTS: dict[str, tuple[str, str, str | None, str]] = {
         "project",
         "audit_trigger_differs",
     ),
+    # switched off by hand (a bulk load) and left so: present, but doing nothing
+    "audit trigger disabled": (
+        "alter table project disable trigger audit_change",
+        "",
+        "project",
+        "trigger_disabled",
+    ),
+    "updated_at trigger disabled": (
+        "alter table comment disable trigger comment_set_updated_at",
+        "",
+        "comment",
+        "trigger_disabled",
+    ),
+    # deleting a member would then fail on the tasks assigned to them, not unassign them
+    "SET NULL trigger disabled": (
+        "alter table member disable trigger task_assignee_unset",
+        "",
+        "member",
+        "trigger_disabled",
+    ),
     "updated_at trigger dropped": (
         "drop trigger comment_set_updated_at on comment",
         "",
