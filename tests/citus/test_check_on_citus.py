@@ -69,6 +69,17 @@ FAULTS = {
         "audit_log",
         "table_not_colocated",
     ),
+    # on the coordinator and, propagated, on every shard
+    "audit trigger disabled on a sharded table": (
+        "set citus.enable_unsafe_triggers = on; alter table project disable trigger audit_change",
+        "project",
+        "trigger_disabled",
+    ),
+    "audit trigger dropped from a sharded table": (
+        "set citus.enable_unsafe_triggers = on; drop trigger audit_change on project",
+        "project",
+        "audit_trigger_missing",
+    ),
     # Citus re-creates it PERMISSIVE on the shards: narrowing here, widening there
     "restrictive policy on a sharded table": (
         "create policy only_admins on member as restrictive for select to authenticated"
