@@ -35,6 +35,7 @@ async def run_distribute(dry_run: bool = False) -> int:
         async with write_client.transaction():
             for statement in sql:
                 await write_client.execute(statement)
+            statement = "commit"  # Citus's commit on the workers can fail too
     except asyncpg.PostgresError as exc:
         hint = f" ({exc.hint})" if getattr(exc, "hint", None) else ""
         print(f"✗ nothing was distributed: {exc}{hint}\n  at: {statement}")

@@ -51,7 +51,7 @@ select c.relname as table, con.conname as name, con.contype = 'p' as primary
        = array['id', $1]
 """
 TRIGGERS_SQL = """
-select c.relname as table, t.tgname as name, t.tgenabled = 'D' as disabled
+select c.relname as table, t.tgname as name, t.tgenabled in ('D', 'R') as disabled
   from pg_trigger t join pg_class c on c.oid = t.tgrelid
   join pg_namespace n on n.oid = c.relnamespace
  where n.nspname = 'public' and not t.tgisinternal

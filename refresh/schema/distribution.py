@@ -41,8 +41,10 @@ select c.relname as table, r.relname as references, con.conname as name,
  where con.contype = 'f' and c.relnamespace = 'public'::regnamespace and c.oid <> r.oid
 """
 
-# The enabled triggers of each table (audit, updated_at, tenant default, SET NULL): not
-# the internal ones of foreign keys
+# The triggers a placement switches off while it copies rows (audit, updated_at, SET NULL):
+# not the internal ones of foreign keys (Citus makes its own on the shards); disabled ones
+# stay so (`piccolo rls check` reports them); one set to fire ALWAYS or on a REPLICA only
+# was set so by hand, for a reason this plan cannot know, and is left alone
 TRIGGERS_SQL = """
 select c.relname as table, t.tgname as trigger
   from pg_trigger t join pg_class c on c.oid = t.tgrelid

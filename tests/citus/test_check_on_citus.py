@@ -50,6 +50,12 @@ def run(command: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+#: a change to an audited table's rows of one tenant
+CHANGE = {
+    "member": "update member set display_name = display_name || '.'",
+    "project": "update project set name = name || '.'",
+}
+
 FAULTS = {
     # a table of the coordinator only (the admin's sessions), made a reference table
     "placed otherwise": (
@@ -96,6 +102,8 @@ async def test_a_citus_fault_is_reported_and_its_printed_fix_clears_it(
 ) -> None:
     """With two tenants' rows in place: a table moved is moved with its rows."""
     assert piccolo("rls", "check", check=False).returncode == 0  # clean before
+    if not await admin_sql("select from project where tenant_id = $1", tenant_a.id):
+        await admin_sql("insert into project (tenant_id, name) values ($1, 'moved')", tenant_a.id)
     make, table, code = FAULTS[fault]
     superuser_sql(test_database(), make)
     text, problems = report()
@@ -112,10 +120,10 @@ async def test_a_citus_fault_is_reported_and_its_printed_fix_clears_it(
     assert after.returncode == 0, after.stdout
     # rows moved to their shards are not changed rows: nothing for the audit trail...
     assert await counts() == rows
-    # ...and its trigger is on again: a change on the shards is audited
+    # ...and its trigger is on again: a change on the shards of the table concerned (of a
+    # table it took along, for the tenants) is audited
     changed = await admin_sql(
-        "update member set display_name = display_name || '.' where tenant_id = $1 returning id",
-        tenant_a.id,
+        CHANGE.get(table, CHANGE["member"]) + " where tenant_id = $1 returning id", tenant_a.id
     )
     assert changed and await counts() == {**rows, "audit_log": rows["audit_log"] + len(changed)}
 

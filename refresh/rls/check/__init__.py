@@ -62,6 +62,7 @@ DECLARATION = frozenset(
         "tenant_table_without_tenant_id",
         "plain_key_between_tenant_tables",
         "tenant_key_not_between_tenant_tables",
+        "key_across_placements",
         "restrictive_policy",
     }
 )

@@ -26,14 +26,22 @@ def restore(table: str, declared: TableState, **live: Any) -> Fix:
     return sql(" ".join(render(s).replace("\n  ", " ") for s in statements))
 
 
-def disabled_trigger_problems(app: str, table: str, keys: LiveKeys) -> list[Problem]:
-    """A trigger that exists but is disabled (by hand, e.g. for a bulk load) does nothing:
-    the checks of its presence alone would pass."""
+def disabled_trigger_problems(
+    app: str, table: str, declared: TableState, keys: LiveKeys
+) -> list[Problem]:
+    """A trigger that exists but is disabled (by hand, e.g. for a bulk load), or fires on a
+    replica only, does nothing: the checks of its presence alone would pass. The audit and
+    updated_at triggers only as declared: one the declaration does not want (or wants
+    otherwise) is another problem, whose fix drops or remakes it."""
     problems = []
     for trigger in sorted(keys.disabled_triggers.get(table, ())):
         if trigger == AUDIT_TRIGGER:
+            if declared.audit is None or keys.audit.get(table) != declared.audit:
+                continue
             effect = "changes to the table are not audited"
         elif trigger == f"{table}_set_updated_at":
+            if not declared.updated_at_trigger:
+                continue
             effect = "updated_at goes stale on updates"
         else:
             effect = "it does nothing"
@@ -89,7 +97,7 @@ def table_problems(
             add("audit_trigger_not_declared", "an audit trigger nobody declared", audit=audit)
         else:
             add("audit_trigger_differs", f"the audit trigger records {audit}", audit=audit)
-    problems += disabled_trigger_problems(app, table, keys)
+    problems += disabled_trigger_problems(app, table, declared, keys)
     problems += key_problems(app, table, declared, keys)
     if declared.tenant_keyed and table not in keys.tenant_keyed:
         t = ident(table)

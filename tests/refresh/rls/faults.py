@@ -106,6 +106,13 @@ FAULTS: dict[str, tuple[str, str, str | None, str]] = {
         "project",
         "trigger_disabled",
     ),
+    # fires in a replica's sessions only: none of the app's
+    "audit trigger on replicas only": (
+        "alter table task enable replica trigger audit_change",
+        "",
+        "task",
+        "trigger_disabled",
+    ),
     "updated_at trigger disabled": (
         "alter table comment disable trigger comment_set_updated_at",
         "",
