@@ -10,7 +10,10 @@ and the app refuses to start with them (app.py), so none can serve a request:
 - a plain ForeignKey from a tenant table to another tenant table (its check ignores RLS:
   it must be a TenantForeignKey), or a TenantForeignKey to a table that is not one;
 - a RESTRICTIVE policy on a table Citus keeps in shards (sharded by tenant, or a reference
-  table): Citus re-creates it as permissive there.
+  table): Citus re-creates it as permissive there;
+- a foreign key between tables declared where Citus cannot check it (sharded by tenant
+  and local, either way, or from a reference table to one sharded by tenant): harmless on
+  one server, it would stop the move to Citus, so it is refused on every server.
 """
 
 from __future__ import annotations
@@ -28,6 +31,15 @@ from refresh.tenancy.declarations import TENANT_COLUMN, Distribution, RowSecurit
 
 #: Where Citus keeps a table's rows in shards, and re-creates its policies on them.
 IN_SHARDS = (Distribution.by_tenant, Distribution.reference)
+#: (from, to) placements of a foreign key Citus refuses: it checks a key on the node of
+#: the referencing row, so the referenced rows must be there (colocated, or copied)
+UNCHECKABLE_KEYS = frozenset(
+    {
+        (Distribution.by_tenant, Distribution.local),
+        (Distribution.local, Distribution.by_tenant),
+        (Distribution.reference, Distribution.by_tenant),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -86,7 +98,7 @@ def mistakes(table: type[Table]) -> list[DeclarationMistake]:
                     _restrictive_fix(declaration.kind, policy.name),
                 )
     for column in table._meta.foreign_key_columns:
-        found += key_mistakes(table, column)
+        found += key_mistakes(table, column) + placement_mistakes(table, column)
     return found
 
 
@@ -99,6 +111,30 @@ def _restrictive_fix(kind: str, policy: str) -> str:
         f"drop {policy} and AND its condition into the permissive policies of the same "
         "command (a permissive policy narrows only by its own condition)"
     )
+
+
+def placement_mistakes(table: type[Table], column: ForeignKey[Table]) -> list[DeclarationMistake]:
+    here, there = declaration_of(table), declaration_of(referenced_table(column))
+    if here is None or there is None or column._meta.db_column_name == TENANT_COLUMN:
+        return []  # undeclared (reported as such), or the tenant root's own key
+    if (here.distribution, there.distribution) not in UNCHECKABLE_KEYS:
+        return []
+    cls, target = table.__name__, referenced_table(column).__name__
+    if there.distribution is not Distribution.by_tenant or here.kind == "tenant":
+        move, to = cls, there.distribution  # the referencing table joins the referenced one
+    else:
+        move, to = target, Distribution.reference  # a global table cannot be sharded
+    return [
+        DeclarationMistake(
+            "key_across_placements",
+            table._meta.tablename,
+            f"{cls}.{column._meta.name} is a key from a {here.distribution.value} table to "
+            f"{target}, a {there.distribution.value} table: Citus cannot check it there, "
+            "and would refuse to place the tables",
+            f"declare {move} with `distribution=Distribution.{to.value}` (from "
+            "refresh.tenancy.declarations)",
+        )
+    ]
 
 
 def key_mistakes(table: type[Table], column: ForeignKey[Table]) -> list[DeclarationMistake]:

@@ -1,0 +1,84 @@
+"""A key Citus could not check, declared on one server: a tenant table kept on the
+coordinator (`Distribution.local`) with a table sharded by tenant keyed to it. Harmless
+here, it would stop the move to Citus, so `rls new` refuses it on every server, `rls check`
+names it as a root, and its fix, followed literally, clears it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.refresh.rls.scratch_app import GADGETS, Scratch, scratch_project
+
+IMPORTS = "from dataclasses import replace\nfrom refresh.tenancy.declarations import Distribution\n"
+LOCAL = "    rls = replace(tenant_rls(), distribution=Distribution.local)\n"
+PART_LABEL = "    label = Varchar(length=100, null=False)\n"
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Iterator[Scratch]:
+    yield from scratch_project(tmp_path, "placement")
+
+
+def test_a_sharded_table_keyed_to_a_local_one_is_refused_until_placed_beside_it(
+    scratch: Scratch,
+) -> None:
+    scratch.run("migrations", "forwards", "all")
+    source = IMPORTS + GADGETS.format(gadget_extra=LOCAL)
+    scratch.write_tables(source, "[Colour, Gadget, Part]")
+    refused = scratch.run("rls", "new", "gadgets", ok=False)
+    assert refused.returncode == 1
+    assert (
+        "✗ part [key_across_placements] Part.gadget_id is a key from a by_tenant table to "
+        "Gadget, a local table: Citus cannot check it there, and would refuse to place the "
+        "tables\n  fix: declare Part with `distribution=Distribution.local` (from "
+        "refresh.tenancy.declarations)"
+    ) in refused.stderr
+    assert not list(scratch.migrations.glob("gadgets_*.py"))  # nothing written
+    roots = [p for p in scratch.problems() if p["cause"] is None]
+    # beside the app's tables not migrated yet, as for every mistake `rls new` refuses
+    assert {(p["code"], p["table"]) for p in roots} == {
+        ("key_across_placements", "part"),
+        ("schema_not_migrated", None),
+    }
+
+    # the fix, literally: Part declared local, as Gadget is
+    scratch.write_tables(source.replace(PART_LABEL, PART_LABEL + LOCAL), "[Colour, Gadget, Part]")
+    scratch.run("rls", "new", "gadgets")
+    scratch.run("migrations", "forwards", "all")
+    assert scratch.problems() == []
+
+
+def test_a_local_global_table_keyed_to_a_sharded_one_moves_the_target_to_every_node(
+    scratch: Scratch,
+) -> None:
+    """A global table cannot be sharded by tenant: the fix copies the table it refers to
+    to every node instead (a reference table), which a table sharded by tenant (Part) may
+    refer to as well."""
+    scratch.run("migrations", "forwards", "all")
+    ledger = """
+
+class Ledger(ReadClientTable, Table):
+    id = UUID(primary_key=True, default=UUID4())
+    gadget_id = ForeignKey(Gadget, null=True, index=True)
+
+    rls = global_table("the platform's ledger of gadgets", distribution=Distribution.local)
+"""
+    source = IMPORTS + GADGETS.format(gadget_extra="") + ledger
+    scratch.write_tables(source, "[Colour, Gadget, Part, Ledger]")
+    refused = scratch.run("rls", "new", "gadgets", ok=False)
+    assert (
+        "✗ ledger [key_across_placements] Ledger.gadget_id is a key from a local table to "
+        "Gadget, a by_tenant table: Citus cannot check it there, and would refuse to place "
+        "the tables\n  fix: declare Gadget with `distribution=Distribution.reference` (from "
+        "refresh.tenancy.declarations)"
+    ) in refused.stderr
+    reference = "    rls = replace(tenant_rls(), distribution=Distribution.reference)\n"
+    scratch.write_tables(
+        IMPORTS + GADGETS.format(gadget_extra=reference) + ledger, "[Colour, Gadget, Part, Ledger]"
+    )
+    scratch.run("rls", "new", "gadgets")
+    scratch.run("migrations", "forwards", "all")
+    assert scratch.problems() == []
