@@ -26,6 +26,13 @@ def referenced_table(column: ForeignKey[Table]) -> type[Table]:
     return column._foreign_key_meta.resolved_references
 
 
+def key_actions(column: ForeignKey[Table]) -> tuple[str, str]:
+    """(ON DELETE, ON UPDATE) of a foreign key column, as SQL says them ("CASCADE", ...);
+    kept in the same private `_foreign_key_meta`."""
+    meta = column._foreign_key_meta
+    return meta.on_delete.value, meta.on_update.value
+
+
 def new_migration_file(app_config: AppConfig) -> tuple[str, Path]:
     """(id, path) of a new migration of the app, in Piccolo's own format.
 

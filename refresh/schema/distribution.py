@@ -202,8 +202,8 @@ async def plan_distribution(declared: Placement) -> tuple[list[str], list[str]]:
             if declared.get(key.references) == Distribution.by_tenant:
                 problems.append(
                     f"{key.table} is local and has a key to {key.references}, which is "
-                    f"sharded by tenant: Citus cannot check it; declare {key.table} "
-                    "distribution=Distribution.by_tenant, or drop the key"
+                    "sharded by tenant: Citus cannot check it; drop the key, or change the "
+                    "declaration `piccolo rls check` names (key_across_placements)"
                 )
     if not todo[Distribution.reference] and not todo[Distribution.by_tenant]:
         return [], problems

@@ -197,10 +197,11 @@ def tenant_rls(
     write_rule: str | None = None,
     grants: Mapping[str, tuple[str, ...]] = TENANT_GRANTS,
     audit: Audit | NotAudited | None = None,
+    distribution: Distribution = Distribution.by_tenant,
 ) -> RowSecurity:
     """Tenant isolation for every command: one permissive policy per command whose rule is
     `tenant_id = auth.tenant_id()`, ANDed with `read_rule` (select) or `write_rule`
-    (insert, update, delete) when given.
+    (insert, update, delete) when given. `distribution`: sharded by tenant unless said.
 
     Extra rules are folded into the isolation policies, never added as RESTRICTIVE
     policies: Citus re-creates restrictive policies as permissive on its shards, which
@@ -214,7 +215,13 @@ def tenant_rls(
         Policy("tenant_isolation_update", "update", using=write, with_check=write),
         Policy("tenant_isolation_delete", "delete", using=write),
     )
-    return RowSecurity(kind="tenant", policies=policies, grants=grants, audit=audit or Audit())
+    return RowSecurity(
+        kind="tenant",
+        policies=policies,
+        grants=grants,
+        audit=audit or Audit(),
+        distribution=distribution,
+    )
 
 
 def row_security(

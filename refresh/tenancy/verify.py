@@ -11,14 +11,14 @@ and the app refuses to start with them (app.py), so none can serve a request:
   it must be a TenantForeignKey), or a TenantForeignKey to a table that is not one;
 - a RESTRICTIVE policy on a table Citus keeps in shards (sharded by tenant, or a reference
   table): Citus re-creates it as permissive there;
-- a foreign key between tables declared where Citus cannot check it (sharded by tenant
-  and local, either way, or from a reference table to one sharded by tenant): harmless on
-  one server, it would stop the move to Citus, so it is refused on every server.
+- a foreign key between tables declared where Citus cannot check it
+  (refresh/tenancy/placement_keys.py): harmless on one server, it would stop the move to
+  Citus, so it is refused on every server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from piccolo.columns import ForeignKey
@@ -28,18 +28,10 @@ from refresh.compat.piccolo import referenced_table
 from refresh.db.engines import READ_DB
 from refresh.tenancy.columns import TenantForeignKey
 from refresh.tenancy.declarations import TENANT_COLUMN, Distribution, RowSecurity, declaration_of
+from refresh.tenancy.placement_keys import placement_fix, uncheckable
 
 #: Where Citus keeps a table's rows in shards, and re-creates its policies on them.
 IN_SHARDS = (Distribution.by_tenant, Distribution.reference)
-#: (from, to) placements of a foreign key Citus refuses: it checks a key on the node of
-#: the referencing row, so the referenced rows must be there (colocated, or copied)
-UNCHECKABLE_KEYS = frozenset(
-    {
-        (Distribution.by_tenant, Distribution.local),
-        (Distribution.local, Distribution.by_tenant),
-        (Distribution.reference, Distribution.by_tenant),
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -55,7 +47,8 @@ def kind_of(table: type[Table]) -> str | None:
     return None if declaration is None else declaration.kind
 
 
-def mistakes(table: type[Table]) -> list[DeclarationMistake]:
+def mistakes(table: type[Table], tables: Collection[type[Table]] = ()) -> list[DeclarationMistake]:
+    """`tables`: the others its keys, and theirs to it, are checked with (its app's)."""
     name, cls = table._meta.tablename, table.__name__
     declaration = declaration_of(table)
     found: list[DeclarationMistake] = []
@@ -98,7 +91,7 @@ def mistakes(table: type[Table]) -> list[DeclarationMistake]:
                     _restrictive_fix(declaration.kind, policy.name),
                 )
     for column in table._meta.foreign_key_columns:
-        found += key_mistakes(table, column) + placement_mistakes(table, column)
+        found += key_mistakes(table, column) + placement_mistakes(table, column, tables)
     return found
 
 
@@ -113,26 +106,22 @@ def _restrictive_fix(kind: str, policy: str) -> str:
     )
 
 
-def placement_mistakes(table: type[Table], column: ForeignKey[Table]) -> list[DeclarationMistake]:
-    here, there = declaration_of(table), declaration_of(referenced_table(column))
-    if here is None or there is None or column._meta.db_column_name == TENANT_COLUMN:
-        return []  # undeclared (reported as such), or the tenant root's own key
-    if (here.distribution, there.distribution) not in UNCHECKABLE_KEYS:
+def placement_mistakes(
+    table: type[Table], column: ForeignKey[Table], tables: Collection[type[Table]]
+) -> list[DeclarationMistake]:
+    if not uncheckable(table, column, {}):
         return []
-    cls, target = table.__name__, referenced_table(column).__name__
-    if there.distribution is not Distribution.by_tenant or here.kind == "tenant":
-        move, to = cls, there.distribution  # the referencing table joins the referenced one
-    else:
-        move, to = target, Distribution.reference  # a global table cannot be sharded
+    target = referenced_table(column)
+    here, there = declaration_of(table), declaration_of(target)
+    assert here is not None and there is not None
     return [
         DeclarationMistake(
             "key_across_placements",
             table._meta.tablename,
-            f"{cls}.{column._meta.name} is a key from a {here.distribution.value} table to "
-            f"{target}, a {there.distribution.value} table: Citus cannot check it there, "
-            "and would refuse to place the tables",
-            f"declare {move} with `distribution=Distribution.{to.value}` (from "
-            "refresh.tenancy.declarations)",
+            f"{table.__name__}.{column._meta.name} is a key from a {here.distribution.value} "
+            f"table to {target.__name__}, a {there.distribution.value} table: Citus cannot "
+            "check it there, and would refuse to place the tables",
+            placement_fix(table, column, tables),
         )
     ]
 
@@ -171,7 +160,8 @@ def key_mistakes(table: type[Table], column: ForeignKey[Table]) -> list[Declarat
 
 
 def all_mistakes(tables: Iterable[type[Table]]) -> list[DeclarationMistake]:
-    return [m for table in tables for m in mistakes(table)]
+    tables = list(tables)
+    return [m for table in tables for m in mistakes(table, tables)]
 
 
 def _columns(table: type[Table]) -> set[str]:

@@ -15,6 +15,7 @@ from refresh.compat.piccolo import (
     has_filter,
     join_with_condition,
     joined_keys,
+    key_actions,
     new_migration_file,
     referenced_table,
 )
@@ -26,6 +27,21 @@ def test_referenced_table_resolves_a_lazy_reference() -> None:
 
     assert referenced_table(Task.assignee_id) is Member
     assert referenced_table(Task.tenant_id) is Tenant  # a LazyTableReference
+
+
+def test_key_actions_are_the_columns_own() -> None:
+    from piccolo.columns import ForeignKey
+    from piccolo.columns.base import OnDelete, OnUpdate
+    from piccolo.table import Table
+
+    from apps.tenants.tables import Tenant
+
+    class Keyed(Table):
+        default = ForeignKey(Tenant)
+        quiet = ForeignKey(Tenant, on_delete=OnDelete.restrict, on_update=OnUpdate.no_action)
+
+    assert key_actions(Keyed.default) == ("CASCADE", "CASCADE")
+    assert key_actions(Keyed.quiet) == ("RESTRICT", "NO ACTION")
 
 
 def test_new_migration_file_has_piccolos_format() -> None:

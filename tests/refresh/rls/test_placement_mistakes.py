@@ -12,8 +12,8 @@ import pytest
 
 from tests.refresh.rls.scratch_app import GADGETS, Scratch, scratch_project
 
-IMPORTS = "from dataclasses import replace\nfrom refresh.tenancy.declarations import Distribution\n"
-LOCAL = "    rls = replace(tenant_rls(), distribution=Distribution.local)\n"
+IMPORTS = "from refresh.tenancy.declarations import Distribution\n"
+LOCAL = "    rls = tenant_rls(distribution=Distribution.local)\n"
 PART_LABEL = "    label = Varchar(length=100, null=False)\n"
 
 
@@ -33,8 +33,8 @@ def test_a_sharded_table_keyed_to_a_local_one_is_refused_until_placed_beside_it(
     assert (
         "✗ part [key_across_placements] Part.gadget_id is a key from a by_tenant table to "
         "Gadget, a local table: Citus cannot check it there, and would refuse to place the "
-        "tables\n  fix: declare Part with `distribution=Distribution.local` (from "
-        "refresh.tenancy.declarations)"
+        "tables\n  fix: declare Part `rls = tenant_rls(..., distribution=Distribution.local)` "
+        "(its other arguments as they are; Distribution from refresh.tenancy.declarations)"
     ) in refused.stderr
     assert not list(scratch.migrations.glob("gadgets_*.py"))  # nothing written
     roots = [p for p in scratch.problems() if p["cause"] is None]
@@ -45,7 +45,8 @@ def test_a_sharded_table_keyed_to_a_local_one_is_refused_until_placed_beside_it(
     }
 
     # the fix, literally: Part declared local, as Gadget is
-    scratch.write_tables(source.replace(PART_LABEL, PART_LABEL + LOCAL), "[Colour, Gadget, Part]")
+    fixed = source.replace(PART_LABEL, PART_LABEL + LOCAL)
+    scratch.write_tables(fixed, "[Colour, Gadget, Part]")
     scratch.run("rls", "new", "gadgets")
     scratch.run("migrations", "forwards", "all")
     assert scratch.problems() == []
@@ -72,10 +73,11 @@ class Ledger(ReadClientTable, Table):
     assert (
         "✗ ledger [key_across_placements] Ledger.gadget_id is a key from a local table to "
         "Gadget, a by_tenant table: Citus cannot check it there, and would refuse to place "
-        "the tables\n  fix: declare Gadget with `distribution=Distribution.reference` (from "
+        "the tables\n  fix: declare Gadget `rls = tenant_rls(..., distribution=Distribution."
+        "reference)` (its other arguments as they are; Distribution from "
         "refresh.tenancy.declarations)"
     ) in refused.stderr
-    reference = "    rls = replace(tenant_rls(), distribution=Distribution.reference)\n"
+    reference = "    rls = tenant_rls(distribution=Distribution.reference)\n"
     scratch.write_tables(
         IMPORTS + GADGETS.format(gadget_extra=reference) + ledger, "[Colour, Gadget, Part, Ledger]"
     )
