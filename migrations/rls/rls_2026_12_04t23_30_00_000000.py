@@ -16,21 +16,15 @@ ID = "2026-12-04T23:30:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "Citus: the admin role may create and switch the tables' triggers"
 
-FORWARDS = """
+ON_CITUS = """
 do $citus$ begin
   if exists (select from pg_extension where extname = 'citus') then
-    execute format('alter role %I set citus.enable_unsafe_triggers = on', {admin_literal});
+    execute format('alter role %I {change}', {{admin_literal}});
   end if;
 end $citus$;
 """
-
-BACKWARDS = """
-do $citus$ begin
-  if exists (select from pg_extension where extname = 'citus') then
-    execute format('alter role %I reset citus.enable_unsafe_triggers', {admin_literal});
-  end if;
-end $citus$;
-"""
+FORWARDS = ON_CITUS.format(change="set citus.enable_unsafe_triggers = on")
+BACKWARDS = ON_CITUS.format(change="reset citus.enable_unsafe_triggers")
 
 
 async def forwards():

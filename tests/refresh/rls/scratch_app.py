@@ -103,6 +103,11 @@ class Scratch:
         """The project migrated, then these tables declared, generated and migrated: the
         starting point of a drift or a mistake made on top of a clean app."""
         self.run("migrations", "forwards", "all")
+        self.generated(source, tables)
+
+    def generated(self, source: str, tables: str = "[Colour, Gadget, Part]") -> None:
+        """These tables declared, then `rls new` and `forwards`, as a developer does after
+        editing the classes (e.g. following a fix)."""
         self.write_tables(source, tables)
         self.run("rls", "new", "gadgets")
         self.run("migrations", "forwards", "all")

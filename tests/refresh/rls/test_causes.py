@@ -15,6 +15,11 @@ def roots(problems: list[Problem]) -> list[str]:
     return [p.code for p in with_causes(problems) if p.cause is None]
 
 
+def links(problems: list[Problem]) -> list[tuple[str, str | None]]:
+    """Each problem's code with its cause's."""
+    return [(p.code, p.cause.code if p.cause else None) for p in problems]
+
+
 def test_one_fix_where_one_problem_explains_the_other_leaves_that_one_the_root() -> None:
     # a table whose declared distribution changed: the same command fixes both
     placement = Problem("placement_not_migrated", "gadget", "placement", RLS_NEW, "gadgets")
@@ -40,7 +45,7 @@ def test_a_problem_explained_by_code_does_not_take_the_others_of_its_fix_along()
     index = Problem("tenant_id_without_index", "gadget", "index", TENANT_INDEX)
     fk = Problem("fk_without_index", "gadget", "fk", TENANT_INDEX)
     linked = with_causes([key, index, fk])
-    assert [(p.code, p.cause.code if p.cause else None) for p in linked] == [
+    assert links(linked) == [
         ("tenant_primary_key_missing", None),
         ("tenant_id_without_index", "tenant_primary_key_missing"),
         ("fk_without_index", None),
@@ -55,7 +60,7 @@ def test_what_a_grouped_root_explains_stays_in_the_report() -> None:
     key = Problem("tenant_primary_key_missing", "gadget", "pk", key_fix)
     index = Problem("tenant_id_without_index", "gadget", "index", TENANT_INDEX)
     linked = with_causes([fk, key, index])
-    assert [(p.code, p.cause.code if p.cause else None) for p in linked] == [
+    assert links(linked) == [
         ("fk_without_index", None),
         ("tenant_primary_key_missing", "fk_without_index"),
         ("tenant_id_without_index", "fk_without_index"),

@@ -46,9 +46,7 @@ def test_a_sharded_table_keyed_to_a_local_one_is_refused_until_placed_beside_it(
 
     # the fix, literally: Part declared local, as Gadget is
     fixed = source.replace(PART_LABEL, PART_LABEL + LOCAL)
-    scratch.write_tables(fixed, "[Colour, Gadget, Part]")
-    scratch.run("rls", "new", "gadgets")
-    scratch.run("migrations", "forwards", "all")
+    scratch.generated(fixed, "[Colour, Gadget, Part]")
     assert scratch.problems() == []
 
 
@@ -78,9 +76,7 @@ class Ledger(ReadClientTable, Table):
         "refresh.tenancy.declarations)"
     ) in refused.stderr
     reference = "    rls = tenant_rls(distribution=Distribution.reference)\n"
-    scratch.write_tables(
+    scratch.generated(
         IMPORTS + GADGETS.format(gadget_extra=reference) + ledger, "[Colour, Gadget, Part, Ledger]"
     )
-    scratch.run("rls", "new", "gadgets")
-    scratch.run("migrations", "forwards", "all")
     assert scratch.problems() == []
