@@ -33,7 +33,7 @@ from refresh.compat.piccolo import new_migration_file
 from refresh.schema.placement import write_placement_migration
 from refresh.schema.sqlgen import state_sql
 from refresh.schema.state import AppState, declared_state, migrated_state
-from refresh.tenancy.verify import all_mistakes
+from refresh.tenancy.verify import DeclarationMistake, app_mistakes
 
 TEMPLATE = '''"""{description}
 
@@ -109,6 +109,29 @@ NO_SQL = (
 )
 
 
+def other_apps(app_config: AppConfig) -> list[AppConfig]:
+    configs = Finder().get_app_registry().app_configs.values()
+    return [config for config in configs if config.app_name != app_config.app_name]
+
+
+def declaration_mistakes(app_config: AppConfig) -> list[DeclarationMistake]:
+    others = [config.table_classes for config in other_apps(app_config)]
+    return app_mistakes(app_config.table_classes, others)
+
+
+def mistakes_text(app_config: AppConfig, found: list[DeclarationMistake]) -> str:
+    """The mistakes as `rls new` refuses them, a table of another app named with its app."""
+    app_of = {
+        t._meta.tablename: c.app_name for c in other_apps(app_config) for t in c.table_classes
+    }
+    name = app_config.app_name
+    lines = [f"{len(found)} table declaration(s) to fix before app {name} can be generated:"]
+    for m in found:
+        table = f"{m.table} (app {app_of[m.table]})" if m.table in app_of else m.table
+        lines.append(f"✗ {table} [{m.code}] {m.message}\n  fix: {m.fix}")
+    return "\n".join(lines)
+
+
 async def plan(
     app_name: str, require_migrated: bool = True
 ) -> tuple[AppConfig, str | None, AppState, str, str]:
@@ -117,14 +140,9 @@ async def plan(
     `require_migrated`: refuse when a table has no Piccolo migration yet (a migration
     file must sort after the one creating its tables; printing the SQL needs no order)."""
     app_config = app_config_of(app_name)
-    found = all_mistakes(app_config.table_classes)
+    found = declaration_mistakes(app_config)
     if found:
-        raise PlanError(
-            "\n".join(
-                [f"{len(found)} table declaration(s) of app {app_name} must be fixed first:"]
-                + [f"✗ {m.table} [{m.code}] {m.message}\n  fix: {m.fix}" for m in found]
-            )
-        )
+        raise PlanError(mistakes_text(app_config, found))
     new = declared_state(app_config).state
     # The RLS migration must sort after the one creating the table: Piccolo runs
     # migrations in id order (and a migration's raw SQL before its auto operations).
@@ -145,7 +163,7 @@ async def write_migration(app_name: str, description: str = "") -> int:
     try:
         app_config = app_config_of(app_name)
         migrations_folder(app_config)
-        if not all_mistakes(app_config.table_classes) and await pending_schema_changes(app_config):
+        if not declaration_mistakes(app_config) and await pending_schema_changes(app_config):
             print(f"The table classes of app {app_name} differ from its migrations:")
             await new_piccolo_migration(app_name, auto=True)
         app_config, previous, state, forwards, backwards = await plan(app_name)

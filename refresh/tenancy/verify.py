@@ -27,7 +27,13 @@ from piccolo.table import Table
 from refresh.compat.piccolo import referenced_table
 from refresh.db.engines import READ_DB
 from refresh.tenancy.columns import TenantForeignKey
-from refresh.tenancy.declarations import TENANT_COLUMN, Distribution, RowSecurity, declaration_of
+from refresh.tenancy.declarations import (
+    TENANT_COLUMN,
+    Distribution,
+    GlobalTable,
+    RowSecurity,
+    declaration_of,
+)
 from refresh.tenancy.placement_keys import placement_fix, uncheckable
 
 #: Where Citus keeps a table's rows in shards, and re-creates its policies on them.
@@ -73,6 +79,20 @@ def mistakes(table: type[Table], tables: Collection[type[Table]] = ()) -> list[D
             "bypasses RLS: inside a request its queries see every tenant's rows",
             f"derive it from TenantTable (or ReadClientTable), listed before Table: "
             f"`class {cls}(TenantTable, Table)`",
+        )
+    if (
+        isinstance(declaration, GlobalTable)
+        and declaration.grants
+        and table._meta.db is not READ_DB
+    ):
+        granted = ", ".join(sorted(declaration.grants))
+        add(
+            "bound_to_write_client",
+            f"table class {cls} is a global table that grants {granted} access, but it is "
+            "bound to the write client, which bypasses its RLS and grants: requests cannot "
+            "use it, and a staff page of it would read and write as the admin role",
+            f"derive it from ReadClientTable, listed before Table: "
+            f"`class {cls}(ReadClientTable, Table)` (from refresh.tenancy.tables)",
         )
     if declaration.kind == "tenant" and TENANT_COLUMN not in _columns(table):
         add(
@@ -162,6 +182,22 @@ def key_mistakes(table: type[Table], column: ForeignKey[Table]) -> list[Declarat
 def all_mistakes(tables: Iterable[type[Table]]) -> list[DeclarationMistake]:
     tables = list(tables)
     return [m for table in tables for m in mistakes(table, tables)]
+
+
+def app_mistakes(
+    app_tables: Collection[type[Table]], other_apps: Iterable[Collection[type[Table]]]
+) -> list[DeclarationMistake]:
+    """An app's own mistakes, and those of the keys of other apps' tables into its tables:
+    making a table local, or a tenant table, changes what the keys into it must be, and
+    generating the app's migrations would carry the mistake on (each key's fix as `rls
+    check` gives it, from its own app's tables)."""
+    found = all_mistakes(app_tables)
+    for tables in other_apps:
+        for table in tables:
+            for column in table._meta.foreign_key_columns:
+                if referenced_table(column) in app_tables:
+                    found += key_mistakes(table, column) + placement_mistakes(table, column, tables)
+    return found
 
 
 def _columns(table: type[Table]) -> set[str]:

@@ -16,8 +16,8 @@ from piccolo.conf.apps import AppConfig, Finder
 from refresh.db.clients import write_client
 from refresh.rls.check.problems import Fix, Problem
 from refresh.rls.live import ProbeError, canonical_policies, live_tables
+from refresh.schema.generate import declaration_mistakes
 from refresh.schema.state import declared_state
-from refresh.tenancy.verify import all_mistakes
 
 UNDEFINED_COLUMN = re.compile(r'column "(?:[^"]*\.)?([^".]+)" does not exist')
 LIVE_COLUMNS = (
@@ -41,7 +41,7 @@ def policy_invalid(app_name: str, error: ProbeError) -> Problem:
 
 async def refused_policies(app_name: str) -> list[Problem]:
     app_config = Finder().get_app_registry().app_configs.get(app_name)
-    if app_config is None or all_mistakes(app_config.table_classes):
+    if app_config is None or declaration_mistakes(app_config):
         return []  # `rls new` names the unknown app, or the mistakes, itself
     try:
         live = await live_tables()

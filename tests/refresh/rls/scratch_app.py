@@ -57,13 +57,13 @@ class Part(TenantTable, Table):
 APP = """
 from pathlib import Path
 from piccolo.conf.apps import AppConfig
-from gadgets.tables import TABLES
+from {app}.tables import TABLES
 
 APP_CONFIG = AppConfig(
-    app_name="gadgets",
+    app_name="{app}",
     migrations_folder_path=Path(__file__).parent / "migrations",
     table_classes=TABLES,
-    migration_dependencies=["apps.tenants.piccolo_app"],
+    migration_dependencies=["{depends_on}"],
 )
 """
 
@@ -73,7 +73,7 @@ from piccolo_conf import DB  # noqa: F401
 
 APP_REGISTRY = AppRegistry(apps=[
     "refresh.rls.piccolo_app", "apps.tenants.piccolo_app", "apps.projects.piccolo_app",
-    "apps.tasks.piccolo_app", "apps.admin.piccolo_app", "gadgets.piccolo_app",
+    "apps.tasks.piccolo_app", "apps.admin.piccolo_app", {apps}
 ])
 """
 
@@ -92,12 +92,19 @@ class Scratch:
             "PYTHONPATH": f"{root}{os.pathsep}{ROOT}",
         }
 
-    def write_tables(self, source: str, tables: str) -> None:
+    def write_tables(self, source: str, tables: str, app: str = "gadgets") -> None:
         text = HEADER + textwrap.dedent(source) + f"\nTABLES = {tables}\n"
-        (self.root / "gadgets" / "tables.py").write_text(text)
-        for cache in (self.root / "gadgets").rglob("__pycache__"):
+        (self.root / app / "tables.py").write_text(text)
+        for cache in (self.root / app).rglob("__pycache__"):
             for compiled in cache.iterdir():
                 compiled.unlink()
+
+    def add_app(self, app: str, depends_on: str = "gadgets.piccolo_app") -> None:
+        """A second scratch app (no tables yet), registered after gadgets: for keys
+        between the tables of two apps."""
+        add_app_package(self.root, app, depends_on)
+        write_conf(self.root, ["gadgets", app])
+        self.write_tables("", "[]", app)
 
     def migrated(self, source: str, tables: str = "[Colour, Gadget, Part]") -> None:
         """The project migrated, then these tables declared, generated and migrated: the
@@ -166,13 +173,22 @@ class Scratch:
             await connection.close()
 
 
+def add_app_package(root: Path, app: str, depends_on: str) -> None:
+    (root / app / "migrations").mkdir(parents=True)
+    (root / app / "__init__.py").write_text("")
+    (root / app / "piccolo_app.py").write_text(APP.format(app=app, depends_on=depends_on))
+
+
+def write_conf(root: Path, apps: list[str]) -> None:
+    registered = " ".join(f'"{app}.piccolo_app",' for app in apps)
+    (root / "scratch_conf.py").write_text(CONF.format(apps=registered))
+
+
 def scratch_project(tmp_path: Path, suffix: str) -> Iterator[Scratch]:
     name = f"{test_database().name}_{suffix}"
     bootstrap(test_database().superuser_url, name, get_settings())
-    (tmp_path / "gadgets" / "migrations").mkdir(parents=True)
-    (tmp_path / "gadgets" / "__init__.py").write_text("")
-    (tmp_path / "gadgets" / "piccolo_app.py").write_text(APP)
-    (tmp_path / "scratch_conf.py").write_text(CONF)
+    add_app_package(tmp_path, "gadgets", "apps.tenants.piccolo_app")
+    write_conf(tmp_path, ["gadgets"])
     scratch = Scratch(tmp_path, name)
     scratch.write_tables("", "[]")  # the app, before its first table
     try:

@@ -80,3 +80,56 @@ class Ledger(ReadClientTable, Table):
         IMPORTS + GADGETS.format(gadget_extra=reference) + ledger, "[Colour, Gadget, Part, Ledger]"
     )
     assert scratch.problems() == []
+
+
+SPROCKETS = """
+from gadgets.tables import Gadget
+
+
+class Sprocket(TenantTable, Table):
+    id = UUID(primary_key=True, default=UUID4())
+    gadget_id = TenantForeignKey(Gadget)
+{sprocket_extra}"""
+
+
+def test_a_table_made_local_is_refused_while_another_apps_table_keys_into_it(
+    scratch: Scratch,
+) -> None:
+    """The key belongs to the other app (gizmos), so its own `rls new` would not see the
+    change: `rls new gadgets` checks the keys into its tables from every app."""
+    scratch.run("migrations", "forwards", "all")
+    scratch.add_app("gizmos")
+    scratch.write_tables(GADGETS.format(gadget_extra=""), "[Colour, Gadget, Part]")
+    scratch.write_tables(SPROCKETS.format(sprocket_extra=""), "[Sprocket]", "gizmos")
+    for app in ("gadgets", "gizmos"):
+        scratch.run("rls", "new", app)
+    scratch.run("migrations", "forwards", "all")
+    assert scratch.problems() == []
+    written = sorted(scratch.migrations.glob("gadgets_*.py"))
+
+    # Gadget kept on the coordinator, and Part with it as its own fix would say
+    local = IMPORTS + GADGETS.format(gadget_extra=LOCAL).replace(PART_LABEL, PART_LABEL + LOCAL)
+    scratch.write_tables(local, "[Colour, Gadget, Part]")
+    refused = scratch.run("rls", "new", "gadgets", ok=False)
+    assert refused.returncode == 1
+    fix = (
+        "declare Sprocket `rls = tenant_rls(..., distribution=Distribution.local)` (its "
+        "other arguments as they are; Distribution from refresh.tenancy.declarations)"
+    )
+    assert (
+        "1 table declaration(s) to fix before app gadgets can be generated:\n"
+        "✗ sprocket (app gizmos) [key_across_placements] Sprocket.gadget_id is a key from a "
+        "by_tenant table to Gadget, a local table: Citus cannot check it there, and would "
+        f"refuse to place the tables\n  fix: {fix}"
+    ) in refused.stderr
+    assert sorted(scratch.migrations.glob("gadgets_*.py")) == written  # nothing written
+    # `rls check` names the same key, under its own app, with the same fix
+    [mistake] = [p for p in scratch.problems() if p["code"] == "key_across_placements"]
+    assert (mistake["table"], mistake["app"], mistake["fix"]["edit"]) == ("sprocket", "gizmos", fix)
+
+    # the fix, literally, in the other app; then both apps generate
+    scratch.write_tables(IMPORTS + SPROCKETS.format(sprocket_extra=LOCAL), "[Sprocket]", "gizmos")
+    for app in ("gadgets", "gizmos"):
+        scratch.run("rls", "new", app)
+    scratch.run("migrations", "forwards", "all")
+    assert scratch.problems() == []

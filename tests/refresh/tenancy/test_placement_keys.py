@@ -11,7 +11,7 @@ from piccolo.table import Table
 from refresh.tenancy.columns import TenantForeignKey
 from refresh.tenancy.declarations import Distribution, global_table, tenant_rls
 from refresh.tenancy.tables import ReadClientTable, TenantTable
-from refresh.tenancy.verify import all_mistakes
+from refresh.tenancy.verify import all_mistakes, app_mistakes
 
 LOCAL, REFERENCE = Distribution.local, Distribution.reference
 
@@ -88,3 +88,45 @@ class TenantsOfTheCoordinator(TenantTable, Table):  # its tenant_id key to the t
 
 def test_the_tenant_roots_key_is_checked_like_any_other() -> None:
     assert placement_fixes(TenantsOfTheCoordinator) == {}
+
+
+def test_an_apps_mistakes_include_the_keys_of_other_apps_into_its_tables() -> None:
+    """Kept's app has no mistake of its own; Both's key into Kept, from another app, is
+    still one of its mistakes (with the fix `rls check` gives it from Both's app), and a
+    key of the other app not touching Kept's tables is not."""
+    found = app_mistakes([Kept], [[Sharded, Both], [Ledger]])
+    assert [(m.table, m.code) for m in found] == [(both_table(), "key_across_placements")]
+    assert found[0].fix == placement_fixes(Both, Sharded)[both_table()]
+    assert app_mistakes([Sharded], [[Ledger]]) != []  # Ledger's key into Sharded
+    assert app_mistakes([Sharded], [[Pinned]]) == []  # sharded to sharded: checkable
+
+
+def both_table() -> str:
+    return Both._meta.tablename
+
+
+class Unit(ReadClientTable, Table):  # global in one app ...
+    rls = global_table("units, the same for every tenant")
+
+
+class UnitNowTenant(TenantTable, Table):  # ... and the same table made a tenant table
+    pass
+
+
+class Stock(TenantTable, Table):  # another app's tenant table, keyed to it by a plain key
+    unit_id = ForeignKey(Unit)
+
+
+class StockOfTenantUnit(TenantTable, Table):
+    unit_id = ForeignKey(UnitNowTenant)
+
+
+def test_a_table_made_a_tenant_table_while_a_plain_key_points_at_it() -> None:
+    """A plain key from another app's tenant table, harmless to a global table, would
+    leak once the target holds tenants' rows: the target's app is refused too."""
+    assert app_mistakes([Unit], [[Stock]]) == []
+    [found] = app_mistakes([UnitNowTenant], [[StockOfTenantUnit]])
+    assert (found.table, found.code) == (
+        StockOfTenantUnit._meta.tablename,
+        "plain_key_between_tenant_tables",
+    )
