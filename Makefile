@@ -41,13 +41,13 @@ test-pgbouncer: install
 	TEST_PGBOUNCER=1 $(BIN)/pytest tests/test_isolation_load.py tests/test_isolation_model.py \
 		tests/refresh/db/test_request_transaction.py tests/apps/projects tests/apps/tasks
 
-# The API, isolation, admin and tenant lifecycle suites on a real Citus cluster (a coordinator and two
+# The API, isolation, guarantees, request transaction, admin and tenant lifecycle suites on a real Citus cluster (a coordinator and two
 # workers built from ../shared/citus, cached in .data/citus), tables distributed by the
 # migrations alone; the read role refuses any query that is not routed to one shard.
 test-citus: install
 	$(BIN)/python -m tests.citus.build
-	TEST_CITUS=1 $(BIN)/pytest tests/apps tests/refresh/lifecycle tests/test_isolation_load.py \
-		tests/test_isolation_model.py tests/citus tests/refresh/tenancy \
+	TEST_CITUS=1 $(BIN)/pytest tests/apps tests/refresh/lifecycle tests/refresh/db tests/test_guarantees.py \
+		tests/test_isolation_load.py tests/test_isolation_model.py tests/citus tests/refresh/tenancy \
 		tests/test_database_guide.py -k "not test_section or scaling"
 
 lint: install

@@ -1,7 +1,7 @@
 """Logging as one JSON object per line (python-json-logger), for the servers.
 
 `logging_config()` is a `logging.config.dictConfig` dictionary, given to uvicorn by the
-production command (refresh/serve.py) so every worker configures itself the same way:
+production command (serve.py) so every worker configures itself the same way:
 the project's loggers and uvicorn's own write JSON to stdout, each record with the
 request id of the request it was written in (`RequestIdFilter`); uvicorn's access log is
 off, the project's request log (refresh/web/requestlog.py) replaces it with more fields.

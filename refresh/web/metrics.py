@@ -6,7 +6,7 @@ the series are bounded and /metrics says nothing about any one tenant. Per-tenan
 is in the request log instead (one JSON line per request with `tenant`, `db_ms`, ...).
 
 With several worker processes, set PROMETHEUS_MULTIPROC_DIR (the production command does,
-refresh/serve.py): every worker writes its values there and any worker's /metrics adds
+serve.py): every worker writes its values there and any worker's /metrics adds
 them up (prometheus-client's multiprocess mode).
 
 /metrics needs `Authorization: Bearer <METRICS_TOKEN>` when that is set; without it, it

@@ -132,6 +132,14 @@ async def two_tenants_on_the_shards(tenant_a: Any, tenant_b: Any) -> None:
     mine = await as_tenant(
         tenant_a, "insert into gizmo (project_id) values ($1) returning id", projects[tenant_a.slug]
     )
+    # the audit trigger the same migration made fires on the shard: A's entry, under the
+    # table's name (not the shard's), readable by A only
+    audited = (
+        "select count(*) from audit_log where tenant_id = $1 and table_name = 'gizmo'"
+        " and row_id = $2 and action = 'insert'"
+    )
+    assert await as_tenant(tenant_a, audited, tenant_a.id, str(mine)) == 1
+    assert await as_tenant(tenant_b, audited, tenant_a.id, str(mine)) == 0
     with pytest.raises(asyncpg.ForeignKeyViolationError):
         await as_tenant(
             tenant_a, "insert into gizmo (project_id) values ($1)", projects[tenant_b.slug]
