@@ -15,16 +15,17 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from piccolo.columns import Column
+from piccolo.columns import Column, Serial
 from piccolo.table import Table
 from piccolo_admin.endpoints import TableConfig, create_admin
 from piccolo_api.crud.endpoints import OrderBy
+from piccolo_api.crud.hooks import Hook, HookType
 from piccolo_api.rate_limiting.middleware import RateLimitProvider
 from starlette.types import ASGIApp, Scope
 
 from apps.admin.audit import OPERATOR_LABELS, STAFF_LABELS, audit_page
 from apps.admin.checks import admin_validators
-from apps.admin.hooks import BOOKKEEPING, hooks_for
+from apps.admin.hooks import BOOKKEEPING, hooks_for, password_off_loop
 from apps.admin.import_page import import_routes
 from apps.admin.lifecycle import operator_forms
 from apps.admin.pages import operator_pages_app
@@ -43,11 +44,13 @@ PAGE_SIZE = 25
 
 def newest_first(table: type[Table]) -> list[OrderBy] | None:
     """Newest rows first, ties broken by id: a list that does not reshuffle on reload
-    (piccolo-admin's default order is the primary key, a UUID: random)."""
+    (piccolo-admin's default order is the primary key, a UUID: random); a table without
+    created_at whose key counts up (the logins) by its key, highest first."""
+    key = table._meta.primary_key
     created = next((c for c in table._meta.columns if c._meta.name == "created_at"), None)
     if created is None:
-        return None
-    return [OrderBy(created, ascending=False), OrderBy(table._meta.primary_key, ascending=False)]
+        return [OrderBy(key, ascending=False)] if isinstance(key, Serial) else None
+    return [OrderBy(created, ascending=False), OrderBy(key, ascending=False)]
 
 
 def for_site(page: TableConfig, staff: bool, fixed: frozenset[str]) -> TableConfig:
@@ -106,6 +109,12 @@ def operator_pages() -> list[TableConfig]:
             link_column=AdminUser.username,
             menu_group="Admin",
             validators=admin_validators(),
+            # after the others: piccolo-api keeps the last run of hooks of one type
+            hooks=[
+                *hooks_for(AdminUser, staff=False),
+                Hook(HookType.pre_patch, password_off_loop(AdminUser)),
+            ],
+            order_by=newest_first(AdminUser),
         ),
     ]
 

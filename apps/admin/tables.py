@@ -16,7 +16,11 @@ from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 from piccolo_api.session_auth.tables import SessionsBase
 
-from refresh.compat.piccolo_login import login_off_loop, update_password_off_loop
+from refresh.compat.piccolo_login import (
+    create_user_off_loop,
+    login_off_loop,
+    update_password_off_loop,
+)
 from refresh.tenancy.declarations import Distribution, audited, global_table
 from refresh.tenancy.tables import Timestamps, tenant_root_reference
 
@@ -40,6 +44,11 @@ class AdminUser(BaseUser, tablename="piccolo_user"):
     async def update_password(cls, user: str | int, password: str) -> None:
         # The admin's change-password page: the same, for the new password's hash.
         await update_password_off_loop(cls, user, password)
+
+    @classmethod
+    async def create_user(cls, username: str, password: str, **extra_params: Any) -> Any:
+        # An operator adding a login on the logins page: the same, for its first password.
+        return await create_user_off_loop(cls, username, password, **extra_params)
 
 
 class AdminSession(SessionsBase, tablename="sessions"):

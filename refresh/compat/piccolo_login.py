@@ -64,6 +64,26 @@ async def update_password_off_loop(
         clause = user_table.id == user
     else:
         raise ValueError("The `user` arg must be a user id, or a username.")
-    user_table._validate_password(password=password)
-    hashed = await asyncio.to_thread(user_table.hash_password, password)
+    hashed = await hash_off_loop(user_table, password)
     await user_table.update({user_table.password: hashed}).where(clause)
+
+
+async def hash_off_loop(user_table: type[BaseUser], password: str) -> str:
+    """A new password, validated as Piccolo validates one (its ValueError) and hashed in a
+    worker thread."""
+    user_table._validate_password(password=password)
+    return await asyncio.to_thread(user_table.hash_password, password)
+
+
+async def create_user_off_loop(
+    user_table: type[BaseUser], username: str, password: str, **extra_params: Any
+) -> BaseUser:
+    """`BaseUser.create_user` (piccolo-api's add form of the logins page calls it) with its
+    hashing in a worker thread: the same validation, and the constructor keeps a password
+    that is already a hash as it is. The same test watches it."""
+    if not username:
+        raise ValueError("A username must be provided.")
+    hashed = await hash_off_loop(user_table, password)
+    user = user_table(username=username, password=hashed, **extra_params)
+    await user.save()
+    return user

@@ -12,7 +12,14 @@ from typing import Any
 
 from apps.admin.login import LoginGuard
 from apps.admin.tables import AdminUser
-from tests.apps.admin.support import PASSWORD, login, new_operator, new_staff, open_session
+from tests.apps.admin.support import (
+    PASSWORD,
+    login,
+    new_operator,
+    new_staff,
+    open_session,
+    unique,
+)
 from tests.apps.admin.test_login import attempt, browser, guard, with_csrf
 
 __all__ = ["guard"]  # the fixture, shared with test_login.py
@@ -91,3 +98,64 @@ async def test_password_changes_hash_off_the_loop_and_take_effect(
         assert (await login(app, username, new_password)).status_code == 200
         assert (await login(app, username)).status_code == 401
     assert (await login(app, bystander)).status_code == 200
+
+
+# what the logins page's add form sends
+NEW_LOGIN = {
+    "password": PASSWORD,
+    "first_name": "",
+    "last_name": "",
+    "active": True,
+    "admin": False,
+    "superuser": False,
+    "last_login": None,
+}
+
+
+async def test_operators_logins_page_hashes_off_the_loop(app: Any) -> None:
+    """An operator adding logins, and setting their passwords by an edit, on the logins
+    page: piccolo-api hashes both in the event loop; here in threads, so /healthz answers
+    meanwhile, and the passwords work. A bad password is refused as Piccolo refuses it
+    and changes nothing; the id of a login cannot be changed; the newest login comes first."""
+    operator = await open_session(app, await new_operator())
+    names = [unique("added") for _ in range(4)]
+    started = time.perf_counter()
+    AdminUser.hash_password("a-new-and-long-password")
+    one_hash = time.perf_counter() - started
+    try:
+        async with healthz_rounds(app) as latencies:
+            added = await asyncio.gather(
+                *(
+                    operator.post(
+                        "/tables/piccolo_user/",
+                        {**NEW_LOGIN, "username": n, "email": f"{n}@x.test"},
+                    )
+                    for n in names
+                )
+            )
+            assert [r.status_code for r in added] == [201] * 4, [r.text for r in added]
+            ids = [r.json()["id"] for r in added]
+            edited = await asyncio.gather(
+                *(
+                    operator.patch(f"/tables/piccolo_user/{i}/", {"password": "edited-password"})
+                    for i in ids
+                )
+            )
+        assert [r.status_code for r in edited] == [200] * 4, [r.text for r in edited]
+        assert len(latencies) >= 5 and max(latencies) < one_hash / 2, (one_hash, latencies)
+
+        too_short = await operator.patch(
+            f"/tables/piccolo_user/{ids[0]}/", {"password": "x", "active": False}
+        )
+        assert too_short.status_code == 400
+        assert "The password is too short. (min 6)" in too_short.text
+        moved = await operator.patch(f"/tables/piccolo_user/{ids[1]}/", {"id": ids[1] + 10_000})
+        assert moved.status_code == 422, moved.text
+        newest = [r["id"] for r in await operator.rows("piccolo_user")][:4]
+        assert newest == sorted(ids, reverse=True)  # added at once: in the order of their ids
+    finally:
+        await operator.client.aclose()
+    assert (await login(app, names[0], "edited-password")).status_code == 200
+    assert (await login(app, names[0], PASSWORD)).status_code == 401
+    row = await AdminUser.select(AdminUser.active).where(AdminUser.id == ids[0]).first()
+    assert row is not None and row["active"] is True  # the refused edit changed nothing

@@ -11,13 +11,21 @@ import uuid
 import pytest
 from piccolo.apps.user.tables import BaseUser
 
-from refresh.compat.piccolo_login import login_off_loop, update_password_off_loop
+from refresh.compat.piccolo_login import (
+    create_user_off_loop,
+    login_off_loop,
+    update_password_off_loop,
+)
 
 # sha256 of the source of piccolo 1.38.0's BaseUser.login and BaseUser.hash_password
 LOGIN_SOURCE = "27910ba32d41bf063c6c7811f4a6bf234062019c5914869fc18ca5a861b1ad8e"
 HASH_SOURCE = "399d073e308a2e0152c3ad1f26e5289d728fe1ba627099943f9352316a6287b9"
 # and of its BaseUser.update_password (update_password_off_loop)
 UPDATE_SOURCE = "3f0bb0e25329c238906e4c69354ade757546c5d4ce60fda80495e2d6ea3722d5"
+# and of its BaseUser.create_user, and the constructor that keeps a hash as it is
+# (create_user_off_loop)
+CREATE_SOURCE = "53cf5f3cf0b02b60b126534148bbf0c7626e773e84649497ef772f751be8554a"
+INIT_SOURCE = "e0378508e5f1cbd5a608ecbc5faafadd7f0180c33f6c287faa6af937d4e6ad51"
 
 
 def fingerprint(function: object) -> str:
@@ -28,6 +36,8 @@ def test_piccolo_login_is_the_version_repeated_here() -> None:
     assert fingerprint(BaseUser.login) == LOGIN_SOURCE
     assert fingerprint(BaseUser.hash_password) == HASH_SOURCE
     assert fingerprint(BaseUser.update_password) == UPDATE_SOURCE
+    assert fingerprint(BaseUser.create_user) == CREATE_SOURCE
+    assert fingerprint(BaseUser.__init__) == INIT_SOURCE
 
 
 async def test_login_off_loop_answers_like_piccolos_login(app: object) -> None:
@@ -65,3 +75,17 @@ async def test_update_password_off_loop_answers_like_piccolos(app: object) -> No
     with pytest.raises(ValueError):
         await update_password_off_loop(BaseUser, 1.5, "pass-word-3")  # type: ignore[arg-type]
     assert await BaseUser.login(username, "pass-word-1") == user.id
+
+
+async def test_create_user_off_loop_answers_like_piccolos(app: object) -> None:
+    username = f"compat-{uuid.uuid4().hex[:8]}"
+    user = await create_user_off_loop(
+        BaseUser, username, "pass-word-1", email=f"{username}@x.test", active=True
+    )
+    assert await BaseUser.login(username, "pass-word-1") == user.id
+    for name, bad in (("", "pass-word-1"), ("x-" + username, "x"), ("y-" + username, "")):
+        with pytest.raises(ValueError) as theirs:
+            await BaseUser.create_user(name, bad)
+        with pytest.raises(ValueError) as ours:
+            await create_user_off_loop(BaseUser, name, bad)
+        assert str(ours.value) == str(theirs.value)
