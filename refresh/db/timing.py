@@ -38,9 +38,23 @@ class QueryStats:
         self.seconds += elapsed
         self.count += 1
         if len(self.statements) < KEPT_STATEMENTS:
-            self.statements.append((elapsed, query[:KEPT_CHARS]))
+            self.statements.append((elapsed, loggable(query)))
         if exception is not None:
             self.error = type(exception).__name__
+
+
+#: A request's opening statement calls this with the token's claims as literals
+#: (refresh/db/transaction.py begin_script): the log keeps the call, not its values.
+CLAIMS_CALL = "auth.begin_request("
+
+
+def loggable(query: str) -> str:
+    """A statement's text as the slow-request log shows it: its start, and never the
+    claims a request's opening statement carries (the token's subject and every claim)."""
+    cut = query.find(CLAIMS_CALL)
+    if cut >= 0 and not query.startswith("$1", cut + len(CLAIMS_CALL)):
+        return query[: cut + len(CLAIMS_CALL)] + "...)"
+    return query[:KEPT_CHARS]
 
 
 CURRENT: ContextVar[QueryStats | None] = ContextVar("refresh_query_stats", default=None)

@@ -134,3 +134,7 @@ async def test_a_slow_request_is_logged_again_with_its_statements(
     assert any("project" in s["sql"] for s in statements)  # the list's select
     assert all(s["ms"] >= 0 for s in statements)
     assert len(statements) == only_record_of(caplog, request_id).db_statements
+    # the opening statement is there, without the token's claims it carries as literals
+    [opening] = [s["sql"] for s in statements if "auth.begin_request(" in s["sql"]]
+    assert opening == "BEGIN READ ONLY; select auth.begin_request(...)"
+    assert not any('"sub"' in s["sql"] or "authenticated" in s["sql"] for s in statements)
