@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -12,6 +12,7 @@ from starlette.responses import Response
 from apps.tasks import schemas
 from apps.tasks.tables import Comment, Task
 from apps.tenants.tables import Member
+from refresh.db.refusals import warn_unchanged
 from refresh.web.api import Api, parse_query
 from refresh.web.pagination import SortKey, after_cursor, order_by, page
 from refresh.web.requests import claims_of, found, json_body, path_uuid
@@ -124,7 +125,13 @@ async def own_comment(request: Request) -> tuple[uuid.UUID, uuid.UUID]:
 async def update_comment(request: Request) -> Response:
     body = await json_body(request, schemas.CommentPatch)
     task_id, comment_id = await own_comment(request)
-    await Comment.update({Comment.body: body.body}).where(Comment.id == comment_id)
+    changed = (
+        await Comment.update({Comment.body: body.body})
+        .where(Comment.id == comment_id)
+        .returning(Comment.id)
+    )
+    if not changed:
+        refused("update")
     return JSONResponse(await fetch_comment(task_id, comment_id))
 
 
@@ -138,5 +145,14 @@ async def update_comment(request: Request) -> Response:
 )
 async def delete_comment(request: Request) -> Response:
     _, comment_id = await own_comment(request)
-    await Comment.delete().where(Comment.id == comment_id)
+    deleted = await Comment.delete().where(Comment.id == comment_id).returning(Comment.id)
+    if not deleted:
+        refused("delete")
     return Response(status_code=204)
+
+
+def refused(command: str) -> NoReturn:
+    """The comment, read by own_comment, was not changed: a policy of `command` said no.
+    Logged for the developer; the client gets the 404 of a comment it cannot reach."""
+    warn_unchanged(Comment, command)
+    raise HTTPException(404, "comment not found")  # as found() answers

@@ -36,3 +36,11 @@ def warn_refused(command: str, table: str, transaction: Any, why: str) -> None:
         why,
         extra={"refused_command": command, "refused_table": table, "refused_role": role},
     )
+
+
+def warn_unchanged(table: Any, command: str) -> None:
+    """An update or delete that matched none of the rows the caller can read (checked by
+    the caller): a policy of `command` said no, silently (no policy for it, or a rule)."""
+    why = f"the row is readable, but no {command} policy lets this caller change it"
+    transaction = table._meta.db.current_transaction.get()
+    warn_refused(command, table._meta.tablename, transaction, why)

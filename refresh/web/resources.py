@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from refresh.db.refusals import warn_refused
+from refresh.db.refusals import warn_unchanged
 from refresh.tenancy.declarations import TENANT_COLUMN
 from refresh.web.api import Api, parse_query
 from refresh.web.pagination import SortKey, after_cursor, order_by, page
@@ -83,9 +83,7 @@ class Resource:
         a refused insert; the client's answer is the same either way."""
         primary_key = self.table._meta.primary_key
         if await self.table.exists().where(primary_key == row_id):
-            why = f"the row is readable, but no {command} policy lets this caller change it"
-            transaction = self.table._meta.db.current_transaction.get()
-            warn_refused(command, self.table._meta.tablename, transaction, why)
+            warn_unchanged(self.table, command)
         if self.on_unchanged is not None:
             await self.on_unchanged(row_id)
         return found(None, self.name)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from refresh.db.clients import write_client
-from tests.apps.tasks.support import new_project
+from tests.apps.tasks.support import new_project, new_task
 from tests.database import superuser_sql, test_database
 
 
@@ -80,3 +80,71 @@ async def test_a_missing_update_or_delete_policy_is_a_404_and_a_warning(
     assert await write_client.fetch(policies) == before  # put back as they were
     still = await client.get(f"/api/projects/{project}", headers=tenant_a.headers)
     assert still.json()["name"] == "no policy"  # and nothing changed
+
+
+UPDATE_POLICY = (
+    "create policy tenant_isolation_update on {0} as permissive for update to authenticated"
+    " using (tenant_id = auth.tenant_id()) with check (tenant_id = auth.tenant_id())"
+)
+DELETE_POLICY = (
+    "create policy tenant_isolation_delete on {0} as permissive for delete to authenticated"
+    " using (tenant_id = auth.tenant_id())"
+)
+
+
+async def test_a_comments_edit_and_delete_and_a_bulk_update_refused_by_policy_are_logged(
+    client: Any, tenant_a: Any, tenant_b: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same outside the shared resource code: a comment's edit and delete answered
+    200 and 204 with nothing changed, and a bulk update 404, all without a word in the
+    log. Now 404, and the warning; tenant B aiming at A's task is an ordinary 404, and
+    nothing is logged for it."""
+    project = (await new_project(client, tenant_a, "refused comments"))["id"]
+    task = (await new_task(client, tenant_a, project, title="unchanged"))["id"]
+    comments = f"/api/tasks/{task}/comments"
+    note = (await client.post(comments, json={"body": "kept"}, headers=tenant_a.headers)).json()
+    policies = (
+        "select tablename, policyname, permissive, roles::text[], cmd, qual, with_check"
+        " from pg_policies where tablename in ('comment', 'task') order by 1, 2"
+    )
+    before = await write_client.fetch(policies)
+    drop = "drop policy tenant_isolation_{0} on {1}"
+    superuser_sql(
+        test_database(),
+        "; ".join(
+            [drop.format("update", "comment"), drop.format("delete", "comment")]
+            + [drop.format("update", "task")]
+        ),
+    )
+    bulk = {"ids": [task], "set": {"title": "changed"}}
+    try:
+        caplog.set_level(logging.WARNING, logger="refresh")
+        url = f"{comments}/{note['id']}"
+        edited = await client.patch(url, json={"body": "changed"}, headers=tenant_a.headers)
+        deleted = await client.delete(url, headers=tenant_a.headers)
+        bulked = await client.post("/api/tasks/bulk-update", json=bulk, headers=tenant_a.headers)
+        mine = [r.getMessage() for r in caplog.records if r.name == "refresh.db"]
+        caplog.clear()
+        b_bulked = await client.post("/api/tasks/bulk-update", json=bulk, headers=tenant_b.headers)
+        theirs = [r for r in caplog.records if r.name == "refresh.db"]
+    finally:
+        superuser_sql(
+            test_database(),
+            "; ".join(
+                [UPDATE_POLICY.format("comment"), DELETE_POLICY.format("comment")]
+                + [UPDATE_POLICY.format("task")]
+            ),
+        )
+    assert [r.status_code for r in (edited, deleted, bulked, b_bulked)] == [404] * 4
+    assert mine == [
+        f"refused by the database: {command} on {table} as authenticated (the row is "
+        f"readable, but no {command} policy lets this caller change it); check the "
+        "table's grants and policies with `piccolo rls check`"
+        for command, table in (("update", "comment"), ("delete", "comment"), ("update", "task"))
+    ]
+    assert theirs == []
+    assert await write_client.fetch(policies) == before  # put back as they were
+    listed = await client.get(comments, headers=tenant_a.headers)
+    assert [c["body"] for c in listed.json()["data"]] == ["kept"]  # nothing changed
+    fetched = await client.get(f"/api/tasks/{task}", headers=tenant_a.headers)
+    assert fetched.json()["title"] == "unchanged"
