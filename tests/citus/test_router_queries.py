@@ -50,8 +50,10 @@ async def test_a_query_that_would_fan_out_is_refused(tenant_a: TenantFixture) ->
 async def test_each_api_query_is_one_shard_task(app: Any, tenant_a: TenantFixture) -> None:
     """The SQL Piccolo renders for the API's queries inside a request of tenant A names A
     as a constant and is planned by Citus as a single task."""
+    from apps.projects.tables import Project
     from apps.tasks.queries import COLUMNS
     from apps.tasks.tables import Comment, Task
+    from apps.tenants.tables import Member
     from refresh.db.claims import Channel, build_claims
     from refresh.db.engines import READ_DB
     from refresh.db.transaction import RequestTransaction
@@ -69,6 +71,16 @@ async def test_each_api_query_is_one_shard_task(app: Any, tenant_a: TenantFixtur
             "exists": Task.exists().where(Task.id == tenant_a.id),
             "update": Task.update({Task.priority: 2}).where(Task.id == tenant_a.id),
             "delete": Task.delete().where(Task.id == tenant_a.id),
+            "project list": Project.select(Project.id, Project.name).order_by(Project.name),
+            "member list": Member.select(Member.id, Member.role).where(Member.role == "admin"),
+            "project insert": Project.insert(
+                Project(tenant_id=tenant_a.id, name="routed")
+            ).returning(Project.id),
+            "comment insert": Comment.insert(
+                Comment(
+                    tenant_id=tenant_a.id, task_id=tenant_a.id, author_id=tenant_a.id, body="routed"
+                )
+            ),
         }
         rendered = {name: str(query) for name, query in queries.items()}
     for name, sql in rendered.items():
