@@ -181,9 +181,9 @@ def create_sites(production: bool, allowed_hosts: Sequence[str] = ()) -> Sites:
         exact_choice_filters(strict_bodies(staff_site, staff), staff), STAFF_LABELS
     )
     return Sites(
-        with_ui_fixes(operators_site, read_only),
+        with_ui_fixes(operators_site, read_only, server_fields=BOOKKEEPING),
         # an operator viewing as a tenant gets the staff site, with the banner
-        with_ui_fixes(staff_site, read_only, notice=banner),
+        with_ui_fixes(staff_site, read_only, notice=banner, server_fields=BOOKKEEPING),
         operator_pages_app(allowed_hosts, import_routes()),
     )
 

@@ -9,6 +9,8 @@ which
   in the cell's tooltip (a link's too: the audit log's time opens its entry);
 - hide the add, save and delete controls of the tables named read-only (the server
   refuses those changes anyway: the controls only led to an error);
+- make the form fields the server sets (`server_fields`, e.g. created_at) inert and
+  dimmed: shown, but not editable (the server ignored what was typed there);
 - show a notice of the site's own at the top of every page (`notice(scope)`, HTML, e.g.
   the admin's "viewing as tenant" banner); a notice marked `data-read-only` hides those
   controls on every table.
@@ -43,10 +45,13 @@ body:has(.refresh-notice[data-read-only]) [data-uitest=delete_button] { display:
   background: #2d3e50; color: #fff; border: 0; border-radius: 3px; font-size: 13px;
   text-transform: none; cursor: pointer; }
 body:has(.refresh-notice) { padding-bottom: 48px; }
+/* a field the server sets: shown, not editable (the script makes it inert) */
+.refresh-server-field { opacity: 0.6; }
 """
 SCRIPT = """
 (() => {
   const readOnly = new Set(%s);
+  const serverFields = new Set(%s);
   const isoTime = /^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d(:\\d\\d(\\.\\d+)?)?(Z|[+-]\\d\\d:\\d\\d)?$/;
   const readable = new Intl.DateTimeFormat(undefined, {dateStyle: "medium", timeStyle: "short"});
   function markTable() {
@@ -63,10 +68,21 @@ SCRIPT = """
       cell.textContent = readable.format(new Date(exact));
     }
   }
+  function freezeServerFields(root) {
+    // the named element is the form's value; its parent holds the inputs that set it
+    for (const field of root.querySelectorAll("form [name]")) {
+      const box = field.parentElement;
+      if (!serverFields.has(field.getAttribute("name")) || box.inert) continue;
+      box.inert = true;
+      box.classList.add("refresh-server-field");
+      box.title = "set by the server";
+    }
+  }
   window.addEventListener("hashchange", markTable);
   markTable();
-  new MutationObserver(() => readableTimes(document)).observe(document.body,
-    {childList: true, subtree: true, characterData: true});
+  // attribute changes (inert, title) are not observed: no loop
+  new MutationObserver(() => { readableTimes(document); freezeServerFields(document); })
+    .observe(document.body, {childList: true, subtree: true, characterData: true});
 })();
 """
 
@@ -75,8 +91,9 @@ def with_ui_fixes(
     app: ASGIApp,
     read_only_tables: Sequence[str],
     notice: Callable[[Scope], str | None] | None = None,
+    server_fields: Sequence[str] = (),
 ) -> ASGIApp:
-    script = SCRIPT % json.dumps(sorted(read_only_tables))
+    script = SCRIPT % (json.dumps(sorted(read_only_tables)), json.dumps(sorted(server_fields)))
     tags = (
         f'<link rel="stylesheet" href="./{ASSET}.css">'
         f'<script src="./{ASSET}.js" defer></script></head>'

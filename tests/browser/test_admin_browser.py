@@ -265,6 +265,13 @@ def test_saving_a_new_title_changes_nothing_else(page: Page, server: Server) -> 
 
     page.get_by_role("link", name=old_title, exact=True).click()
     expect(page.locator("input[name=title]")).to_have_value(old_title)
+    # the times the server sets are shown, but cannot take focus (inert: no typing, no
+    # picker); a time of the row's own can
+    focus = "e => { e.focus(); return document.activeElement === e; }"
+    for name, editable in (("created_at", False), ("updated_at", False), ("due_at", True)):
+        picker = page.locator(f"form [name={name}]").locator("xpath=..").locator("input").first
+        expect(picker).to_be_visible()
+        assert picker.evaluate(focus) is editable, name
     page.locator("input[name=title]").fill(f"{old_title} (final)")
     page.click("[data-uitest=save_button]")
     expect(page.get_by_text(SAVED)).to_be_visible()
