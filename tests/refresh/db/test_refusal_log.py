@@ -112,8 +112,8 @@ async def test_a_comments_edit_and_delete_and_a_bulk_update_refused_by_policy_ar
     superuser_sql(
         test_database(),
         "; ".join(
-            [drop.format("update", "comment"), drop.format("delete", "comment")]
-            + [drop.format("update", "task")]
+            drop.format(command, table)
+            for command, table in (("update", "comment"), ("delete", "comment"), ("update", "task"))
         ),
     )
     bulk = {"ids": [task], "set": {"title": "changed"}}
@@ -131,8 +131,12 @@ async def test_a_comments_edit_and_delete_and_a_bulk_update_refused_by_policy_ar
         superuser_sql(
             test_database(),
             "; ".join(
-                [UPDATE_POLICY.format("comment"), DELETE_POLICY.format("comment")]
-                + [UPDATE_POLICY.format("task")]
+                policy.format(table)
+                for policy, table in (
+                    (UPDATE_POLICY, "comment"),
+                    (DELETE_POLICY, "comment"),
+                    (UPDATE_POLICY, "task"),
+                )
             ),
         )
     assert [r.status_code for r in (edited, deleted, bulked, b_bulked)] == [404] * 4
