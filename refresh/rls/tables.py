@@ -14,7 +14,13 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.table import Table
 
-from refresh.tenancy.declarations import AUTHENTICATED, Distribution, Policy, row_security
+from refresh.tenancy.declarations import (
+    AUTHENTICATED,
+    Distribution,
+    Policy,
+    not_audited,
+    row_security,
+)
 from refresh.tenancy.routed import TenantRouted
 from refresh.tenancy.tables import ReadClientTable
 
@@ -47,6 +53,7 @@ class AuditLog(TenantRouted, ReadClientTable, Table):
         Policy("audit_tenant_select", "select", using="tenant_id = auth.tenant_id()"),
         grants={AUTHENTICATED: ("select",)},
         reason="append-only history: a tenant reads its own entries; nobody writes directly",
+        audit=not_audited("the audit log itself: its entries are what the audit trigger writes"),
         # beside the tenant's rows: the audit trigger of a shard writes to the same node
         distribution=Distribution.by_tenant,
     )
@@ -72,5 +79,6 @@ class OperatorAction(ReadClientTable, Table):
     rls = row_security(
         grants={},
         reason="the operator behind each audit entry: read by operators only (write client)",
+        audit=not_audited("part of the audit log: written by the audit trigger with its entry"),
         distribution=Distribution.by_tenant,
     )

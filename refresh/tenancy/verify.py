@@ -4,8 +4,11 @@
 and the app refuses to start with them (app.py), so none can serve a request:
 
 - a table class with no declaration (nobody decided who sees its rows);
-- a table declared under RLS but bound to the write client, which bypasses RLS
-  (a plain `class Note(Table)` with `rls = tenant_rls()`);
+- a table declared under RLS, or a global table granting request roles access, but bound
+  to the write client, which bypasses RLS (a plain `class Note(Table)` with
+  `rls = tenant_rls()`);
+- a table of tenants' rows under custom policies (row_security) that says neither that
+  it is audited nor why not;
 - a tenant table without a tenant_id column;
 - a plain ForeignKey from a tenant table to another tenant table (its check ignores RLS:
   it must be a TenantForeignKey), or a TenantForeignKey to a table that is not one;
@@ -99,6 +102,18 @@ def mistakes(table: type[Table], tables: Collection[type[Table]] = ()) -> list[D
             "tenant_table_without_tenant_id",
             f"table class {cls} is declared a tenant table but has no {TENANT_COLUMN} column",
             f"derive it from TenantTable: `class {cls}(TenantTable, Table)`",
+        )
+    if (
+        isinstance(declaration, RowSecurity)
+        and declaration.audit is None
+        and TENANT_COLUMN in _columns(table)
+    ):
+        add(
+            "audit_not_declared",
+            f"table class {cls} holds tenants' rows ({TENANT_COLUMN}), but its declaration "
+            "says neither that their changes are audited nor why not",
+            "add `audit=audited()` to its row_security(...), or `audit=not_audited(reason)` "
+            "with the reason a reviewer can judge (both from refresh.tenancy.declarations)",
         )
     if isinstance(declaration, RowSecurity) and declaration.distribution in IN_SHARDS:
         for policy in declaration.policies:

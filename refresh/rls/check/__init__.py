@@ -64,6 +64,7 @@ DECLARATION = frozenset(
         "tenant_key_not_between_tenant_tables",
         "key_across_placements",
         "restrictive_policy",
+        "audit_not_declared",
     }
 )
 #: cause -> the codes of the same table it explains (its fix clears them too)
