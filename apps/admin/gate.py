@@ -58,15 +58,18 @@ class AdminLogin:
 
 def login_sql() -> str:
     """The login and, in the same read, the tenant its session views (if any: an erased
-    tenant ends the views of it)."""
+    tenant ends the views of it) and the tenant of its staff profile (if any: a profile
+    removed ends the staff's access on their next request)."""
     users = ident(AdminUser._meta.tablename)
     sessions = ident(AdminSession._meta.tablename)
     tenants = ident(tenant_root_table()._meta.tablename)
+    profiles = ident(StaffProfile._meta.tablename)
     return (
         f"select u.username, u.superuser, t.id as viewing, t.slug as viewing_slug,"
-        " s.viewing_writes"
+        " s.viewing_writes, p.tenant_id as staff_tenant"
         f" from {users} u join {sessions} s on s.token = $2"
         f" left join {tenants} t on t.id = s.viewing"
+        f" left join {profiles} p on p.user_id = u.id"
         " where u.id = $1 and u.active and u.admin"
     )
 
@@ -74,7 +77,7 @@ def login_sql() -> str:
 async def admin_login(token: str) -> AdminLogin | None:
     """The active admin login behind a session token, or None (no session, expired,
     inactive, or not an admin login). The session's expiry is piccolo-api's to judge
-    (get_user_id); the rest is one read."""
+    (get_user_id); the rest, the staff profile included, is one read."""
     user_id = await AdminSession.get_user_id(token)
     if user_id is None:
         return None
@@ -89,13 +92,7 @@ async def admin_login(token: str) -> AdminLogin | None:
             else None
         )
         return AdminLogin(user["username"], operator=True, tenant_id=None, view=view)
-    profile = (
-        await StaffProfile.select(StaffProfile.tenant_id)
-        .where(StaffProfile.user_id == user_id)
-        .first()
-    )
-    tenant = profile["tenant_id"] if profile else None
-    return AdminLogin(user["username"], operator=False, tenant_id=tenant)
+    return AdminLogin(user["username"], operator=False, tenant_id=user["staff_tenant"])
 
 
 def relative_path(scope: Scope) -> str:
