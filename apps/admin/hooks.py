@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.apps.user.tables import BaseUser
-from piccolo.columns import Column, Timestamptz
+from piccolo.columns import Column, Timestamp, Timestamptz
 from piccolo.table import Table
 from piccolo_api.crud.hooks import Hook, HookType
 from starlette.exceptions import HTTPException
@@ -31,6 +31,8 @@ from refresh.tenancy.declarations import TENANT_COLUMN
 from refresh.tenancy.routed import TenantRouted
 
 BOOKKEEPING = ("created_at", "updated_at")  # set on insert, and by a trigger on update
+# times a form sends back cut to whole seconds (a login's last_login is a Timestamp)
+TIMES = (Timestamptz, Timestamp)
 
 
 def staff_tenant(request: Request) -> str:
@@ -83,7 +85,7 @@ def keep_stored_values(
             fixed = fixed | {TENANT_COLUMN}
 
     async def hook(row_id: Any, values: dict[Column, Any]) -> dict[Column, Any]:
-        compare = [c for c in values if isinstance(c, Timestamptz) or c._meta.name in fixed]
+        compare = [c for c in values if isinstance(c, TIMES) or c._meta.name in fixed]
         stored: dict[str, Any] | None = None
         if compare:
             stored = await table.select(*compare).where(key == row_id).first()
@@ -101,7 +103,7 @@ def keep_stored_values(
                 if stored is not None and str(value) != str(old):
                     raise read_only(f"{name} cannot be changed")
                 continue
-            if isinstance(column, Timestamptz) and isinstance(old, datetime):
+            if isinstance(column, TIMES) and isinstance(old, datetime):
                 if value == old.replace(microsecond=0):
                     continue  # the form's copy of the stored time: not an edit
             kept[column] = value

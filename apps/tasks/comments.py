@@ -131,7 +131,7 @@ async def update_comment(request: Request) -> Response:
         .returning(Comment.id)
     )
     if not changed:
-        refused("update")
+        await refused(comment_id, "update")
     return JSONResponse(await fetch_comment(task_id, comment_id))
 
 
@@ -147,12 +147,14 @@ async def delete_comment(request: Request) -> Response:
     _, comment_id = await own_comment(request)
     deleted = await Comment.delete().where(Comment.id == comment_id).returning(Comment.id)
     if not deleted:
-        refused("delete")
+        await refused(comment_id, "delete")
     return Response(status_code=204)
 
 
-def refused(command: str) -> NoReturn:
-    """The comment, read by own_comment, was not changed: a policy of `command` said no.
-    Logged for the developer; the client gets the 404 of a comment it cannot reach."""
-    warn_unchanged(Comment, command)
+async def refused(comment_id: uuid.UUID, command: str) -> NoReturn:
+    """The comment own_comment read was not changed: if it is still there (not deleted
+    meanwhile), a policy of `command` said no, which the log tells the developer; the
+    client gets the 404 of a comment it cannot reach either way."""
+    if await Comment.exists().where(Comment.id == comment_id):
+        warn_unchanged(Comment, command)
     raise HTTPException(404, "comment not found")  # as found() answers

@@ -69,20 +69,27 @@ SCRIPT = """
     }
   }
   function freezeServerFields(root) {
-    // the named element is the form's value; its parent holds the inputs that set it
+    // The named element is the form's value; its parent holds the inputs that set it.
+    // Not in a filter (the same field, with an operator beside it: a time filter must
+    // work), and decided afresh each time, since a reused field can change its name
+    // (the bulk update's column).
     for (const field of root.querySelectorAll("form [name]")) {
       const box = field.parentElement;
-      if (!serverFields.has(field.getAttribute("name")) || box.inert) continue;
-      box.inert = true;
-      box.classList.add("refresh-server-field");
-      box.title = "set by the server";
+      const frozen = serverFields.has(field.getAttribute("name"))
+        && !box.querySelector('[name$="__operator"]');
+      if (box.inert === frozen) continue;
+      box.inert = frozen;
+      box.classList.toggle("refresh-server-field", frozen);
+      if (frozen) box.title = "set by the server"; else box.removeAttribute("title");
     }
   }
   window.addEventListener("hashchange", markTable);
   markTable();
-  // attribute changes (inert, title) are not observed: no loop
+  // a field's new name is observed; the attributes set here (inert, class, title) are
+  // not: no loop
   new MutationObserver(() => { readableTimes(document); freezeServerFields(document); })
-    .observe(document.body, {childList: true, subtree: true, characterData: true});
+    .observe(document.body, {childList: true, subtree: true, characterData: true,
+      attributes: true, attributeFilter: ["name"]});
 })();
 """
 

@@ -298,3 +298,21 @@ async def test_an_unknown_filter_is_a_400_not_a_server_error(world: World) -> No
     for path in ("/tables/task/", "/tables/task/count/"):
         response = await world.a.staff.get(path, nonexistent="1")
         assert response.status_code == 400, response.text
+
+
+async def test_saving_a_logins_edit_form_keeps_its_last_login(world: World) -> None:
+    """A login's last_login (a time without zone) comes back from the form cut to whole
+    seconds, like the other times: saving the form keeps the stored one."""
+    username = await new_staff(world.a.tenant.id)
+    stamp = "2030-01-02 03:04:05.678901"
+    await write_client.fetch(
+        f"update piccolo_user set last_login = '{stamp}' where username = $1", username
+    )
+    row = (await write_client.fetch("select id from piccolo_user where username = $1", username))[0]
+    form = {"active": False, "last_login": "2030-01-02T03:04:05"}
+    response = await world.operator.patch(f"/tables/piccolo_user/{row['id']}/", form)
+    assert response.status_code == 200, response.text
+    after = await write_client.fetch(
+        "select active, last_login::text as last_login from piccolo_user where id = $1", row["id"]
+    )
+    assert (after[0]["active"], after[0]["last_login"]) == (False, stamp)
