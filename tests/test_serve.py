@@ -272,3 +272,57 @@ def test_production_limits_each_tenant_by_default(
     with server({**limited, "TENANT_MAX_CONCURRENCY": "0"}) as (base, _):
         statuses, others = asyncio.run(burst(base, flooding, other))
     assert set(statuses) == {200} and others == 200, (statuses, others)
+
+
+def test_a_request_in_flight_at_sigterm_is_answered_before_the_stop(
+    database: ScratchDatabase,
+) -> None:
+    """SIGTERM stops accepting new connections and lets the request already running
+    finish: a list held up by a lock the test holds, the stop signalled meanwhile, then
+    the lock released; the list answers 200, and only then does the server stop."""
+    env = production(database, WEB_CONCURRENCY="1", MEMBERSHIP_CHECK="false")
+    headers = tenant_headers(env, "graceful")
+    with server(env) as (base, log):
+        [pid] = {
+            line["pid"]
+            for line in json_lines(log.read_text())
+            if "Started server process" in line["message"]
+        }
+        answer, refused = asyncio.run(
+            held_up_at_sigterm(base, headers, pid, database.env["WRITE_DATABASE_URL"])
+        )
+        deadline = time.monotonic() + 20
+        while "Application shutdown complete." not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+    assert answer.status_code == 200, answer.text
+    assert refused  # no new connection once the stop began
+
+
+async def held_up_at_sigterm(
+    base: str, headers: dict[str, str], pid: int, write_url: str
+) -> tuple[httpx.Response, bool]:
+    import asyncpg
+
+    locker = await asyncpg.connect(write_url)
+    try:
+        holding = locker.transaction()
+        await holding.start()
+        await locker.execute("lock table project in access exclusive mode")
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            pending = asyncio.create_task(client.get("/api/projects", headers=headers))
+            await asyncio.sleep(1.0)
+            assert not pending.done()  # waiting for the lock
+            os.kill(pid, signal.SIGTERM)
+            await asyncio.sleep(3.0)  # longer than a stop that did not wait would take
+            assert not pending.done()  # the stop waits for it
+            try:
+                async with httpx.AsyncClient(base_url=base, timeout=5) as late:
+                    await late.get("/healthz")
+                refused = False
+            except httpx.TransportError:
+                refused = True
+            await holding.rollback()  # the lock goes: the list can answer
+            return await pending, refused
+    finally:
+        await locker.close()
