@@ -20,6 +20,7 @@ from refresh.rls.check.migrations import (
     rls_migration_problems,
     schema_problems,
 )
+from refresh.rls.check.missing import missing_table
 from refresh.rls.check.policy_probe import in_expressions, policy_invalid
 from refresh.rls.check.problems import Fix, Problem, report, report_json, sql
 from refresh.rls.check.roles import object_problems, policy_form_problems, read_role_problems
@@ -142,10 +143,8 @@ async def live_problems(apps: list[AppConfig], declared: dict[str, AppState]) ->
         problems += [policy_invalid(app.app_name, e) for e in refused]
         for table, table_state in canonical.items():
             problems += table_problems(app.app_name, table, table_state, live[table], keys)
-        for table in sorted(set(state) - set(live)):
-            message = "declared table is not in the database"
-            fix = Fix(commands=("piccolo migrations forwards all",))
-            problems.append(Problem("table_missing", table, message, fix, app.app_name))
+        for table in sorted(set(state) - set(live)):  # a root only once its migrations ran
+            problems.append(missing_table(app, table, state[table]))
     in_code = {t._meta.tablename for app in apps for t in app.table_classes}
     problems += stray_table_problems(live, in_code)
     tenant_tables = [
