@@ -26,7 +26,7 @@ from piccolo_api.crud.hooks import Hook, HookType
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from refresh.compat.piccolo_login import hash_off_loop
+from refresh.compat.piccolo_login import update_password_off_loop
 from refresh.tenancy.declarations import TENANT_COLUMN
 from refresh.tenancy.routed import TenantRouted
 
@@ -133,17 +133,15 @@ def password_off_loop(table: type[BaseUser]) -> Any:
     stored here; piccolo-api would hash it in the event loop (about 0.3 s that every
     request of the process waits for). The rest of the edit goes on as sent; an empty
     password changes nothing, as in piccolo-api."""
-    key = table._meta.primary_key
 
     async def hook(row_id: Any, values: dict[Column, Any]) -> dict[Column, Any]:
         password = next((v for c, v in values.items() if c._meta.name == "password"), None)
         rest = {c: v for c, v in values.items() if c._meta.name != "password"}
         if password:
-            try:
-                hashed = await hash_off_loop(table, password)
+            try:  # row_id is the Serial key's int (piccolo-api converts it): by id
+                await update_password_off_loop(table, row_id, password)
             except ValueError as exc:  # Piccolo's own validation: too short, too long
                 raise HTTPException(status_code=400, detail=str(exc)) from None
-            await table.update({table.password: hashed}).where(key == row_id)
         # piccolo-api updates what is left, and an UPDATE that sets nothing is an error
         return rest or {table.username: table.username}
 

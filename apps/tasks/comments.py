@@ -12,7 +12,7 @@ from starlette.responses import Response
 from apps.tasks import schemas
 from apps.tasks.tables import Comment, Task
 from apps.tenants.tables import Member
-from refresh.db.refusals import warn_unchanged
+from refresh.db.refusals import warn_if_unchanged
 from refresh.web.api import Api, parse_query
 from refresh.web.pagination import SortKey, after_cursor, order_by, page
 from refresh.web.requests import claims_of, found, json_body, path_uuid
@@ -155,6 +155,6 @@ async def refused(comment_id: uuid.UUID, command: str) -> NoReturn:
     """The comment own_comment read was not changed: if it is still there (not deleted
     meanwhile), a policy of `command` said no, which the log tells the developer; the
     client gets the 404 of a comment it cannot reach either way."""
-    if await Comment.exists().where(Comment.id == comment_id):
-        warn_unchanged(Comment, command)
-    raise HTTPException(404, "comment not found")  # as found() answers
+    await warn_if_unchanged(Comment, comment_id, command)
+    found(None, "comment")
+    raise AssertionError("unreachable: found(None) raises the 404")

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from apps.tasks import schemas
 from apps.tasks.queries import COLUMNS, fetch_task, list_tasks
 from apps.tasks.tables import Task
-from refresh.db.refusals import warn_unchanged
+from refresh.db.refusals import warn_if_unchanged
 from refresh.web.api import Api, parse_query
 from refresh.web.requests import json_body
 from refresh.web.resources import Resource
@@ -69,9 +69,8 @@ async def bulk_update(request: Request) -> Response:
         raise HTTPException(422, "set at least one field")
     rows = await Task.update(changes).where(Task.id.is_in(ids)).returning(Task.id)
     if len(rows) != len(ids):
-        unchanged = set(ids) - {row["id"] for row in rows}
-        if await Task.exists().where(Task.id.is_in(list(unchanged))):
-            warn_unchanged(Task, "update")  # readable, not changed: a policy said no
+        changed = {row["id"] for row in rows}
+        await warn_if_unchanged(Task, [i for i in ids if i not in changed], "update")
         # All or nothing: the error status rolls the request transaction back.
         raise HTTPException(404, f"{len(ids) - len(rows)} of the tasks were not found")
     return JSONResponse({"updated": len(rows)})

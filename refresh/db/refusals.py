@@ -38,9 +38,14 @@ def warn_refused(command: str, table: str, transaction: Any, why: str) -> None:
     )
 
 
-def warn_unchanged(table: Any, command: str) -> None:
-    """An update or delete that matched none of the rows the caller can read (checked by
-    the caller): a policy of `command` said no, silently (no policy for it, or a rule)."""
-    why = f"the row is readable, but no {command} policy lets this caller change it"
-    transaction = table._meta.db.current_transaction.get()
-    warn_refused(command, table._meta.tablename, transaction, why)
+async def warn_if_unchanged(table: Any, row_id: Any, command: str) -> None:
+    """An update or delete of the row `row_id` (or rows: a list) that matched nothing: if
+    the caller can still read it, a policy of `command` said no, silently (no policy for
+    it, or a rule), which the log says; a row not there (another tenant's, or deleted
+    meanwhile) is an ordinary miss."""
+    key = table._meta.primary_key
+    matching = key.is_in(row_id) if isinstance(row_id, list) else key == row_id
+    if await table.exists().where(matching):
+        why = f"the row is readable, but no {command} policy lets this caller change it"
+        transaction = table._meta.db.current_transaction.get()
+        warn_refused(command, table._meta.tablename, transaction, why)

@@ -51,7 +51,7 @@ CLAIMS_CALL = "auth.begin_request("
 def loggable(query: str) -> str:
     """A statement's text as the slow-request log shows it: its start, and never the
     claims a request's opening statement carries (the token's subject and every claim)."""
-    cut = query.find(CLAIMS_CALL)
+    cut = query.find(CLAIMS_CALL, 0, KEPT_CHARS)  # nothing past that is kept
     if cut >= 0 and not query.startswith("$1", cut + len(CLAIMS_CALL)):
         return query[: cut + len(CLAIMS_CALL)] + "...)"
     return query[:KEPT_CHARS]

@@ -33,7 +33,7 @@ from refresh.compat.piccolo import new_migration_file
 from refresh.schema.placement import write_placement_migration
 from refresh.schema.sqlgen import state_sql
 from refresh.schema.state import AppState, declared_state, migrated_state
-from refresh.tenancy.verify import DeclarationMistake, app_mistakes
+from refresh.tenancy.verify import DeclarationMistake, declaration_mistakes, other_apps
 
 TEMPLATE = '''"""{description}
 
@@ -107,16 +107,6 @@ NO_SQL = (
     "-- Nothing to run: the declarations changed only where it takes no SQL on one server\n"
     "-- (where a table lives on Citus: the placement migration written with this one)."
 )
-
-
-def other_apps(app_config: AppConfig) -> list[AppConfig]:
-    configs = Finder().get_app_registry().app_configs.values()
-    return [config for config in configs if config.app_name != app_config.app_name]
-
-
-def declaration_mistakes(app_config: AppConfig) -> list[DeclarationMistake]:
-    others = [config.table_classes for config in other_apps(app_config)]
-    return app_mistakes(app_config.table_classes, others)
 
 
 def mistakes_text(app_config: AppConfig, found: list[DeclarationMistake]) -> str:

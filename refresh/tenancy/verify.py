@@ -25,6 +25,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from piccolo.columns import ForeignKey
+from piccolo.conf.apps import AppConfig, Finder
 from piccolo.table import Table
 
 from refresh.compat.piccolo import referenced_table
@@ -217,3 +218,14 @@ def app_mistakes(
 
 def _columns(table: type[Table]) -> set[str]:
     return {c._meta.db_column_name for c in table._meta.columns}
+
+
+def other_apps(app_config: AppConfig) -> list[AppConfig]:
+    configs = Finder().get_app_registry().app_configs.values()
+    return [config for config in configs if config.app_name != app_config.app_name]
+
+
+def declaration_mistakes(app_config: AppConfig) -> list[DeclarationMistake]:
+    """What `rls new APP` refuses: app_mistakes among the registered apps."""
+    others = [config.table_classes for config in other_apps(app_config)]
+    return app_mistakes(app_config.table_classes, others)

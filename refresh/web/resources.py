@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from refresh.db.refusals import warn_unchanged
+from refresh.db.refusals import warn_if_unchanged
 from refresh.tenancy.declarations import TENANT_COLUMN
 from refresh.web.api import Api, parse_query
 from refresh.web.pagination import SortKey, after_cursor, order_by, page
@@ -81,9 +81,7 @@ class Resource:
         """An update or delete matched no row. If the caller can read the row, a policy
         of `command` refused it (a rule, or no policy at all): say so in the log, as for
         a refused insert; the client's answer is the same either way."""
-        primary_key = self.table._meta.primary_key
-        if await self.table.exists().where(primary_key == row_id):
-            warn_unchanged(self.table, command)
+        await warn_if_unchanged(self.table, row_id, command)
         if self.on_unchanged is not None:
             await self.on_unchanged(row_id)
         return found(None, self.name)

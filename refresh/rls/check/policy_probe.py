@@ -16,8 +16,8 @@ from piccolo.conf.apps import AppConfig, Finder
 from refresh.db.clients import write_client
 from refresh.rls.check.problems import Fix, Problem
 from refresh.rls.live import ProbeError, canonical_policies, live_tables
-from refresh.schema.generate import declaration_mistakes
 from refresh.schema.state import declared_state
+from refresh.tenancy.verify import declaration_mistakes
 
 UNDEFINED_COLUMN = re.compile(r'column "(?:[^"]*\.)?([^".]+)" does not exist')
 LIVE_COLUMNS = (
