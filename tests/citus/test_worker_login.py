@@ -15,7 +15,7 @@ import asyncio
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import asyncpg
@@ -79,9 +79,10 @@ def reload_all(cluster: CitusCluster) -> None:
         cluster.psql(cluster.url(node), "select pg_reload_conf();")
 
 
-async def login_error(url: str) -> str | None:
-    """None if `url` logs in, else the server's reason; retried briefly, as a reload
-    reaches the postmaster a moment after pg_reload_conf() returns."""
+async def login_error(url: str, *, refused: bool = True) -> str | None:
+    """None if `url` logs in, else the server's reason. Tried until it is `refused` (or
+    admitted) for up to 5 s: a reload reaches the server a moment after
+    pg_reload_conf() returns."""
     reason = None
     for _ in range(50):
         try:
@@ -91,7 +92,7 @@ async def login_error(url: str) -> str | None:
         else:
             await connection.close()
             reason = None
-        if reason is not None:
+        if (reason is not None) == refused:
             return reason
         await asyncio.sleep(0.1)
     return reason
@@ -117,7 +118,7 @@ async def members_of(tenant: TenantFixture, database: TestDatabase) -> int:
 
 
 @pytest.fixture
-def guide_worker_login() -> Iterator[tuple[CitusCluster, TestDatabase, str]]:
+async def guide_worker_login() -> AsyncIterator[tuple[CitusCluster, TestDatabase, str]]:
     database = test_database()
     cluster: CitusCluster = database.citus
     lines, sql = guide_blocks()
@@ -138,6 +139,10 @@ def guide_worker_login() -> Iterator[tuple[CitusCluster, TestDatabase, str]]:
         for node in cluster.nodes:
             write_hba(node, HBA)
         reload_all(cluster)
+        # the password goes once the workers admit `authenticated` without it again:
+        # the suite's next requests may open new connections to them at once
+        for worker in cluster.workers:
+            await login_error(cluster.url(worker, database.name, "authenticated"), refused=False)
         cluster.psql(
             database_url,
             "alter role authenticated password null;\n"
