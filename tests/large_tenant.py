@@ -35,21 +35,3 @@ async def large_tenant(slug: str) -> AsyncIterator[TenantFixture]:
             await write_client.execute("set local refresh.audit = 'off'")
             await write_client.fetch("delete from task where tenant_id = $1", tenant.id)
             await write_client.fetch("delete from project where tenant_id = $1", tenant.id)
-
-
-@asynccontextmanager
-async def tenants_assumed(count: int) -> AsyncIterator[None]:
-    """The planner told that task holds `count` tenants (its statistics, after ANALYZE),
-    whatever the test database holds: what a tenant's share of the rows means to it, the
-    average share being 1/count. Reset afterwards."""
-    from refresh.db.clients import write_client
-
-    await write_client.execute(
-        f"alter table task alter column tenant_id set (n_distinct = {count})"
-    )
-    await write_client.execute("analyze task")
-    try:
-        yield
-    finally:
-        await write_client.execute("alter table task alter column tenant_id reset (n_distinct)")
-        await write_client.execute("analyze task")

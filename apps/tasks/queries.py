@@ -15,7 +15,6 @@ from piccolo.query.methods.select import Select
 from apps.tasks.schemas import TaskListQuery
 from apps.tasks.tables import Task
 from refresh.compat.piccolo_frozen import FrozenWithParams, Param
-from refresh.db.tenant_sizes import LargeTenants
 from refresh.db.transaction import plan_for_values
 from refresh.tenancy.routing import request_tenant
 from refresh.web.pagination import SortKey, after_cursor, order_by, page
@@ -105,9 +104,6 @@ def by_id(tenant: uuid.UUID | None) -> FrozenWithParams:
     return FrozenWithParams(Task.select(*COLUMNS).where(Task.id == Param("id")).limit(1))
 
 
-# The tenants whose filtered lists a generic plan could misjudge (refresh/db/tenant_sizes.py).
-LARGE_TENANTS = LargeTenants(Task)
-
 # The parameters that do not change the statement's shape beyond unfiltered_page's key.
 UNFILTERED = frozenset({"sort", "order", "limit"})
 
@@ -123,14 +119,10 @@ async def list_tasks(query: TaskListQuery) -> dict[str, Any]:
         frozen = unfiltered_page(request_tenant(Task), query.sort, descending, query.limit)
         rows = await frozen().run()
         return page(rows, query.limit, key, descending)
-    filters = not query.model_fields_set <= UNFILTERED | {"cursor"}
-    if filters and (query.q is not None or LARGE_TENANTS.is_large(request_tenant(Task))):
-        # Filters of the caller's choosing on a tenant far above the average size:
-        # planned for their values, as a generic plan assumes a tenant of average size
-        # and sorted a large one's every match (a later page of the plain list needs no
-        # such care; other tenants keep the generic plan, which costs half as much).
-        # A search, on any tenant, is read in the sort key's index order (every sort key
-        # has its index): without statistics for ILIKE under RLS, the planner guesses.
+    if not query.model_fields_set <= UNFILTERED | {"cursor"}:
+        # Filters of the caller's choosing: planned for their values, so that the plan
+        # fits a tenant of any size (a later page of the plain list needs no such care);
+        # a search read in the sort key's index order (every sort key has its index).
         await plan_for_values(Task._meta.db, in_index_order=query.q is not None)
     select = filtered(query)
     if query.cursor is not None:
