@@ -68,14 +68,20 @@ def configure(node: Node, socket_dir: Path) -> None:
     if include not in conf.read_text():
         with conf.open("a") as f:
             f.write(include)
-    (node.data_dir / CONFIG_FILE).write_text(
-        "".join(f"{name} = {value}\n" for name, value in settings.items())
+    write_server_file(
+        node, CONFIG_FILE, "".join(f"{name} = {value}\n" for name, value in settings.items())
     )
-    (node.data_dir / "pg_hba.conf").write_text(HBA)
+    write_server_file(node, "pg_hba.conf", HBA)
+
+
+def write_server_file(node: Node, name: str, text: str) -> None:
+    """A file of the node's data dir, owned by the server's user like the rest (the suite
+    runs as root, the server does not)."""
+    path = node.data_dir / name
+    path.write_text(text)
     user = server_user()
-    if user is not None:  # written by root: hand them to the server like the rest
-        for name in (CONFIG_FILE, "pg_hba.conf"):
-            shutil.chown(node.data_dir / name, user, user)
+    if user is not None:
+        shutil.chown(path, user, user)
 
 
 def check_identifier(name: str) -> None:

@@ -8,33 +8,18 @@ request type are single-shard plans, and that the tables are placed as declared.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import asyncpg
 import pytest
 
+from tests.citus.requests import as_request
 from tests.conftest import TenantFixture
-from tests.database import test_database
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_CITUS"), reason="needs the suite on Citus (make test-citus)"
 )
-
-
-async def as_request(tenant: TenantFixture, sql: str) -> list[asyncpg.Record]:
-    """SQL on the read login role under a tenant's claims, as a request runs it."""
-    connection = await asyncpg.connect(test_database().read_url)
-    try:
-        async with connection.transaction():
-            claims = json.dumps({"sub": f"{tenant.slug}-member", "tenant_id": str(tenant.id)})
-            await connection.execute(
-                "select auth.begin_request($1, $2, null)", claims, "authenticated"
-            )
-            return await connection.fetch(sql)
-    finally:
-        await connection.close()
 
 
 async def test_a_query_that_would_fan_out_is_refused(tenant_a: TenantFixture) -> None:

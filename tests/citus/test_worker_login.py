@@ -12,9 +12,7 @@ the rest of the suite runs on the same cluster.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import shutil
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -22,8 +20,8 @@ import asyncpg
 import pytest
 
 from tests.citus.cluster import CitusCluster
-from tests.citus.node import HBA, Node
-from tests.citus.processes import server_user
+from tests.citus.node import HBA, Node, write_server_file
+from tests.citus.requests import as_request
 from tests.conftest import TenantFixture
 from tests.database import test_database
 from tests.guide_project import GUIDE
@@ -67,11 +65,7 @@ def on_unix_sockets(line: str, database: str) -> str:
 
 
 def write_hba(node: Node, text: str) -> None:
-    path = node.data_dir / "pg_hba.conf"
-    path.write_text(text)
-    user = server_user()
-    if user is not None:
-        shutil.chown(path, user, user)
+    write_server_file(node, "pg_hba.conf", text)
 
 
 def reload_all(cluster: CitusCluster) -> None:
@@ -98,23 +92,11 @@ async def login_error(url: str, *, refused: bool = True) -> str | None:
     return reason
 
 
-async def members_of(tenant: TenantFixture, database: TestDatabase) -> int:
-    """A request's query on a new coordinator session (so new connections to the workers,
-    opened as `authenticated`), as the app runs it."""
-    connection = await asyncpg.connect(database.read_url)
-    try:
-        async with connection.transaction():
-            claims = json.dumps({"sub": f"{tenant.slug}-member", "tenant_id": str(tenant.id)})
-            await connection.execute(
-                "select auth.begin_request($1, $2, null)", claims, "authenticated"
-            )
-            return int(
-                await connection.fetchval(
-                    f"select count(*) from member where tenant_id = '{tenant.id}'"
-                )
-            )
-    finally:
-        await connection.close()
+async def members_of(tenant: TenantFixture) -> int:
+    """A request's count of its members on a new coordinator session (so new connections
+    to the workers, opened as `authenticated`)."""
+    sql = f"select count(*) as n from member where tenant_id = '{tenant.id}'"
+    return int((await as_request(tenant, sql))[0]["n"])
 
 
 @pytest.fixture
@@ -172,9 +154,9 @@ async def test_the_guides_worker_login_admits_citus_only(
     finally:
         await expected.close()
     assert count > 0
-    assert await members_of(tenant_a, database) == count
+    assert await members_of(tenant_a) == count
 
     # and only with it: without the row, the same request cannot reach the workers
     cluster.psql(database_url, "delete from pg_dist_authinfo where rolename = 'authenticated';")
     with pytest.raises(asyncpg.PostgresError, match="password"):
-        await members_of(tenant_a, database)
+        await members_of(tenant_a)
