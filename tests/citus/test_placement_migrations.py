@@ -5,7 +5,6 @@ migration does not undo itself there."""
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from typing import Any
@@ -13,7 +12,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.database import piccolo, test_database
+from tests.database import piccolo
+from tests.request_sql import request_transaction
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_CITUS"), reason="needs the suite on Citus (make test-citus)"
@@ -106,14 +106,8 @@ async def test_a_new_tenant_table_on_a_distributed_cluster_is_sharded_before_its
 
 async def as_tenant(tenant: Any, sql: str, *args: Any) -> Any:
     """One statement in a request transaction of the tenant's member (the read client)."""
-    connection = await asyncpg.connect(test_database().read_url)
-    try:
-        async with connection.transaction():
-            claims = json.dumps({"sub": f"{tenant.slug}-member", "tenant_id": str(tenant.id)})
-            await connection.execute("select auth.begin_request($1, 'authenticated', null)", claims)
-            return await connection.fetchval(sql, *args)
-    finally:
-        await connection.close()
+    async with request_transaction(tenant) as connection:
+        return await connection.fetchval(sql, *args)
 
 
 async def two_tenants_on_the_shards(tenant_a: Any, tenant_b: Any) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.citus.requests import as_request
 from tests.conftest import TenantFixture
+from tests.request_sql import as_request
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_CITUS"), reason="needs the suite on Citus (make test-citus)"

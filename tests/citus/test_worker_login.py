@@ -21,11 +21,11 @@ import pytest
 
 from tests.citus.cluster import CitusCluster
 from tests.citus.node import HBA, Node, write_server_file
-from tests.citus.requests import as_request
 from tests.conftest import TenantFixture
 from tests.database import test_database
 from tests.guide_project import GUIDE
 from tests.guide_runner import Block, parse_guide
+from tests.request_sql import as_request
 
 if TYPE_CHECKING:
     from tests.database import TestDatabase

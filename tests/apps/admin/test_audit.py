@@ -23,7 +23,8 @@ from tests.apps.admin.support import (
 )
 from tests.apps.tasks.support import fresh_tenant, new_project, new_task
 from tests.conftest import TenantFixture
-from tests.database import piccolo, test_database
+from tests.database import piccolo
+from tests.request_sql import request_transaction
 
 
 def changes(entry: dict[str, Any]) -> dict[str, Any]:
@@ -140,18 +141,9 @@ async def test_the_audit_log_is_read_only_in_the_admin(two: dict[str, Any]) -> N
 
 async def as_tenant(tenant: TenantFixture, *statements: str) -> None:
     """Run SQL as the request role with tenant's claims, as a request transaction does."""
-    connection = await asyncpg.connect(test_database().read_url)
-    try:
-        async with connection.transaction():
-            # a member of the tenant (begin_request refuses anyone else)
-            claims = json.dumps({"sub": f"{tenant.slug}-member", "tenant_id": str(tenant.id)})
-            await connection.execute(
-                "select auth.begin_request($1, $2, null)", claims, "authenticated"
-            )
-            for statement in statements:
-                await connection.execute(statement)
-    finally:
-        await connection.close()
+    async with request_transaction(tenant) as connection:
+        for statement in statements:
+            await connection.execute(statement)
 
 
 @pytest.mark.parametrize(
