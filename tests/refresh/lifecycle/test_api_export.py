@@ -9,6 +9,8 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from refresh.db.clients import write_client
 from refresh.lifecycle.fileformat import Reader
 from tests.database import superuser_sql, test_database
@@ -21,14 +23,22 @@ async def export_entries(tenant_id) -> list[dict]:
     )
 
 
-async def test_a_tenant_admin_downloads_their_tenant_only(client, tenant_a, tenant_b):
+@pytest.fixture
+def temp_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The exports' temporary folder (tempfile's), private to the test: CI runs two suites
+    side by side, and their exports would come and go in a shared /tmp meanwhile."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+async def test_a_tenant_admin_downloads_their_tenant_only(client, tenant_a, tenant_b, temp_folder):
     before = len(await export_entries(tenant_a.id))
-    folders = export_folders()
+    folders = export_folders(temp_folder)
     response = await client.get(
         "/api/tenant/export", headers={"Authorization": f"Bearer {tenant_a.admin_token}"}
     )
     assert response.status_code == 200, response.text
-    assert export_folders() == folders  # the file is gone once sent
+    assert export_folders(temp_folder) == folders  # the file is gone once sent
     assert response.headers["content-type"] == "application/gzip"
     assert 'filename="tenant-a.jsonl.gz"' in response.headers["content-disposition"]
 
@@ -130,10 +140,12 @@ async def test_an_export_under_concurrent_writes_is_one_snapshot(client, tenant_
     assert others.status_code == 403  # a member of B: nothing of anyone
 
 
-async def test_a_failed_export_leaves_no_file_behind_and_records_nothing(client, tenant_a):
+async def test_a_failed_export_leaves_no_file_behind_and_records_nothing(
+    client, tenant_a, temp_folder
+):
     """An export that fails half-way (here a table the request roles lost their grant to)
     answers a plain error and leaves no partial file in the temporary folder."""
-    before = export_folders()
+    before = export_folders(temp_folder)
     entries = len(await export_entries(tenant_a.id))
     superuser_sql(test_database(), "revoke select on comment from authenticated")
     try:
@@ -147,9 +159,9 @@ async def test_a_failed_export_leaves_no_file_behind_and_records_nothing(client,
         "code": "forbidden",
         "message": "not allowed for this tenant or role",
     }
-    assert export_folders() == before
+    assert export_folders(temp_folder) == before
     assert len(await export_entries(tenant_a.id)) == entries
 
 
-def export_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("refresh-export-*"))
+def export_folders(root: Path) -> set[Path]:
+    return set(root.glob("refresh-export-*"))
