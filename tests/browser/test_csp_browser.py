@@ -145,6 +145,7 @@ def test_the_admin_works_under_its_policy_for_staff(
     description = page.locator("form [name=description]").first
     expect(description).to_be_attached()
     name = page.locator("form input[name=name]")
+    expect(name).not_to_have_value("")  # the row has loaded: it would overwrite a fill
     new_name = f"Under the policy {uuid.uuid4().hex[:6]}"
     name.fill(new_name)
     with page.expect_response(
