@@ -140,6 +140,16 @@ def checks(tenant_id: uuid.UUID, tasks: int, task_id: str, searches: dict[str, s
             page(number=last_page),
             expect_rows=PAGE_SIZE,
         ),
+        Check(
+            "last page, newest first (the UI's default order)",
+            page(order="-created_at,-id", number=last_page),
+            expect_rows=PAGE_SIZE,
+        ),
+        Check(
+            f"middle page ({last_page // 2:,}: OFFSET {(last_page // 2 - 1) * PAGE_SIZE:,})",
+            page(number=last_page // 2),
+            expect_rows=PAGE_SIZE,
+        ),
         Check("FK picker: project, search", picker("project", searches["project"])),
         Check("FK picker: member, search", picker("member", searches["member"])),
         Check("FK picker: task (comment form), search", picker("task", searches["task"])),

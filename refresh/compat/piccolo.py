@@ -89,3 +89,37 @@ def has_filter(where_delegate: Any) -> bool:
     """Whether a query has a WHERE: its where delegate keeps the combined filter in
     `_where` (None without one), for which Piccolo has no public accessor."""
     return where_delegate._where is not None
+
+
+def select_offset(query: Select) -> int:  # type: ignore[type-arg]
+    """A Select's OFFSET (0 without one), kept in `offset_delegate._offset`; Piccolo has
+    no public accessor for it."""
+    offset = query.offset_delegate._offset
+    return 0 if offset is None else offset.number
+
+
+def drop_offset(query: Select) -> None:  # type: ignore[type-arg]
+    query.offset_delegate._offset = None
+
+
+def select_ordering(query: Select) -> list[tuple[Any, bool]]:  # type: ignore[type-arg]
+    """A Select's ORDER BY as (column or raw fragment, ascending) pairs, in order, from
+    `order_by_delegate._order_by.order_by_items`."""
+    return [
+        (column, item.ascending)
+        for item in query.order_by_delegate._order_by.order_by_items
+        for column in item.columns
+    ]
+
+
+def is_plain_select(query: Select) -> bool:  # type: ignore[type-arg]
+    """Whether a Select is rows of its table filtered, ordered and paged, nothing more: no
+    DISTINCT, GROUP BY, HAVING, AS OF, row locks, and not frozen (its SQL fixed)."""
+    return not (
+        query.distinct_delegate._distinct.enabled
+        or query.group_by_delegate._group_by is not None
+        or query.having_delegate._where is not None
+        or query.as_of_delegate._as_of is not None
+        or query.lock_rows_delegate._lock_rows is not None
+        or query._frozen_querystrings is not None
+    )

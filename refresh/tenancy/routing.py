@@ -39,6 +39,7 @@ from refresh.compat.piccolo import (
 )
 from refresh.db.transaction import RequestTransaction
 from refresh.tenancy.declarations import TENANT_COLUMN
+from refresh.tenancy.deep_pages import seek_deep_page
 
 
 def request_tenant(table: type[Table]) -> uuid.UUID | None:
@@ -79,7 +80,17 @@ def tenant_joins(joins: list[str], columns: Iterable[Any]) -> list[str]:
 
 class RoutedSelect(JoinRewritingSelect):
     """A Select of a tenant table whose joins of tenant tables name the tenant in their ON
-    clause."""
+    clause, and whose deep pages seek rather than skip (refresh/tenancy/deep_pages.py)."""
+
+    async def run(
+        self,
+        node: str | None = None,
+        in_pool: bool = True,
+        use_callbacks: bool = True,
+        **kwargs: Any,
+    ) -> list[dict[str, Any]]:
+        await seek_deep_page(self, node)
+        return await super().run(node=node, in_pool=in_pool, use_callbacks=use_callbacks, **kwargs)
 
     def rewrite_joins(self, joins: list[str], columns: Sequence[Any]) -> list[str]:
         return tenant_joins(joins, columns)

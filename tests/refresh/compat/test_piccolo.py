@@ -12,12 +12,16 @@ from piccolo.conf.apps import Finder
 from piccolo.query.methods.select import Select
 
 from refresh.compat.piccolo import (
+    drop_offset,
     has_filter,
+    is_plain_select,
     join_with_condition,
     joined_keys,
     key_actions,
     new_migration_file,
     referenced_table,
+    select_offset,
+    select_ordering,
 )
 
 
@@ -94,3 +98,43 @@ def test_has_filter_sees_a_where() -> None:
 
     assert not has_filter(Task.delete(force=True).where_delegate)
     assert has_filter(Task.delete().where(Task.id == uuid.uuid4()).where_delegate)
+
+
+def test_a_selects_offset_and_ordering_are_read_and_the_offset_dropped() -> None:
+    from apps.tasks.tables import Task
+
+    query = Select(table=Task).order_by(Task.created_at, Task.id, ascending=False)
+    query = query.order_by(Task.title).offset(1500).limit(25)
+    assert select_offset(query) == 1500
+    assert select_ordering(query) == [
+        (Task.created_at, False),
+        (Task.id, False),
+        (Task.title, True),
+    ]
+    assert str(query).endswith(
+        'ORDER BY "task"."created_at" DESC, "task"."id" DESC, "task"."title" ASC'
+        " LIMIT 25 OFFSET 1500"
+    )
+    drop_offset(query)
+    assert select_offset(query) == 0
+    assert str(query).endswith("LIMIT 25")
+    assert select_offset(Select(table=Task)) == 0
+
+
+def test_a_plain_select_is_told_from_one_with_more_than_filters_and_paging() -> None:
+    from apps.tasks.tables import Task
+
+    def plain() -> Select:  # type: ignore[type-arg]
+        return Select(table=Task).where(Task.priority > 1).order_by(Task.id).offset(5)
+
+    assert is_plain_select(plain())
+    for other in (
+        plain().distinct(),
+        plain().group_by(Task.status),
+        plain().lock_rows(),
+        plain().freeze().query,  # its SQL fixed: a where added would not show
+    ):
+        assert not is_plain_select(other), other
+    having = plain()
+    having.having_delegate.where(Task.priority > 2)
+    assert not is_plain_select(having)

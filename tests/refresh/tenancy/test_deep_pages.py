@@ -1,0 +1,176 @@
+"""Deep pages seek (refresh/tenancy/deep_pages.py): a page past DEEP_OFFSET holds exactly
+the rows PostgreSQL's OFFSET gives (ties included, the primary key breaking them), of the
+request's tenant only, with or without filters; past the end it is empty; an ordering the
+seek cannot express keeps its OFFSET and the same answer. Two tenants whose rows
+interleave in every ordering, each seeing only its own page; and the same through the
+admin's list endpoint, as its front end asks for a page by number."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from refresh.tenancy.deep_pages import DEEP_OFFSET
+from tests.apps.admin.support import new_staff, open_session
+from tests.conftest import TenantFixture, make_tenant
+from tests.refresh.tenancy.test_routing import request_of
+
+TASKS = 2 * DEEP_OFFSET + 300  # deep pages in both halves: sought from either end
+PAGE = 25
+
+# created_at in tens of equal values, priorities and titles in few: ties everywhere
+ROWS = (
+    "with p as (insert into project (tenant_id, name) values ($1, 'deep') returning id)"
+    " insert into task (tenant_id, project_id, title, priority, status, created_at)"
+    " select $1, p.id, 'deep ' || (n % 97), n % 5 + 1,"
+    " (array['todo', 'done'])[n % 2 + 1], timestamptz '2026-01-01' + (n / 10) * interval '1 s'"
+    f" from p, generate_series(1, {TASKS}) n"
+)
+
+
+@pytest.fixture(scope="module")
+async def two_tenants(app: Any) -> AsyncIterator[tuple[TenantFixture, TenantFixture]]:
+    from refresh.db.clients import write_client
+
+    tenants = (await make_tenant("deep-pages-a"), await make_tenant("deep-pages-b"))
+    async with write_client.transaction():
+        await write_client.execute("set local refresh.audit = 'off'")
+        for tenant in tenants:
+            await write_client.fetch(ROWS, tenant.id)
+    await write_client.execute("analyze task")
+    yield tenants
+    async with write_client.transaction():
+        await write_client.execute("set local refresh.audit = 'off'")
+        for tenant in tenants:
+            await write_client.fetch("delete from task where tenant_id = $1", tenant.id)
+            await write_client.fetch("delete from project where tenant_id = $1", tenant.id)
+
+
+async def reference(tenant: TenantFixture, where: str, order: str, offset: int) -> list[Any]:
+    """The page by OFFSET, as the database gives it (write client, the tenant by hand)."""
+    from refresh.db.clients import write_client
+
+    rows = await write_client.fetch(
+        f"select id from task where tenant_id = $1 {where} order by {order}"
+        f" offset {offset} limit {PAGE}",
+        tenant.id,
+    )
+    return [row["id"] for row in rows]
+
+
+# (piccolo ordering, the same in SQL with the primary key last, seekable)
+ORDERINGS = [
+    ([("id", True)], "id", True),
+    ([("created_at", False), ("id", False)], "created_at desc, id desc", True),
+    ([("created_at", True)], "created_at, id", True),
+    ([("priority", False)], "priority desc, id desc", True),
+    ([("title", True)], "title, id", True),
+    ([("created_at", False), ("id", True)], "created_at desc, id", False),  # mixed directions
+]
+
+
+def ordered(query: Any, ordering: list[tuple[str, bool]]) -> Any:
+    for name, ascending in ordering:
+        query = query.order_by(getattr(query.table, name), ascending=ascending)
+    return query
+
+
+@pytest.mark.parametrize(("ordering", "sql_order", "seeks"), ORDERINGS)
+@pytest.mark.parametrize(
+    "offset", [DEEP_OFFSET, TASKS // 2, TASKS // 2 + 1, TASKS - PAGE - 3, TASKS - 10]
+)
+async def test_a_deep_page_is_the_offsets_page_of_the_own_tenant(
+    two_tenants: tuple[TenantFixture, TenantFixture],
+    ordering: list[tuple[str, bool]],
+    sql_order: str,
+    seeks: bool,
+    offset: int,
+) -> None:
+    from apps.tasks.tables import Task
+
+    for tenant in two_tenants:
+        async with request_of(tenant):
+            query = ordered(Task.select(Task.id), ordering).offset(offset).limit(PAGE)
+            rows = await query
+        expected = await reference(tenant, "", sql_order, offset)
+        assert [row["id"] for row in rows] == expected
+        assert len(expected) == min(PAGE, TASKS - offset)
+        sql = str(query)  # the query as it ran: sought, or still with its OFFSET
+        assert ("OFFSET" not in sql) == seeks, sql
+
+
+async def test_filters_and_joined_columns_keep_the_answer(
+    two_tenants: tuple[TenantFixture, TenantFixture],
+) -> None:
+    from apps.tasks.tables import Task
+
+    for tenant in two_tenants:
+        async with request_of(tenant):
+            query = (
+                Task.select(Task.id, Task.project_id.name)
+                .where(Task.priority >= 2)
+                .order_by(Task.created_at, ascending=False)
+                .order_by(Task.id, ascending=False)
+                .offset(DEEP_OFFSET + 10)
+                .limit(PAGE)
+            )
+            rows = await query
+            assert "OFFSET" not in str(query)
+            # a filter through a join: not sought, the same answer
+            joined = (
+                Task.select(Task.id)
+                .where(Task.project_id.name == "deep")
+                .order_by(Task.id)
+                .offset(DEEP_OFFSET)
+                .limit(PAGE)
+            )
+            joined_rows = await joined
+            assert "OFFSET" in str(joined)
+        expected = await reference(
+            tenant, "and priority >= 2", "created_at desc, id desc", DEEP_OFFSET + 10
+        )
+        assert [row["id"] for row in rows] == expected
+        assert {row["project_id.name"] for row in rows} == {"deep"}
+        assert [row["id"] for row in joined_rows] == await reference(tenant, "", "id", DEEP_OFFSET)
+
+
+async def test_past_the_last_row_a_page_is_empty(
+    two_tenants: tuple[TenantFixture, TenantFixture],
+) -> None:
+    from apps.tasks.tables import Task
+
+    async with request_of(two_tenants[0]):
+        query = Task.select(Task.id).order_by(Task.id).offset(TASKS).limit(PAGE)
+        assert await query == []
+        assert "OFFSET" not in str(query)
+
+
+async def test_the_admins_last_page_in_its_default_order(
+    app: Any, two_tenants: tuple[TenantFixture, TenantFixture]
+) -> None:
+    """Staff of each tenant ask for the last page of the task list as the admin's front
+    end does (by number, newest first, readable names): their own tenant's oldest rows."""
+    last = (TASKS + PAGE - 1) // PAGE
+    pages = {}
+    for tenant in two_tenants:
+        session = await open_session(app, await new_staff(tenant.id))
+        try:
+            response = await session.get(
+                "/tables/task/",
+                __readable="true",
+                __order="-created_at,-id",
+                __page_size=PAGE,
+                __page=last,
+            )
+        finally:
+            await session.client.aclose()
+        assert response.status_code == 200, response.text
+        rows = response.json()["rows"]
+        expected = await reference(tenant, "", "created_at desc, id desc", (last - 1) * PAGE)
+        assert [row["id"] for row in rows] == [str(i) for i in expected]
+        assert len(rows) == TASKS - (last - 1) * PAGE
+        assert {row["project_id_readable"] for row in rows} == {"deep"}
+        pages[tenant.slug] = {row["id"] for row in rows}
+    assert not pages["deep-pages-a"] & pages["deep-pages-b"]
