@@ -1,6 +1,7 @@
 """Piccolo: what a foreign key column references, the joins a query makes (and a condition
-added to one, and a Select whose joins can be rewritten), and a new migration file's id
-and path.
+added to one, and a Select whose joins can be rewritten), a new migration file's id and
+path, and what a Select selects, filters, orders and skips (for the deep pages'
+seek, refresh/tenancy/deep_pages.py).
 
 tests/refresh/compat/test_piccolo.py fails if Piccolo changes either.
 """
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from piccolo.columns import Column, ForeignKey
+from piccolo.columns.combination import And, Or
 from piccolo.columns.readable import Readable
 from piccolo.conf.apps import AppConfig
 from piccolo.query.methods.select import Select
@@ -123,3 +125,32 @@ def is_plain_select(query: Select) -> bool:  # type: ignore[type-arg]
         or query.lock_rows_delegate._lock_rows is not None
         or query._frozen_querystrings is not None
     )
+
+
+def where_conditions(where_delegate: Any) -> list[Any]:
+    """The leaves of a query's WHERE: `And`/`Or` are walked through (`first`, `second`),
+    anything else (a `Where`, a `WhereRaw`) is a leaf."""
+    leaves, pending = [], [where_delegate._where]
+    while pending:
+        node = pending.pop()
+        if node is None:
+            continue
+        if isinstance(node, And | Or):
+            pending += [node.first, node.second]
+        else:
+            leaves.append(node)
+    return leaves
+
+
+def select_with_filters_of(query: Select, columns: Sequence[Any]) -> Select:  # type: ignore[type-arg]
+    """A plain Select of `columns` from the query's table with the query's very filters
+    (its where delegate, shared: neither query may add to it afterwards)."""
+    other = Select(table=query.table, columns_list=columns)
+    other.where_delegate = query.where_delegate
+    return other
+
+
+def selected_items(query: Select) -> list[Any]:  # type: ignore[type-arg]
+    """What a Select selects (columns, readables, raw fragments), as given; empty for all
+    columns. Kept in `columns_delegate.selected_columns`."""
+    return list(query.columns_delegate.selected_columns)

@@ -22,6 +22,9 @@ from refresh.compat.piccolo import (
     referenced_table,
     select_offset,
     select_ordering,
+    select_with_filters_of,
+    selected_items,
+    where_conditions,
 )
 
 
@@ -138,3 +141,30 @@ def test_a_plain_select_is_told_from_one_with_more_than_filters_and_paging() -> 
     having = plain()
     having.having_delegate.where(Task.priority > 2)
     assert not is_plain_select(having)
+
+
+def test_a_where_is_walked_to_its_conditions() -> None:
+    from piccolo.columns.combination import Where, WhereRaw
+
+    from apps.tasks.tables import Task
+
+    query = Select(table=Task).where(
+        (Task.priority > 1) | (Task.title == "x"), WhereRaw("true"), Task.status == "done"
+    )
+    leaves = where_conditions(query.where_delegate)
+    assert sorted(type(leaf).__name__ for leaf in leaves) == ["Where", "Where", "Where", "WhereRaw"]
+    columns = {leaf.column._meta.name for leaf in leaves if isinstance(leaf, Where)}
+    assert columns == {"priority", "title", "status"}
+    assert where_conditions(Select(table=Task).where_delegate) == []
+
+
+def test_a_select_shares_another_ones_filters_and_selection_is_read() -> None:
+    from piccolo.querystring import QueryString
+
+    from apps.tasks.tables import Task
+
+    readable = Task.get_readable()
+    query = Select(table=Task, columns_list=[Task.id, readable]).where(Task.priority > 3)
+    assert selected_items(query) == [Task.id, readable]
+    counted = select_with_filters_of(query, [QueryString("count(*) AS n")])
+    assert str(counted) == 'SELECT ALL count(*) AS n FROM "task" WHERE "task"."priority" > 3'

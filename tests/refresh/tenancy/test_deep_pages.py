@@ -1,9 +1,11 @@
 """Deep pages seek (refresh/tenancy/deep_pages.py): a page past DEEP_OFFSET holds exactly
 the rows PostgreSQL's OFFSET gives (ties included, the primary key breaking them), of the
-request's tenant only, with or without filters; past the end it is empty; an ordering the
-seek cannot express keeps its OFFSET and the same answer. Two tenants whose rows
-interleave in every ordering, each seeing only its own page; and the same through the
-admin's list endpoint, as its front end asks for a page by number."""
+request's tenant only, with or without filters, its boundary read from the start or (with
+a count) from the nearer end; past the end it is empty; a query the seek cannot express
+(nullable or mixed-direction order, raw SQL, a filter through a join) keeps its OFFSET
+and the same answer. Two tenants whose rows interleave in every ordering, each seeing
+only its own page; and the same through the admin's list endpoint, as its front end asks
+for a page by number."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from refresh.tenancy import deep_pages
 from refresh.tenancy.deep_pages import DEEP_OFFSET
 from tests.apps.admin.support import new_staff, open_session
 from tests.conftest import TenantFixture, make_tenant
@@ -20,14 +23,26 @@ from tests.refresh.tenancy.test_routing import request_of
 TASKS = 2 * DEEP_OFFSET + 300  # deep pages in both halves: sought from either end
 PAGE = 25
 
-# created_at in tens of equal values, priorities and titles in few: ties everywhere
+# created_at in tens of equal values, priorities and titles in few: ties everywhere;
+# due_at missing on every seventh; tags of two elements
 ROWS = (
     "with p as (insert into project (tenant_id, name) values ($1, 'deep') returning id)"
-    " insert into task (tenant_id, project_id, title, priority, status, created_at)"
+    " insert into task (tenant_id, project_id, title, priority, status, created_at, due_at, tags)"
     " select $1, p.id, 'deep ' || (n % 97), n % 5 + 1,"
-    " (array['todo', 'done'])[n % 2 + 1], timestamptz '2026-01-01' + (n / 10) * interval '1 s'"
+    " (array['todo', 'done'])[n % 2 + 1], timestamptz '2026-01-01' + (n / 10) * interval '1 s',"
+    " case when n % 7 > 0 then timestamptz '2026-02-01' + (n % 50) * interval '1 h' end,"
+    " array['t' || (n % 3), 'u' || (n % 11)]"
     f" from p, generate_series(1, {TASKS}) n"
 )
+
+
+@pytest.fixture(params=["from the start", "from the nearer end"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of reading the boundary: at the test's few thousand rows every deep
+    offset is below FROM_THE_END, so the other way is switched on by lowering it."""
+    if request.param == "from the nearer end":
+        monkeypatch.setattr(deep_pages, "FROM_THE_END", DEEP_OFFSET)
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +83,11 @@ ORDERINGS = [
     ([("priority", False)], "priority desc, id desc", True),
     ([("title", True)], "title, id", True),
     ([("created_at", False), ("id", True)], "created_at desc, id", False),  # mixed directions
+    (
+        [("due_at", True), ("id", True)],
+        "due_at, id",
+        False,
+    ),  # nullable: a row comparison skips NULLs
 ]
 
 
@@ -83,6 +103,7 @@ def ordered(query: Any, ordering: list[tuple[str, bool]]) -> Any:
 )
 async def test_a_deep_page_is_the_offsets_page_of_the_own_tenant(
     two_tenants: tuple[TenantFixture, TenantFixture],
+    reading: str,
     ordering: list[tuple[str, bool]],
     sql_order: str,
     seeks: bool,
@@ -101,8 +122,9 @@ async def test_a_deep_page_is_the_offsets_page_of_the_own_tenant(
         assert ("OFFSET" not in sql) == seeks, sql
 
 
+@pytest.mark.parametrize("offset", [DEEP_OFFSET + 10, 1_700])  # of 1,840 matching rows
 async def test_filters_and_joined_columns_keep_the_answer(
-    two_tenants: tuple[TenantFixture, TenantFixture],
+    two_tenants: tuple[TenantFixture, TenantFixture], reading: str, offset: int
 ) -> None:
     from apps.tasks.tables import Task
 
@@ -113,7 +135,7 @@ async def test_filters_and_joined_columns_keep_the_answer(
                 .where(Task.priority >= 2)
                 .order_by(Task.created_at, ascending=False)
                 .order_by(Task.id, ascending=False)
-                .offset(DEEP_OFFSET + 10)
+                .offset(offset)
                 .limit(PAGE)
             )
             rows = await query
@@ -128,16 +150,14 @@ async def test_filters_and_joined_columns_keep_the_answer(
             )
             joined_rows = await joined
             assert "OFFSET" in str(joined)
-        expected = await reference(
-            tenant, "and priority >= 2", "created_at desc, id desc", DEEP_OFFSET + 10
-        )
+        expected = await reference(tenant, "and priority >= 2", "created_at desc, id desc", offset)
         assert [row["id"] for row in rows] == expected
         assert {row["project_id.name"] for row in rows} == {"deep"}
         assert [row["id"] for row in joined_rows] == await reference(tenant, "", "id", DEEP_OFFSET)
 
 
 async def test_past_the_last_row_a_page_is_empty(
-    two_tenants: tuple[TenantFixture, TenantFixture],
+    two_tenants: tuple[TenantFixture, TenantFixture], reading: str
 ) -> None:
     from apps.tasks.tables import Task
 
@@ -145,6 +165,64 @@ async def test_past_the_last_row_a_page_is_empty(
         query = Task.select(Task.id).order_by(Task.id).offset(TASKS).limit(PAGE)
         assert await query == []
         assert "OFFSET" not in str(query)
+
+
+async def test_an_aliased_sort_column_is_sought(
+    two_tenants: tuple[TenantFixture, TenantFixture], reading: str
+) -> None:
+    from apps.tasks.tables import Task
+
+    tenant = two_tenants[0]
+    async with request_of(tenant):
+        title = Task.title.as_alias("name")
+        query = Task.select(Task.id, title).order_by(title).offset(TASKS - 40).limit(PAGE)
+        rows = await query
+    assert "OFFSET" not in str(query)
+    assert [row["id"] for row in rows] == await reference(tenant, "", "title, id", TASKS - 40)
+
+
+async def test_raw_sql_and_shallow_offsets_keep_their_offset(
+    two_tenants: tuple[TenantFixture, TenantFixture], reading: str
+) -> None:
+    """A window function sees every row the filters match, not those from the boundary
+    on; a raw condition may name a join the boundary's own query would not have."""
+    from piccolo.columns.combination import WhereRaw
+    from piccolo.querystring import QueryString
+
+    from apps.tasks.tables import Task
+
+    tenant = two_tenants[0]
+    async with request_of(tenant):
+        window = (
+            Task.select(Task.id, QueryString("count(*) over ()", alias="total"))
+            .order_by(Task.id)
+            .offset(DEEP_OFFSET)
+            .limit(PAGE)
+        )
+        totals = {row["total"] for row in await window}
+        raw = (
+            Task.select(Task.id, Task.project_id.name)
+            .where(WhereRaw('"task$project_id"."name" = {}', "deep"))
+            .order_by(Task.id)
+            .offset(DEEP_OFFSET)
+            .limit(PAGE)
+        )
+        raw_rows = await raw
+        shallow = Task.select(Task.id).order_by(Task.id).offset(DEEP_OFFSET - 1).limit(PAGE)
+        shallow_rows = await shallow
+        # an array's element (Piccolo orders by the whole array: rendered without its index)
+        element = (
+            Task.select(Task.id).order_by(Task.tags[0], Task.id).offset(DEEP_OFFSET).limit(PAGE)
+        )
+        element_rows = await element
+    assert totals == {TASKS}
+    assert [row["id"] for row in raw_rows] == await reference(tenant, "", "id", DEEP_OFFSET)
+    assert [row["id"] for row in shallow_rows] == await reference(tenant, "", "id", DEEP_OFFSET - 1)
+    assert [row["id"] for row in element_rows] == await reference(
+        tenant, "", "tags, id", DEEP_OFFSET
+    )
+    for query in (window, raw, shallow, element):
+        assert "OFFSET" in str(query), query
 
 
 async def test_the_admins_last_page_in_its_default_order(
