@@ -16,7 +16,7 @@ import pytest
 
 from refresh.tenancy import deep_pages
 from refresh.tenancy.deep_pages import DEEP_OFFSET
-from tests.apps.admin.support import new_staff, open_session
+from tests.apps.admin.support import new_operator, new_staff, open_session
 from tests.conftest import TenantFixture, make_tenant
 from tests.refresh.tenancy.test_routing import request_of
 
@@ -252,3 +252,29 @@ async def test_the_admins_last_page_in_its_default_order(
         assert {row["project_id_readable"] for row in rows} == {"deep"}
         pages[tenant.slug] = {row["id"] for row in rows}
     assert not pages["deep-pages-a"] & pages["deep-pages-b"]
+
+
+async def test_an_operators_deep_pages_of_one_tenant_and_of_all(
+    app: Any, two_tenants: tuple[TenantFixture, TenantFixture], reading: str
+) -> None:
+    """The operator's site reads through the write client (no RLS, no request tenant):
+    a deep page of one tenant's tasks (a filter on tenant_id) and of every tenant's."""
+    from refresh.db.clients import write_client
+
+    tenant_a = two_tenants[0]
+    session = await open_session(app, await new_operator())
+    page = {"__readable": "true", "__order": "-created_at,-id", "__page_size": PAGE}
+    try:
+        one = await session.get(
+            "/tables/task/", tenant_id=str(tenant_a.id), tenant_id__operator="e", __page=60, **page
+        )
+        every = await session.get("/tables/task/", __page=41, **page)
+    finally:
+        await session.client.aclose()
+    assert one.status_code == every.status_code == 200, (one.text, every.text)
+    expected_one = await reference(tenant_a, "", "created_at desc, id desc", 59 * PAGE)
+    assert [row["id"] for row in one.json()["rows"]] == [str(i) for i in expected_one]
+    all_rows = await write_client.fetch(
+        f"select id from task order by created_at desc, id desc offset {40 * PAGE} limit {PAGE}"
+    )
+    assert [row["id"] for row in every.json()["rows"]] == [str(r["id"]) for r in all_rows]
