@@ -90,6 +90,8 @@ def seek_key(query: Select) -> SeekKey | None:  # type: ignore[type-arg]
 
 
 def seekable(query: Select) -> SeekKey | None:  # type: ignore[type-arg]
+    """The key to seek on when the query's OFFSET is deep and the seek gives the same
+    rows; None otherwise (most queries: no OFFSET, decided without a statement)."""
     if select_offset(query) < DEEP_OFFSET or not is_plain_select(query):
         return None
     if not all(isinstance(item, Column | Readable) for item in selected_items(query)):
@@ -127,12 +129,14 @@ async def boundary_of(
     return [rows[0][f"seek_{i}"] for i in range(len(key.columns))] if rows else None
 
 
-async def seek_deep_page(query: Select, node: str | None) -> None:  # type: ignore[type-arg]
-    """Turn a deep OFFSET of `query` into a seek from its page's first row, in place (only
-    once the boundary is known: a failed read leaves the query as it was)."""
-    key = seekable(query)
-    if key is None:
-        return
+async def seek_deep_page(
+    query: Select,  # type: ignore[type-arg]
+    key: SeekKey,
+    node: str | None,
+) -> None:
+    """Turn the deep OFFSET of `query` (`seekable` gave its key) into a seek from its
+    page's first row, in place (only once the boundary is known: a failed read leaves the
+    query as it was)."""
     values = await boundary_of(query, key, select_offset(query), node)
     drop_offset(query)
     if key.primary_key_added:

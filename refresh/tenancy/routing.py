@@ -39,7 +39,7 @@ from refresh.compat.piccolo import (
 )
 from refresh.db.transaction import RequestTransaction
 from refresh.tenancy.declarations import TENANT_COLUMN
-from refresh.tenancy.deep_pages import seek_deep_page
+from refresh.tenancy.deep_pages import seek_deep_page, seekable
 
 
 def request_tenant(table: type[Table]) -> uuid.UUID | None:
@@ -89,7 +89,9 @@ class RoutedSelect(JoinRewritingSelect):
         use_callbacks: bool = True,
         **kwargs: Any,
     ) -> list[dict[str, Any]]:
-        await seek_deep_page(self, node)
+        key = seekable(self)
+        if key is not None:
+            await seek_deep_page(self, key, node)
         return await super().run(node=node, in_pool=in_pool, use_callbacks=use_callbacks, **kwargs)
 
     def rewrite_joins(self, joins: list[str], columns: Sequence[Any]) -> list[str]:
