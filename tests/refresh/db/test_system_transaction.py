@@ -62,6 +62,36 @@ async def test_a_failed_commit_answers_409_and_gives_the_connection_back(app: An
         await write_client.fetch("drop table zz_deferred")
 
 
+async def test_an_error_status_after_a_write_rolls_it_back(app: Any) -> None:
+    """The status decides, not an exception: a handler that wrote and then answered 4xx
+    (nothing raised) leaves nothing behind, and its connection goes back."""
+    await write_client.fetch("create table zz_rejected (id int primary key)")
+    try:
+        before = busy()
+
+        async def write_then_reject(scope: Any, receive: Any, send: Any) -> None:
+            async with connection_of(WRITE_DB) as connection:
+                await connection.execute("insert into zz_rejected values (1)")
+            await send({"type": "http.response.start", "status": 400, "headers": []})
+            await send({"type": "http.response.body", "body": b"{}"})
+
+        for _ in range(2):  # a committed row would make the second insert a 409
+            sent = await run(write_then_reject)
+            assert sent[0]["status"] == 400, sent
+        assert busy() == before
+        assert await write_client.fetch("select count(*) as n from zz_rejected") == [{"n": 0}]
+
+        async def write_then_succeed(scope: Any, receive: Any, send: Any) -> None:
+            async with connection_of(WRITE_DB) as connection:
+                await connection.execute("insert into zz_rejected values (2)")
+            await ok(send)
+
+        await run(write_then_succeed)  # the control: the same write under a 2xx stays
+        assert await write_client.fetch("select id from zz_rejected") == [{"id": 2}]
+    finally:
+        await write_client.fetch("drop table zz_rejected")
+
+
 async def test_statements_run_as_the_operator_with_a_time_limit(app: Any) -> None:
     seen: dict[str, Any] = {}
 
