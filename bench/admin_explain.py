@@ -1,7 +1,8 @@
 """The SQL behind an admin API request, and its plan, as the staff or operator login runs it.
 
-The statements are built by piccolo-api's own code (`PiccoloCRUD._split_params` and
-`_apply_filters`, then the same select, readable columns, order, LIMIT and OFFSET as
+The statements are built by piccolo-api's own code (its parsing of the parameters and its
+filters, reached through refresh/compat/piccolo_api_queries.py, then the same select,
+readable columns, order, LIMIT and OFFSET as
 `get_all`, `get_count`, `get_ids` and `get_single` in piccolo_api/crud/endpoints.py,
 1.11), rendered with their values inline. So EXPLAIN shows a custom plan: the app sends
 the values as bind parameters, and after five executions PostgreSQL may settle on a
@@ -21,6 +22,11 @@ from urllib.parse import urlencode
 
 import asyncpg
 
+from refresh.compat.piccolo_api_queries import (
+    related_readable,
+    request_params,
+    with_request_filters,
+)
 from refresh.db.transaction import BEGIN_REQUEST
 
 
@@ -66,9 +72,9 @@ def statement(query: AdminQuery) -> str:
 
     crud = _crud(query.table)
     table = crud.table
-    split = crud._split_params(dict(query.params))
+    split = request_params(crud, dict(query.params))
     if query.kind == "count":
-        return str(crud._apply_filters(table.count(), split))
+        return str(with_request_filters(crud, table.count(), split))
     if query.kind == "ids":
         params = dict(query.params)
         inner = table.select().columns(table._meta.primary_key._meta.name, table.get_readable())
@@ -78,17 +84,17 @@ def statement(query: AdminQuery) -> str:
             f"LIMIT {params.get('limit', 'ALL')} OFFSET {params.get('offset', 0)}"
         )
     if query.kind == "detail":
-        readable = [table._get_related_readable(fk) for fk in table._meta.foreign_key_columns]
+        readable = [related_readable(table, fk) for fk in table._meta.foreign_key_columns]
         select = table.select(*table._meta.columns, *readable, exclude_secrets=True)
         return str(select.where(table._meta.primary_key == query.row_id).first())
     visible = table._meta.columns
     readable = (
-        [table._get_related_readable(c) for c in visible if isinstance(c, ForeignKey)]
+        [related_readable(table, c) for c in visible if isinstance(c, ForeignKey)]
         if split.include_readable
         else []
     )
-    select = crud._apply_filters(
-        table.select(*visible, *readable, exclude_secrets=crud.exclude_secrets), split
+    select = with_request_filters(
+        crud, table.select(*visible, *readable, exclude_secrets=crud.exclude_secrets), split
     )
     for order in split.order_by or []:
         select = select.order_by(order.column, ascending=order.ascending)
