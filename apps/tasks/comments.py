@@ -12,6 +12,7 @@ from starlette.responses import Response
 from apps.tasks import schemas
 from apps.tasks.tables import Comment, Task
 from apps.tenants.tables import Member
+from refresh.db.claims import TenantRole
 from refresh.db.refusals import warn_if_unchanged
 from refresh.web.api import Api, parse_query
 from refresh.web.pagination import SortKey, after_cursor, order_by, page
@@ -108,7 +109,9 @@ async def own_comment(request: Request) -> tuple[uuid.UUID, uuid.UUID]:
     task_id, comment_id = path_uuid(request, "task_id"), path_uuid(request, "id")
     comment = await fetch_comment(task_id, comment_id)
     claims = claims_of(request)
-    if claims.tenant_role != "admin" and comment["author_id"] != await caller_member_id(request):
+    if claims.tenant_role is not TenantRole.admin and comment[
+        "author_id"
+    ] != await caller_member_id(request):
         raise HTTPException(403, "only the author or a tenant admin can change a comment")
     return task_id, comment_id
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from apps.tasks.tables import TaskStatus
+from apps.tasks.tables import HIGHEST_PRIORITY, LOWEST_PRIORITY, TaskStatus
 from refresh.web.models import Strict, patch_model
 
 Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\s,]+$")]
@@ -27,7 +27,7 @@ class TaskCreate(Strict):
     description: str = Field(default="", max_length=10_000)
     status: TaskStatus = TaskStatus.todo
     # strict: JSON `true` is not a priority (lax mode would store it as 1)
-    priority: int = Field(default=3, ge=1, le=5, strict=True)
+    priority: int = Field(default=3, ge=LOWEST_PRIORITY, le=HIGHEST_PRIORITY, strict=True)
     assignee_id: uuid.UUID | None = None
     due_at: AwareDatetime | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
@@ -88,8 +88,8 @@ class TaskListQuery(Strict):
     status: list[TaskStatus] | None = Field(
         default=None, description="one or more, comma or repeat"
     )
-    priority_min: int | None = Field(default=None, ge=1, le=5)
-    priority_max: int | None = Field(default=None, ge=1, le=5)
+    priority_min: int | None = Field(default=None, ge=LOWEST_PRIORITY, le=HIGHEST_PRIORITY)
+    priority_max: int | None = Field(default=None, ge=LOWEST_PRIORITY, le=HIGHEST_PRIORITY)
     assignee: uuid.UUID | Literal["none"] | None = Field(
         default=None, description="a member id, or none for unassigned tasks"
     )
@@ -113,8 +113,8 @@ class CommentCreate(Strict):
     body: str = Field(min_length=1, max_length=10_000)
 
 
-class CommentPatch(Strict):
-    body: str = Field(min_length=1, max_length=10_000)
+class CommentPatch(CommentCreate):
+    """An edit replaces the body, under the same rules (its own name in the OpenAPI)."""
 
 
 class Comment(BaseModel):

@@ -31,6 +31,10 @@ class TaskStatus(StrEnum):
     archived = "archived"
 
 
+# The priority range, stated once: the table's Check and the API's models read it.
+LOWEST_PRIORITY, HIGHEST_PRIORITY = 1, 5
+
+
 class Task(TenantTable, Table):
     id = UUID(primary_key=True, default=UUID4())
     project_id = TenantForeignKey(Project, index=True)
@@ -43,7 +47,7 @@ class Task(TenantTable, Table):
     tags = Array(base_column=Varchar(length=50), default=list, null=False)
 
     task_status_check = choices_check("status", TaskStatus)
-    task_priority_check = Check("priority between 1 and 5")
+    task_priority_check = Check(f"priority between {LOWEST_PRIORITY} and {HIGHEST_PRIORITY}")
     task_title_check = Check("length(btrim(title)) > 0")
 
     @classmethod

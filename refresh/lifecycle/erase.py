@@ -20,7 +20,7 @@ from refresh.db.sql import ident
 from refresh.lifecycle.audit import Actor, record, remove_entries, system_actor
 from refresh.lifecycle.export import UnknownTenant, count_sql, find_tenant
 from refresh.lifecycle.progress import Progress
-from refresh.lifecycle.tables import TenantTable, tenant_tables
+from refresh.lifecycle.tables import TenantRows, tenant_tables
 from refresh.tenancy.tables import tenant_root_table
 
 
@@ -98,7 +98,7 @@ async def erase_in(
 
 
 async def _delete(
-    connection: Any, table: TenantTable, tenant_id: uuid.UUID, expected: int, progress: Progress
+    connection: Any, table: TenantRows, tenant_id: uuid.UUID, expected: int, progress: Progress
 ) -> None:
     status = await connection.execute(
         f"delete from {ident(table.name)} where {ident(table.key)} = $1", tenant_id

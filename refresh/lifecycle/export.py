@@ -30,7 +30,7 @@ from refresh.lifecycle.fileformat import (
 )
 from refresh.lifecycle.migrations import migration_state
 from refresh.lifecycle.progress import Progress
-from refresh.lifecycle.tables import TenantTable, exported_tables
+from refresh.lifecycle.tables import TenantRows, exported_tables
 from refresh.tenancy.tables import tenant_root_table
 
 #: Rows fetched per round trip of the cursor: memory stays flat whatever the tenant's size.
@@ -41,7 +41,7 @@ class UnknownTenant(LookupError):
     pass
 
 
-def rows_sql(table: TenantTable) -> str:
+def rows_sql(table: TenantRows) -> str:
     """A table's rows of one tenant as PostgreSQL renders them, in a stable order."""
     return (
         f"select to_jsonb(t)::text from {ident(table.name)} t "
@@ -49,7 +49,7 @@ def rows_sql(table: TenantTable) -> str:
     )
 
 
-def count_sql(table: TenantTable) -> str:
+def count_sql(table: TenantRows) -> str:
     return f"select count(*) from {ident(table.name)} where {ident(table.key)} = $1"
 
 
@@ -131,7 +131,7 @@ def body_file(out: Path) -> IO[bytes]:
 
 async def _write_rows(
     connection: Any,
-    table: TenantTable,
+    table: TenantRows,
     tenant_id: uuid.UUID,
     count: int,
     body: IO[bytes],

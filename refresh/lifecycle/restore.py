@@ -27,7 +27,7 @@ from refresh.lifecycle.export import PREFETCH, begin_snapshot, rows_sql
 from refresh.lifecycle.fileformat import BadExport, Manifest, Reader, TableEntry, open_for_reading
 from refresh.lifecycle.migrations import differences, migration_state
 from refresh.lifecycle.progress import Progress
-from refresh.lifecycle.tables import AUDIT_LOG, TenantTable, exported_tables
+from refresh.lifecycle.tables import AUDIT_LOG, TenantRows, exported_tables
 from refresh.tenancy.tables import tenant_root_table
 
 BATCH = 1000
@@ -51,7 +51,7 @@ class ImportRefused(RuntimeError):
         self.reason, self.remedy = reason, remedy
 
 
-def insert_sql(table: TenantTable) -> str:
+def insert_sql(table: TenantRows) -> str:
     """A batch of rows (a JSON array) into the table, keeping only the rows of tenant $2:
     the caller compares the count, so a row of another tenant refuses the file."""
     name = ident(table.name)
@@ -126,7 +126,7 @@ async def import_tenant(
     return manifest
 
 
-def _tables_of(manifest: Manifest) -> list[tuple[TenantTable, TableEntry]]:
+def _tables_of(manifest: Manifest) -> list[tuple[TenantRows, TableEntry]]:
     """The manifest's tables must be this code's tenant tables, in the same order."""
     expected = exported_tables()
     names = [e.name for e in manifest.tables]
@@ -189,7 +189,7 @@ def _with_slug(line: bytes, slug: str) -> bytes:
 
 async def _insert(
     connection: Any,
-    table: TenantTable,
+    table: TenantRows,
     entry: TableEntry,
     rows: Any,
     tenant_id: uuid.UUID,
@@ -223,7 +223,7 @@ async def _insert(
 
 async def _verify(
     connection: Any,
-    table: TenantTable,
+    table: TenantRows,
     entry: TableEntry,
     tenant_id: uuid.UUID,
     keep: list[uuid.UUID],

@@ -28,8 +28,9 @@ class DependencyCycle(RuntimeError):
 
 
 @dataclass(frozen=True)
-class TenantTable:
-    """One table of a tenant's rows: `key` is the column that holds the tenant's id."""
+class TenantRows:
+    """One table of a tenant's rows (a description, not the table class: TenantTable is
+    that): `key` is the column that holds the tenant's id."""
 
     name: str
     table: type[Table]
@@ -49,12 +50,12 @@ def _refers_to(table: type[Table], target: type[Table]) -> bool:
     return any(referenced_table(c) is target for c in table._meta.foreign_key_columns)
 
 
-def tenant_tables() -> list[TenantTable]:
+def tenant_tables() -> list[TenantRows]:
     """Every table holding rows of a tenant, parents before children (the order to insert
     in; erase goes the other way). The audit log comes last: nothing refers to it, and an
     import restores it after the triggers' own entries are cleared."""
     root = tenant_root_table()
-    found: dict[str, TenantTable] = {}
+    found: dict[str, TenantRows] = {}
     for config, _ in app_packages():
         for table in config.table_classes:
             declaration = declaration_of(table)
@@ -64,17 +65,17 @@ def tenant_tables() -> list[TenantTable]:
                 # tenant's entries, never exported (a tenant does not learn operators' names)
                 continue
             if table is root:
-                found[name] = TenantTable(name, table, "id", exported=True)
+                found[name] = TenantRows(name, table, "id", exported=True)
             elif declaration is None or not _has_column(table, TENANT_COLUMN):
                 continue
             elif declaration.distribution is Distribution.by_tenant:
-                found[name] = TenantTable(name, table, TENANT_COLUMN, exported=True)
+                found[name] = TenantRows(name, table, TENANT_COLUMN, exported=True)
             elif _refers_to(table, root):
-                found[name] = TenantTable(name, table, TENANT_COLUMN, exported=False)
+                found[name] = TenantRows(name, table, TENANT_COLUMN, exported=False)
     return dependency_order(list(found.values()))
 
 
-def dependency_order(tables: list[TenantTable]) -> list[TenantTable]:
+def dependency_order(tables: list[TenantRows]) -> list[TenantRows]:
     """Parents first, from the declared foreign keys (Piccolo's and TenantForeignKeys);
     ties keep registry order, so the order is stable; the audit log last."""
     names = {t.name for t in tables}
@@ -87,7 +88,7 @@ def dependency_order(tables: list[TenantTable]) -> list[TenantTable]:
         }
         for t in tables
     }
-    ordered: list[TenantTable] = []
+    ordered: list[TenantRows] = []
     placed: set[str] = set()
     pending = [t for t in tables if not t.is_audit_log]
     while pending:
@@ -101,7 +102,7 @@ def dependency_order(tables: list[TenantTable]) -> list[TenantTable]:
     return ordered + [t for t in tables if t.is_audit_log]
 
 
-def exported_tables() -> list[TenantTable]:
+def exported_tables() -> list[TenantRows]:
     return [t for t in tenant_tables() if t.exported]
 
 
