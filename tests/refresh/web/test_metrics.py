@@ -4,6 +4,7 @@ id; closed by METRICS_TOKEN, and absent in production without one."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from refresh.db.engines import READ_DB
 from settings import get_settings
 from tests.apps.tasks.support import new_project
 from tests.database import superuser_sql, test_database
@@ -76,6 +78,38 @@ async def test_pools_are_shown(client: Any) -> None:
     assert value(samples, "refresh_db_pool_waiting", pool="read") == 0
     # the scrape itself holds no connection
     assert value(samples, "refresh_db_pool_in_use", pool="read") == 0
+
+
+async def test_pool_gauges_follow_held_and_waiting_connections(client: Any) -> None:
+    """A full pool shows as such: every connection lent out, and an acquire waiting (the
+    gauges must move, not sit at 0); once they are given back, both are 0 again."""
+    pool: Any = READ_DB.pool
+    assert pool is not None
+    most = pool.get_max_size()
+    held = [await pool.acquire() for _ in range(most)]
+
+    async def take() -> Any:
+        return await pool.acquire(timeout=30)
+
+    waiter = asyncio.create_task(take())
+    try:
+        for _ in range(100):
+            if pool.waiting:
+                break
+            await asyncio.sleep(0.01)
+        _, samples = await scrape(client)
+        assert value(samples, "refresh_db_pool_size", pool="read") == most
+        assert value(samples, "refresh_db_pool_in_use", pool="read") == most
+        assert value(samples, "refresh_db_pool_waiting", pool="read") == 1
+        await pool.release(held.pop())
+        held.append(await asyncio.wait_for(waiter, 10))  # the waiter got that connection
+    finally:
+        waiter.cancel()
+        for connection in held:
+            await pool.release(connection)
+    _, samples = await scrape(client)
+    assert value(samples, "refresh_db_pool_in_use", pool="read") == 0
+    assert value(samples, "refresh_db_pool_waiting", pool="read") == 0
 
 
 async def test_failed_statements_are_counted_by_class(client: Any, tenant_a: Any) -> None:
