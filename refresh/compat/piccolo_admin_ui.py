@@ -11,6 +11,11 @@ which
   refuses those changes anyway: the controls only led to an error);
 - make the form fields the server sets (`server_fields`, e.g. created_at) inert and
   dimmed: shown, but not editable (the server ignored what was typed there);
+- say "not found" on the page when a row opened by its URL is not one the login can
+  see (another tenant's, or none): piccolo-admin only shows a "Page not found" alert and
+  goes to its home page, which looks like the link just led home. The script asks the
+  row's API endpoint itself, as the app did; a 404 says the same for a row of another
+  tenant and for no row at all, and so does the notice;
 - show a notice of the site's own at the top of every page (`notice(scope)`, HTML, e.g.
   the admin's "viewing as tenant" banner); a notice marked `data-read-only` hides those
   controls on every table.
@@ -45,6 +50,10 @@ body:has(.refresh-notice[data-read-only]) [data-uitest=delete_button] { display:
   background: #2d3e50; color: #fff; border: 0; border-radius: 3px; font-size: 13px;
   text-transform: none; cursor: pointer; }
 body:has(.refresh-notice) { padding-bottom: 48px; }
+/* a row opened by URL that is not there for this login: first in the page, above the
+   app (it moves the page down rather than covering its header or a banner) */
+.refresh-notice.refresh-missing { position: static; border-top: 0;
+  border-bottom: 2px solid #e0a020; }
 /* a field the server sets: shown, not editable (the script makes it inert) */
 .refresh-server-field { opacity: 0.6; }
 """
@@ -83,8 +92,35 @@ SCRIPT = """
       if (frozen) box.title = "set by the server"; else box.removeAttribute("title");
     }
   }
-  window.addEventListener("hashchange", markTable);
+  const rowPage = /^#\\/([a-z0-9_]+)\\/([^/]+)\\/$/;
+  function clearMissing() {
+    // kept over the SPA's own move to its home page, gone on the next page after it
+    if (location.hash === "#/" || location.hash === "") return;
+    for (const old of document.querySelectorAll(".refresh-missing")) old.remove();
+  }
+  async function sayIfMissing() {
+    const found = location.hash.match(rowPage);
+    if (!found || found[2] === "add") return;
+    const [, table, id] = found;
+    const response = await fetch(`./api/tables/${table}/${encodeURIComponent(id)}/`,
+      {credentials: "same-origin", headers: {Accept: "application/json"}});
+    if (response.status !== 404) return;
+    if (location.hash !== found[0] && location.hash !== "#/") return;  // moved on since
+    const notice = document.createElement("div");
+    notice.className = "refresh-notice refresh-missing";
+    notice.setAttribute("role", "alert");
+    notice.textContent = `Not found: no row ${id} in ${table} that you can see.`;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "Dismiss";
+    close.addEventListener("click", () => notice.remove());
+    notice.append(" ", close);
+    for (const old of document.querySelectorAll(".refresh-missing")) old.remove();
+    document.body.prepend(notice);
+  }
+  window.addEventListener("hashchange", () => { markTable(); clearMissing(); sayIfMissing(); });
   markTable();
+  sayIfMissing();
   // a field's new name is observed; the attributes set here (inert, class, title) are
   // not: no loop
   new MutationObserver(() => { readableTimes(document); freezeServerFields(document); })

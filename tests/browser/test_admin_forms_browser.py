@@ -145,4 +145,29 @@ def test_another_tenants_row_by_url_says_not_found(page: Page, server: Server) -
     page.on("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
     page.goto(f"/admin/#/task/{globex_task}/")
     expect(page.get_by_text("Welcome to")).to_be_visible()
-    assert messages == ["Page not found"]  # said, not silently swapped for the home page
+    assert messages == ["Page not found"]  # piccolo-admin's own alert, then its home page
+    # and on the page, where it stays: the same words for another tenant's row as for
+    # no row at all (nothing tells the two apart)
+    notice = page.locator(".refresh-missing")
+    expect(notice).to_have_text(
+        f"Not found: no row {globex_task} in task that you can see. Dismiss"
+    )
+    page.screenshot(path=str(artefact("another_tenants_row_not_found")), full_page=True)
+    nobody = uuid.uuid4()
+    page.goto(f"/admin/#/task/{nobody}/")
+    expect(notice).to_have_text(f"Not found: no row {nobody} in task that you can see. Dismiss")
+    expect(notice).to_have_count(1)
+    # gone on the next page; and a row of the staff's own tenant opens with no notice
+    list_page(page, "task")
+    expect(notice).to_have_count(0)
+    acme_task = server.db.fetchval(
+        "select t.id from task t join tenant n on n.id = t.tenant_id where n.slug = 'acme' limit 1"
+    )
+    with page.expect_response(
+        lambda r: urlsplit(r.url).path == f"/admin/api/tables/task/{acme_task}/"
+    ) as opened:
+        page.goto(f"/admin/#/task/{acme_task}/")
+    assert opened.value.status == 200
+    expect(page.locator("form input[name=title]")).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    expect(notice).to_have_count(0)
