@@ -30,6 +30,7 @@ from piccolo.apps.migrations.commands.new import new as new_piccolo_migration
 from piccolo.conf.apps import AppConfig, Finder
 
 from refresh.compat.piccolo import new_migration_file
+from refresh.compat.piccolo_migration_imports import add_missing_key_imports
 from refresh.schema.placement import write_placement_migration
 from refresh.schema.sqlgen import state_sql
 from refresh.schema.state import AppState, declared_state, migrated_state
@@ -149,13 +150,25 @@ async def plan(
     return app_config, previous.migration_id, new, forwards, backwards
 
 
+def migration_files(app_config: AppConfig) -> set[Path]:
+    return set(Path(app_config.resolved_migrations_folder_path).glob("*.py"))
+
+
+async def write_piccolo_migration(app_config: AppConfig) -> None:
+    """Piccolo's auto migration of the app, with the imports it can leave out added."""
+    before = migration_files(app_config)
+    await new_piccolo_migration(app_config.app_name, auto=True)
+    for written in migration_files(app_config) - before:
+        add_missing_key_imports(written, app_config.table_classes)
+
+
 async def write_migration(app_name: str, description: str = "") -> int:
     try:
         app_config = app_config_of(app_name)
         migrations_folder(app_config)
         if not declaration_mistakes(app_config) and await pending_schema_changes(app_config):
             print(f"The table classes of app {app_name} differ from its migrations:")
-            await new_piccolo_migration(app_name, auto=True)
+            await write_piccolo_migration(app_config)
         app_config, previous, state, forwards, backwards = await plan(app_name)
     except PlanError as exc:
         print(exc, file=sys.stderr)

@@ -158,6 +158,56 @@ def test_one_undeclared_class_leaves_the_declared_tables_of_its_app_alone(
     assert not [p for p in problems if p["table"] in ("gadget", "part", "colour")]
 
 
+#: A class as the app's other tables are written, but neither declared nor a TenantTable.
+LOOSE = (
+    "class Loose(Table):\n    id = UUID(primary_key=True, default=UUID4())\n    label = Varchar()\n"
+)
+#: The same with Piccolo's default (serial) primary key.
+SERIAL_LOOSE = "class Loose(Table):\n    label = Varchar()\n"
+AS_TENANT_TABLE = ("class Loose(Table):", "class Loose(TenantTable, Table):")
+AS_GLOBAL_TABLE = (
+    "label = Varchar()",
+    'label = Varchar()\n\n    rls = global_table("labels, the same for every tenant")',
+)
+
+
+@pytest.mark.parametrize(
+    ("loose", "edit"),
+    [
+        pytest.param(LOOSE, AS_TENANT_TABLE, id="tenant_table"),
+        pytest.param(LOOSE, AS_GLOBAL_TABLE, id="global_table"),
+        # no UUID column of its own: Piccolo's migration of tenant_id used to leave out
+        # `import UUID4` (refresh/compat/piccolo_migration_imports.py)
+        pytest.param(SERIAL_LOOSE, AS_TENANT_TABLE, id="tenant_table_serial_key"),
+    ],
+)
+def test_an_undeclared_class_is_cleared_by_its_printed_fix(
+    scratch: Scratch, loose: str, edit: tuple[str, str]
+) -> None:
+    """The fix of `undeclared_table`, followed literally (either declaration it names,
+    then the commands the check prints next), leaves nothing to report."""
+    scratch.migrated(GADGETS.format(gadget_extra=""))
+    tables, gadgets = "[Colour, Gadget, Part, Loose]", GADGETS.format(gadget_extra="")
+    scratch.write_tables(gadgets + "\n\n" + loose, tables)
+    [problem] = [p for p in scratch.problems() if p["code"] == "undeclared_table"]
+    fix = (
+        "make it a tenant table: `class Loose(TenantTable, Table)` (from "
+        "refresh.tenancy.tables), or declare `rls = global_table(reason)` or "
+        "`rls = row_security(...)` on it"
+    )
+    assert (problem["fix"]["edit"], problem["fix"]["commands"]) == (fix, [])
+    assert f"✗ loose [undeclared_table] {problem['message']}\n  fix: {fix}" in (
+        scratch.run("rls", "check", ok=False).stdout
+    )
+    assert edit[1] not in loose
+    scratch.write_tables(gadgets + "\n\n" + loose.replace(*edit), tables)
+    roots = [p for p in scratch.problems() if p["cause"] is None]
+    assert [p["code"] for p in roots] == ["schema_not_migrated"]  # commands only, now
+    for command in roots[0]["fix"]["commands"]:
+        scratch.run(*command.split()[1:])
+    assert scratch.problems() == []
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_lint_refuses_the_write_client_in_an_endpoint_module(tmp_path: Path) -> None:
     """Mistake 2, at lint time (at run time: tests/refresh/db/test_write_client_guard.py)."""
