@@ -100,3 +100,41 @@ async def test_the_write_engine_refuses_in_an_api_request_however_it_is_reached(
             async with RequestTransaction(READ_DB, claims, get_settings().authenticated_role, True):
                 await reach()  # said on purpose, it runs
         await reach()  # and outside a request
+
+
+async def test_in_a_staff_request_the_write_client_refuses_too(
+    app: Any, tenant_a: Any, tenant_b: Any
+) -> None:
+    """Staff reach the admin in the same RLS request transaction as the API, with `via`
+    admin (apps/admin/gate.py). There the write engine itself lets queries through, on
+    purpose: piccolo-admin reads its own session and user tables, bound to it
+    (refresh/db/scope.py, refuse_in_api_request). What holds the admin's code is
+    write_client's own guard: it must refuse in a staff request as in an API request,
+    and the staff's tables see their tenant's rows only."""
+    from apps.admin.tables import AdminSession
+    from apps.projects.tables import Project
+    from refresh.db.claims import Channel, TenantRole, build_claims
+    from refresh.db.engines import READ_DB
+    from refresh.db.transaction import RequestTransaction
+    from settings import get_settings
+
+    claims = build_claims(  # as the gate builds a staff login's
+        {"sub": "staff:a", "tenant_id": str(tenant_a.id), "tenant_role": TenantRole.admin.value},
+        Channel.admin,
+    )
+    await write_client.fetch(
+        "insert into project (id, tenant_id, name, description)"
+        " values (gen_random_uuid(), $1, 'B, for the staff write client guard', '')",
+        tenant_b.id,
+    )
+    count = "select count(*) as n from project where tenant_id = $1"
+    (own,) = await write_client.fetch(count, tenant_a.id)
+    async with RequestTransaction(READ_DB, claims, get_settings().authenticated_role, True):
+        with pytest.raises(WriteClientInRequest):
+            await write_client.run(Project.count())
+        with pytest.raises(WriteClientInRequest):
+            await write_client.fetch(count, tenant_b.id)
+        with pytest.raises(WriteClientInRequest):
+            write_client.transaction()
+        assert await Project.count() == own["n"]  # A's own, none of B's
+        assert await AdminSession.count() >= 0  # the admin's own tables: let through

@@ -3,9 +3,15 @@ same mistakes made through the real CLI are tests/refresh/rls/test_developer_mis
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pytest
 from piccolo.columns import UUID, Varchar
+from piccolo.conf.apps import AppConfig
 from piccolo.table import Table
 
+from refresh.rls import startup
+from refresh.rls.startup import DeclarationsNotMet
 from refresh.tenancy.declarations import (
     AUTHENTICATED,
     Audit,
@@ -18,7 +24,7 @@ from refresh.tenancy.declarations import (
     not_audited,
     row_security,
 )
-from refresh.tenancy.tables import ReadClientTable
+from refresh.tenancy.tables import ReadClientTable, TenantTable
 from refresh.tenancy.verify import mistakes
 
 SHARED = "units of measure, the same for every tenant"
@@ -50,6 +56,47 @@ def test_a_global_table_granting_request_roles_is_refused_on_the_write_client() 
         "`class Unit(ReadClientTable, Table)` (from refresh.tenancy.tables)",
     )
     assert mistakes(FixedUnit) == []  # the fix, followed
+
+
+@dataclass
+class Registry:  # Finder().get_app_registry(), of the given apps only
+    app_configs: dict[str, AppConfig]
+
+    def get_app_registry(self) -> Registry:
+        return self
+
+
+class Note(Table, TenantTable):  # Table first: Piccolo's __init_subclass__ never calls
+    body = Varchar(length=100)  # the mixins', so nothing binds it to the read client
+
+
+class FixedNote(TenantTable, Table):  # Note, as the fix says
+    body = Varchar(length=100)
+
+
+def test_a_tenant_table_listing_table_first_is_refused_on_the_write_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It has tenant_id and inherits tenant_rls(), so it looks like a tenant table, but
+    with Table first its queries would run on the write client, which bypasses RLS: the
+    declarations check (run by `rls new`, `rls check` and the app's start) refuses it."""
+    [found] = mistakes(Note)
+    message = (
+        "table class Note is declared under RLS but bound to the write client, which "
+        "bypasses RLS: inside a request its queries see every tenant's rows"
+    )
+    fix = (
+        "derive it from TenantTable (or ReadClientTable), listed before Table: "
+        "`class Note(TenantTable, Table)`"
+    )
+    assert (found.code, found.message, found.fix) == ("bound_to_write_client", message, fix)
+    # the app does not start with it (app.py calls verify_declarations first)
+    app = AppConfig(app_name="notes", migrations_folder_path=".", table_classes=[Note])
+    monkeypatch.setattr(startup, "Finder", lambda: Registry({"notes": app}))
+    with pytest.raises(DeclarationsNotMet) as refused:
+        startup.verify_declarations()
+    assert f"  note [bound_to_write_client] {message}; fix: {fix}" in str(refused.value)
+    assert mistakes(FixedNote) == []  # the fix, followed
 
 
 def test_a_global_table_granting_nothing_may_stay_on_the_write_client() -> None:
