@@ -72,8 +72,9 @@ def mistakes(table: type[Table], tables: Collection[type[Table]] = ()) -> list[D
             f"table class {cls} declares neither tenant isolation nor a global table, so "
             "nobody decided who may see its rows",
             f"make it a tenant table: `class {cls}(TenantTable, Table)` (from "
-            "refresh.tenancy.tables), or declare `rls = global_table(reason)` or "
-            "`rls = row_security(...)` on it",
+            "refresh.tenancy.tables), or declare `rls = global_table(reason)` on it, or "
+            f"derive it from ReadClientTable (`class {cls}(ReadClientTable, Table)`) and "
+            "declare `rls = row_security(...)` on it",
         )
         return found
     if isinstance(declaration, RowSecurity) and table._meta.db is not READ_DB:

@@ -169,6 +169,17 @@ AS_GLOBAL_TABLE = (
     "label = Varchar()",
     'label = Varchar()\n\n    rls = global_table("labels, the same for every tenant")',
 )
+#: The third: a read-client table with policies of its own (the imports it needs with it).
+AS_ROW_SECURITY = (
+    LOOSE,
+    "from refresh.tenancy.declarations import Distribution, Policy, row_security\n\n\n"
+    "class Loose(ReadClientTable, Table):\n    id = UUID(primary_key=True, default=UUID4())\n"
+    "    label = Varchar()\n\n    rls = row_security(\n"
+    '        Policy("loose_read", "select", using="true"),\n'
+    '        grants={"authenticated": ("select",)},\n'
+    "        distribution=Distribution.local,\n"
+    '        reason="labels every member reads",\n    )\n',
+)
 
 
 @pytest.mark.parametrize(
@@ -176,6 +187,7 @@ AS_GLOBAL_TABLE = (
     [
         pytest.param(LOOSE, AS_TENANT_TABLE, id="tenant_table"),
         pytest.param(LOOSE, AS_GLOBAL_TABLE, id="global_table"),
+        pytest.param(LOOSE, AS_ROW_SECURITY, id="row_security"),
         # no UUID column of its own: Piccolo's migration of tenant_id used to leave out
         # `import UUID4` (refresh/compat/piccolo_migration_imports.py)
         pytest.param(SERIAL_LOOSE, AS_TENANT_TABLE, id="tenant_table_serial_key"),
@@ -184,7 +196,7 @@ AS_GLOBAL_TABLE = (
 def test_an_undeclared_class_is_cleared_by_its_printed_fix(
     scratch: Scratch, loose: str, edit: tuple[str, str]
 ) -> None:
-    """The fix of `undeclared_table`, followed literally (either declaration it names,
+    """The fix of `undeclared_table`, followed literally (each declaration it names,
     then the commands the check prints next), leaves nothing to report."""
     scratch.migrated(GADGETS.format(gadget_extra=""))
     tables, gadgets = "[Colour, Gadget, Part, Loose]", GADGETS.format(gadget_extra="")
@@ -192,8 +204,9 @@ def test_an_undeclared_class_is_cleared_by_its_printed_fix(
     [problem] = [p for p in scratch.problems() if p["code"] == "undeclared_table"]
     fix = (
         "make it a tenant table: `class Loose(TenantTable, Table)` (from "
-        "refresh.tenancy.tables), or declare `rls = global_table(reason)` or "
-        "`rls = row_security(...)` on it"
+        "refresh.tenancy.tables), or declare `rls = global_table(reason)` on it, or "
+        "derive it from ReadClientTable (`class Loose(ReadClientTable, Table)`) and "
+        "declare `rls = row_security(...)` on it"
     )
     assert (problem["fix"]["edit"], problem["fix"]["commands"]) == (fix, [])
     assert f"✗ loose [undeclared_table] {problem['message']}\n  fix: {fix}" in (
