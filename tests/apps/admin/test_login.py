@@ -5,6 +5,7 @@ outside the event loop (test_login_hashing.py)."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -38,12 +39,17 @@ def _no_server_errors(no_server_errors: Any) -> None:
     """Nothing here is a server fault."""
 
 
+def login_guard(app: Any) -> LoginGuard:
+    mount = next(r for r in app.routes if getattr(r, "path", "") == "/admin")
+    cells = [c.cell_contents for c in mount.app.__closure__]  # json_errors(LoginGuard(...))
+    found: LoginGuard = next(c for c in cells if isinstance(c, LoginGuard))
+    return found
+
+
 @pytest.fixture
 def guard(app: Any) -> LoginGuard:
     """The app's login guard, its counts reset (other tests log in too)."""
-    mount = next(r for r in app.routes if getattr(r, "path", "") == "/admin")
-    cells = [c.cell_contents for c in mount.app.__closure__]  # json_errors(LoginGuard(...))
-    found = next(c for c in cells if isinstance(c, LoginGuard))
+    found = login_guard(app)
     found.per_login._failures.clear()
     found.per_client._failures.clear()
     return found
@@ -244,3 +250,50 @@ async def test_x_forwarded_for_is_ignored_unless_the_proxy_is_trusted(
             assert (await attempt(proxy_client, username, PASSWORD)).status_code == 200
         finally:
             guard.trusted = guard.trusted[:-1]
+
+
+CLIENT_LIMIT = 3
+
+
+@pytest.fixture
+def client_limited_app(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The app built with LOGIN_CLIENT_FAILURE_LIMIT=3 (the pools are the test session's,
+    which `app` started); the limit per (username, client) stays above it."""
+    from app import create_app
+
+    monkeypatch.setenv("LOGIN_CLIENT_FAILURE_LIMIT", str(CLIENT_LIMIT))
+    monkeypatch.setenv("LOGIN_FAILURE_LIMIT", "10")
+    get_settings.cache_clear()
+    try:
+        assert get_settings().login_client_failure_limit == CLIENT_LIMIT
+        limited = create_app()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    guard = login_guard(limited)
+    assert (guard.per_client.limit, guard.per_login.limit) == (CLIENT_LIMIT, 10)
+    yield limited
+
+
+async def test_one_client_failing_against_many_usernames_is_blocked_at_the_client_limit(
+    client_limited_app: Any,
+) -> None:
+    """Each username is tried once (far below the limit per username and client), yet
+    the client is refused after LOGIN_CLIENT_FAILURE_LIMIT failures in all, whatever
+    username comes next, even a real one with its right password; another client is not."""
+    app = client_limited_app
+    username = await new_operator()
+    async with browser(app, "203.0.113.20") as guesser, browser(app, "198.51.100.20") as other:
+        await with_csrf(guesser)
+        await with_csrf(other)
+        for i in range(CLIENT_LIMIT):  # the last of them is still answered, not throttled
+            response = await attempt(guesser, f"{username}-guess-{i}", "wrong-password")
+            assert response.status_code == 401, (i, response.text)
+        blocked = await attempt(guesser, f"{username}-guess-next", "wrong-password")
+        assert_error(blocked, 429, "too_many_attempts")
+        assert int(blocked.headers["retry-after"]) > 0
+        assert_error(await attempt(guesser, username, PASSWORD), 429, "too_many_attempts")
+        # the other client is not blocked: it fails as usual, and logs in
+        assert (await attempt(other, f"{username}-guess-0", "wrong-password")).status_code == 401
+        assert (await attempt(other, username, PASSWORD)).status_code == 200
+        assert "id" in other.cookies

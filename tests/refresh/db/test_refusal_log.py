@@ -152,3 +152,42 @@ async def test_a_comments_edit_and_delete_and_a_bulk_update_refused_by_policy_ar
     assert [c["body"] for c in listed.json()["data"]] == ["kept"]  # nothing changed
     fetched = await client.get(f"/api/tasks/{task}", headers=tenant_a.headers)
     assert fetched.json()["title"] == "unchanged"
+
+
+INSERT_POLICY = (
+    "create policy tenant_isolation_insert on {0} as permissive for insert to authenticated"
+    " with check (tenant_id = auth.tenant_id())"
+)
+
+
+async def test_a_missing_insert_policy_is_a_403_and_a_warning_naming_table_role_and_command(
+    client: Any, tenant_a: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without an insert policy, PostgreSQL refuses the new row with an error (not
+    silently, as for update and delete): the client gets the grant's 403, and the log
+    names the table, the role and the command."""
+    name = "refused insert"
+    policies = (
+        "select policyname, permissive, roles::text[], cmd, qual, with_check"
+        " from pg_policies where tablename = 'project' order by policyname"
+    )
+    before = await write_client.fetch(policies)
+    superuser_sql(test_database(), "drop policy tenant_isolation_insert on project")
+    try:
+        caplog.set_level(logging.WARNING, logger="refresh")
+        response = await client.post("/api/projects", json={"name": name}, headers=tenant_a.headers)
+    finally:
+        superuser_sql(test_database(), INSERT_POLICY.format("project"))
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "forbidden"
+    [warning] = [r for r in caplog.records if r.name == "refresh.db"]
+    assert warning.levelno == logging.WARNING
+    assert warning.getMessage().startswith(
+        "refused by the database: insert on project as authenticated "
+        '(new row violates row-level security policy for table "project")'
+    )
+    refused = (warning.refused_table, warning.refused_command, warning.refused_role)  # type: ignore[attr-defined]
+    assert refused == ("project", "insert", "authenticated")
+    assert await write_client.fetch(policies) == before  # put back as it was
+    listed = await client.get("/api/projects", headers=tenant_a.headers)
+    assert name not in [p["name"] for p in listed.json()["data"]]  # and nothing was added
