@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from refresh.db.engines import READ_DB
-from refresh.web.fairness import TenantLimiter
+from refresh.web.fairness import SHARED_FOR, TenantBusy, TenantLimiter
 from settings import get_settings
 from tests.routes import test_routes
 
@@ -82,6 +82,49 @@ async def test_slots_are_handed_on_and_forgotten():
     limiter.release("a")
     limiter.release("b")
     assert limiter._tenants == {}  # nothing kept for idle tenants
+
+
+async def test_alone_a_tenant_has_its_limit_and_beside_another_half_of_it():
+    """Half (at least 1) while another tenant is served or was a moment ago; what it holds
+    is not taken back; the whole limit again once the others are quiet."""
+    limiter = TenantLimiter(2, 0.05)
+    await limiter.acquire("a")
+    await limiter.acquire("a")  # alone: both slots
+    await limiter.acquire("b")  # another tenant is served beside them
+    waiting = asyncio.create_task(limiter.acquire("a"))
+    await asyncio.sleep(0.01)
+    limiter.release("a")  # a holds 1, its share while b is served: the waiter waits on
+    with pytest.raises(TenantBusy):
+        await waiting
+    limiter.release("b")
+    with pytest.raises(TenantBusy):
+        await limiter.acquire("a")  # b's request has just ended: it still counts
+    await asyncio.sleep(SHARED_FOR + 0.02)
+    await limiter.acquire("a")  # b quiet for SHARED_FOR: the whole limit
+    limiter.release("a")
+    limiter.release("a")
+    assert limiter._tenants == {}
+
+
+async def test_one_slot_is_always_a_tenants_whoever_else_is_served():
+    limiter = TenantLimiter(1, 0.05)
+    assert limiter.shared_limit == 1
+    for tenant in ("a", "b", "c"):
+        await limiter.acquire(tenant)
+    for tenant in ("a", "b", "c"):
+        limiter.release(tenant)
+
+
+async def test_tenants_quiet_for_a_moment_are_forgotten():
+    limiter = TenantLimiter(4, 0.05)
+    for n in range(1_000):
+        await limiter.acquire(f"t{n}")
+        limiter.release(f"t{n}")
+    assert len(limiter._last_served) == 1_000  # served within the last moment
+    await asyncio.sleep(SHARED_FOR + 0.02)
+    await limiter.acquire("x")
+    limiter.release("x")
+    assert list(limiter._last_served) == ["x"]
 
 
 async def test_a_tenants_staff_share_its_slots_with_its_api(app, tenant_a, tenant_b, monkeypatch):
