@@ -157,10 +157,10 @@ class Settings(BaseSettings):
     @property
     def tenant_limit(self) -> int:
         """TENANT_MAX_CONCURRENCY; unset, in production 2 or half the read pool if that is
-        less (one tenant never holds all of it; bench/fairness.py: at 2 per worker another
-        tenant keeps its latency within about 2x under a flood, and the flooding tenant
-        most of its throughput), and no limit in development and test, where one
-        developer or one test is every tenant there is."""
+        less (one tenant never holds all of it; half of it while other tenants are served:
+        bench/fairness.py, at 2 per worker another tenant keeps its latency within 2x
+        under a flood, and the flooding tenant its throughput), and no limit in
+        development and test, where one developer or one test is every tenant there is."""
         if self.tenant_max_concurrency is not None:
             return self.tenant_max_concurrency
         if self.environment != "production":
