@@ -23,6 +23,7 @@ from typing import Any, cast
 import asyncpg
 from piccolo.engine.postgres import PostgresEngine
 
+from refresh.db.pool import FairPool
 from refresh.db.refusals import log_refusal
 from refresh.db.scope import refuse_in_api_request
 from refresh.db.timing import time_queries
@@ -75,54 +76,6 @@ async def reset_connection(connection: Any) -> None:
         await connection.execute(reset_sql(connection))
 
 
-class AcquireTimeoutPool:
-    """An asyncpg pool whose acquire() waits at most `timeout` seconds by default.
-
-    Piccolo acquires without a timeout: a busy pool must become a 503 (TimeoutError)
-    after DB_ACQUIRE_TIMEOUT, not a request that hangs. `waiting` counts the acquires in
-    progress (for /metrics: asyncpg does not say). Everything else is the pool's.
-    """
-
-    def __init__(self, pool: asyncpg.Pool, timeout: float) -> None:
-        self._pool = pool
-        self._timeout = timeout
-        self.waiting = 0
-
-    def acquire(self, *, timeout: float | None = None) -> Any:
-        context = self._pool.acquire(timeout=self._timeout if timeout is None else timeout)
-        return CountedAcquire(context, self)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._pool, name)
-
-
-class CountedAcquire:
-    """asyncpg's acquire context (awaited, or used with `async with`), counted while it
-    waits for a connection."""
-
-    __slots__ = ("_context", "_pool")
-
-    def __init__(self, context: Any, pool: AcquireTimeoutPool) -> None:
-        self._context = context
-        self._pool = pool
-
-    async def _counted(self, awaitable: Any) -> Any:
-        self._pool.waiting += 1
-        try:
-            return await awaitable
-        finally:
-            self._pool.waiting -= 1
-
-    def __await__(self) -> Any:
-        return self._counted(self._context).__await__()
-
-    async def __aenter__(self) -> Any:
-        return await self._counted(self._context.__aenter__())
-
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        return await self._context.__aexit__(*exc_info)
-
-
 class Engine(PostgresEngine):
     """A PostgresEngine whose connection settings are worked out on first use.
 
@@ -170,7 +123,7 @@ class Engine(PostgresEngine):
         # Every connection times its statements (the request log's database time).
         kwargs.setdefault("init", time_queries)
         pool = await asyncpg.create_pool(**{**self.config, **kwargs})
-        self.pool = cast(asyncpg.Pool, AcquireTimeoutPool(pool, timeout))
+        self.pool = cast(asyncpg.Pool, FairPool(pool, timeout))
 
     async def run_querystring(self, querystring: Any, in_pool: bool = True) -> Any:
         if self.bypasses_rls:
