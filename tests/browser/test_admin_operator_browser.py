@@ -158,6 +158,29 @@ def test_operators_read_the_audit_log_by_tenant_slug(
     assert shown == {"globex"}, shown
     shot(page, tmp_path, "audit_log_filtered", "filtered by tenant globex: only globex rows")
 
+    # Narrowed further by table (a drop-down of the audited tables) and actor (typed).
+    actor = server.db.fetchval(
+        "select a.actor from audit_log a join tenant t on t.id = a.tenant_id"
+        " where t.slug = 'globex' and a.table_name = 'task' order by a.actor limit 1"
+    )
+    page.locator("select[name=table_name]").select_option("task")
+    page.locator("form input[name=actor]").fill(actor)
+    with page.expect_response(
+        lambda r: (
+            urlsplit(r.url).path == "/admin/api/tables/audit_log/"
+            and "table_name=task" in r.url
+            and "actor=" in r.url
+        )
+    ) as narrowed:
+        page.get_by_role("button", name="Apply").click()
+    assert narrowed.value.ok
+    expect(page.locator(".table_wrapper tbody tr").first).to_be_visible()
+    rows = visible_rows(page)
+    assert {(r["tenant id"], r["table name"], r["actor"]) for r in rows} == {
+        ("globex", "task", actor)
+    }, rows
+    shot(page, tmp_path, "audit_log_by_table_and_actor", f"globex, task, {actor}")
+
 
 def visible_rows(page: Page) -> list[dict[str, str]]:
     headers = [t.strip().lower() for t in page.locator(".table_wrapper thead th").all_inner_texts()]
