@@ -11,15 +11,27 @@ from typing import Any
 log = logging.getLogger("refresh.db")
 
 TABLE_IN_MESSAGE = re.compile(r'(?:table|relation) "?([A-Za-z0-9_$.]+)"?')
+SHARD = re.compile(r"(.+)_\d+")  # Citus names a shard of table t t_102079
+
+
+def logical_table(name: str, statement: str) -> str:
+    """The table the statement named: on Citus a worker's error names the shard."""
+    shard = SHARD.fullmatch(name)
+    if shard is None or re.search(rf"\b{re.escape(name)}\b", statement):
+        return name
+    return shard[1] if re.search(rf"\b{re.escape(shard[1])}\b", statement) else name
 
 
 def log_refusal(exc: Exception, statement: str, transaction: Any) -> None:
     """A statement refused by a missing grant or policy: the client gets its 403 (or 404)
     as before; the log says what to look at (`piccolo rls check`)."""
-    found = TABLE_IN_MESSAGE.search(str(exc))
-    table = found[1] if found else "?"
+    why = str(exc)
+    found = TABLE_IN_MESSAGE.search(why)
+    table = logical_table(found[1], statement) if found else "?"
+    if found and table != found[1]:
+        why = why.replace(f'"{found[1]}"', f'"{table}"')
     command = statement.lstrip().split(None, 1)[0].lower() if statement.strip() else "?"
-    warn_refused(command, table, transaction, str(exc))
+    warn_refused(command, table, transaction, why)
 
 
 def warn_refused(command: str, table: str, transaction: Any, why: str) -> None:

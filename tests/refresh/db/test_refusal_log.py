@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from refresh.db.clients import write_client
+from refresh.db.refusals import logical_table
 from tests.apps.tasks.support import new_project, new_task
 from tests.database import superuser_sql, test_database
 
@@ -191,3 +192,13 @@ async def test_a_missing_insert_policy_is_a_403_and_a_warning_naming_table_role_
     assert await write_client.fetch(policies) == before  # put back as it was
     listed = await client.get("/api/projects", headers=tenant_a.headers)
     assert name not in [p["name"] for p in listed.json()["data"]]  # and nothing was added
+
+
+def test_a_shards_name_is_logged_as_its_tables() -> None:
+    """On Citus the refusal comes from a worker and names the shard (project_102079): the
+    log names the table the statement used; a table whose own name ends in digits stays."""
+    insert = 'INSERT INTO "project" ("name") VALUES ($1)'
+    assert logical_table("project_102079", insert) == "project"
+    assert logical_table("project", insert) == "project"
+    assert logical_table("audit_2026", "select * from audit_2026") == "audit_2026"
+    assert logical_table("other_12", insert) == "other_12"
