@@ -14,6 +14,16 @@ from tests.apps.tasks.support import new_project, new_task
 from tests.database import superuser_sql, test_database
 
 
+def forbidden_and_warned(response: Any, caplog: pytest.LogCaptureFixture, says: str) -> Any:
+    """The client's 403, and the one warning of the refusal, which starts with `says`."""
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["code"] == "forbidden"
+    [warning] = [r for r in caplog.records if r.name == "refresh.db"]
+    assert warning.levelno == logging.WARNING
+    assert warning.getMessage().startswith(says), warning.getMessage()
+    return warning
+
+
 async def test_a_missing_grant_is_a_403_and_a_warning_naming_table_role_and_command(
     client: Any, tenant_a: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -26,13 +36,11 @@ async def test_a_missing_grant_is_a_403_and_a_warning_naming_table_role_and_comm
         )
     finally:
         superuser_sql(test_database(), "grant update on project to authenticated")
-    assert response.status_code == 403
-    assert response.json()["error"]["code"] == "forbidden"
-    [warning] = [r for r in caplog.records if r.name == "refresh.db"]
-    assert warning.levelno == logging.WARNING
-    assert warning.getMessage().startswith(
+    warning = forbidden_and_warned(
+        response,
+        caplog,
         "refused by the database: update on project as authenticated "
-        "(permission denied for table project)"
+        "(permission denied for table project)",
     )
     assert (warning.refused_table, warning.refused_command) == ("project", "update")  # type: ignore[attr-defined]
 
@@ -179,13 +187,11 @@ async def test_a_missing_insert_policy_is_a_403_and_a_warning_naming_table_role_
         response = await client.post("/api/projects", json={"name": name}, headers=tenant_a.headers)
     finally:
         superuser_sql(test_database(), INSERT_POLICY.format("project"))
-    assert response.status_code == 403, response.text
-    assert response.json()["error"]["code"] == "forbidden"
-    [warning] = [r for r in caplog.records if r.name == "refresh.db"]
-    assert warning.levelno == logging.WARNING
-    assert warning.getMessage().startswith(
+    warning = forbidden_and_warned(
+        response,
+        caplog,
         "refused by the database: insert on project as authenticated "
-        '(new row violates row-level security policy for table "project")'
+        '(new row violates row-level security policy for table "project")',
     )
     refused = (warning.refused_table, warning.refused_command, warning.refused_role)  # type: ignore[attr-defined]
     assert refused == ("project", "insert", "authenticated")
