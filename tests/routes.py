@@ -83,6 +83,7 @@ async def leave_session_state(request: Request) -> Response:
     other = request.query_params["tenant_id"]
     claims = json.dumps({"sub": "leaked", "tenant_id": other})
     await Project.raw("select set_config('request.jwt.claims', {}, false)", claims)
+    await Project.raw("select set_config('request.tenant_id', {}, false)", other)
     await Project.raw("set session role authenticated")
     return JSONResponse({"left": True})
 

@@ -45,9 +45,14 @@ async def test_claims_and_role_end_with_the_transaction_without_any_reset(
             await connection.execute(end)
             after = await connection.fetchrow(
                 "select current_user as role, "
-                "coalesce(current_setting('request.jwt.claims', true), '') as claims"
+                "coalesce(current_setting('request.jwt.claims', true), '') as claims, "
+                "coalesce(current_setting('request.tenant_id', true), '') as tenant"
             )
-            assert (after["role"], after["claims"]) == (settings.authenticator_role, ""), end
+            assert (after["role"], after["claims"], after["tenant"]) == (
+                settings.authenticator_role,
+                "",
+                "",
+            ), end
     finally:
         await connection.close()
 
@@ -61,7 +66,8 @@ async def pool_connections() -> list[dict[str, Any]]:
             dict(
                 await c.fetchrow(
                     "select current_user as role, "
-                    "coalesce(current_setting('request.jwt.claims', true), '') as claims"
+                    "coalesce(current_setting('request.jwt.claims', true), '') as claims, "
+                    "coalesce(current_setting('request.tenant_id', true), '') as tenant"
                 )
             )
             for c in connections
@@ -83,7 +89,7 @@ async def test_a_pooled_connection_is_clean_after_a_handler_left_session_state(
         )
         assert response.status_code == 200, response.text
     for state in await pool_connections():
-        assert state == {"role": settings.authenticator_role, "claims": ""}
+        assert state == {"role": settings.authenticator_role, "claims": "", "tenant": ""}
     # and the next request of tenant A sees A's rows only, not B's
     mine = await client.get("/api/_test/session", headers=tenant_a.headers)
     assert mine.json()["tenant_id"] == str(tenant_a.id)
@@ -119,7 +125,7 @@ async def test_the_pools_reset_cleans_a_connection_whose_commit_failed(tenant_a:
         await write_client.fetch("drop table zz_commit_fails")
     assert taken == [{"ok": True}]  # the pooled connection no longer holds it
     for state in await pool_connections():
-        assert state == {"role": settings.authenticator_role, "claims": ""}
+        assert state == {"role": settings.authenticator_role, "claims": "", "tenant": ""}
 
 
 async def test_a_token_without_tenant_role_cannot_write_members(client: Any) -> None:

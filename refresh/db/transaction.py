@@ -28,8 +28,9 @@ from refresh.db.engines import Engine, reset_sql
 from refresh.db.scope import serving_request
 from refresh.db.sql import quote_literal, string_literal
 
-# One statement: auth.begin_request runs SET LOCAL ROLE and SET LOCAL request.jwt.claims
-# (never set_config: Citus does not forward it). With bind parameters (the benchmarks'
+# One statement: auth.begin_request runs SET LOCAL ROLE, SET LOCAL request.jwt.claims and
+# SET LOCAL request.tenant_id, the claims' tenant, which auth.tenant_id() reads (never
+# set_config: Citus does not forward it). With bind parameters (the benchmarks'
 # SQL level); a request sends it as literals with its BEGIN (begin_script).
 BEGIN_REQUEST = "select auth.begin_request($1, $2, $3)"
 

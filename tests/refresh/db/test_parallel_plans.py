@@ -74,6 +74,7 @@ async def test_each_tenant_counts_its_own_rows_in_parallel_in_the_admin_only(
                 assert await connection.fetchval(COUNT) == expected, tenant.slug
                 # without claims a worker, like its leader, counts nothing
                 await connection.execute("set local request.jwt.claims = ''")
+                await connection.execute("set local request.tenant_id = ''")
                 assert await connection.fetchval(COUNT) == 0
     finally:
         for tenant in (tenant_a, tenant_b):
