@@ -78,6 +78,19 @@ def http_rows(http: list[EndpointResult]) -> list[Row]:
                 yes_no(ratio.median >= HTTP_TARGET),
             )
         )
+        # The floor is the same security without the ORM and the middleware stack: where
+        # (d)/(b) is below the (a)/(b) target, meeting it would need the app to outrun (d).
+        ceiling = Spread.of(ratios(e.floor.throughputs, e.baseline.throughputs))
+        rows.append(
+            Row(
+                f"HTTP: `{e.name}` throughput of the floor (d) against the baseline (b)",
+                f"(d) {median(e.floor.throughputs):,.0f} req/s",
+                f"{median(e.baseline.throughputs):,.0f} req/s",
+                f"(d)/(b) {ceiling.text()}",
+                "reported",
+                "-",
+            )
+        )
         floor = e.floor_ratio
         rows.append(
             Row(
