@@ -42,15 +42,16 @@ class FairPool:
         after `within` seconds."""
         self.waiting += 1
         try:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + within
+            # One deadline for the turn and the connection. asyncpg's own acquire timeout
+            # is asyncio.wait_for, a task per acquire: about 3% of a worker's time on the
+            # task-by-id endpoint under load (bench/RESULTS.md, "The pool's deadline").
             async with asyncio.timeout(within):
                 await self._turns.acquire()
-            try:
-                return await self._pool.acquire(timeout=max(deadline - loop.time(), 0.001))
-            except BaseException:
-                self._turns.release()
-                raise
+                try:
+                    return await self._pool.acquire()
+                except BaseException:
+                    self._turns.release()
+                    raise
         finally:
             self.waiting -= 1
 
