@@ -6,9 +6,8 @@ keeps its compiled SQL or how it runs it.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from piccolo.query.base import Query
 
@@ -18,6 +17,41 @@ class Param:
     """A placeholder for a value given when a `FrozenWithParams` query runs."""
 
     name: str
+
+
+T = TypeVar("T")
+
+
+class Snapshot(Generic[T]):
+    """An object's attributes, read once, to make shallow copies of it that differ in a few.
+
+    What `copy.copy` does, without redoing its work on every call: for an object with
+    `__slots__` (Piccolo's queries and querystrings) it goes through `__reduce_ex__` and
+    copyreg each time, about twice the cost of the fetch by id's other query handling
+    (bench/NOTES.md, "Cloning a frozen query"). The same steps as `copy.copy` takes
+    (`__getstate__`, a bare `__new__`, `setattr` per attribute), so only for classes that
+    leave copying to `object`; the object must not change after the snapshot.
+    """
+
+    def __init__(self, obj: T) -> None:
+        cls = type(obj)
+        for custom in ("__copy__", "__setstate__", "__reduce__", "__reduce_ex__", "__getstate__"):
+            if getattr(cls, custom, None) is not getattr(object, custom, None):
+                raise TypeError(f"{cls.__name__} defines {custom}: copy it with copy.copy")
+        state = obj.__getstate__()
+        instance, slots = state if isinstance(state, tuple) else (state, None)
+        self._cls = cls
+        self._dict: dict[str, Any] = dict(instance or {})
+        self._slots: dict[str, Any] = dict(slots or {})
+
+    def copy(self, **changed: Any) -> T:
+        """A shallow copy of the object, with these attributes set to new values."""
+        clone: T = self._cls.__new__(self._cls)
+        if self._dict:
+            clone.__dict__.update(self._dict)
+        for name, value in (self._slots | changed).items():
+            setattr(clone, name, value)
+        return clone
 
 
 class FrozenWithParams:
@@ -42,20 +76,18 @@ class FrozenWithParams:
         if len(querystrings) != 1:
             raise ValueError("only a query of one statement can be frozen with parameters")
         querystrings[0].freeze(engine_type=query.engine_type)
-        self._query = copy.copy(query)
-        self._query._frozen_querystrings = querystrings
         compiled = querystrings[0]._frozen_compiled_strings
         assert compiled is not None  # freeze() compiled it
         self.sql, self._args = compiled
         self.params = {a.name for a in self._args if isinstance(a, Param)}
+        # Each run copies both, with the run's values in place of the `Param`s.
+        self._querystring = Snapshot(querystrings[0])
+        self._query = Snapshot(query)
 
     def __call__(self, **values: Any) -> Query[Any, Any]:
         """The query with these values, to await (or `.run()`) as any Piccolo query."""
         if values.keys() != self.params:
             raise TypeError(f"expected values for {sorted(self.params)}, got {sorted(values)}")
         args = [values[a.name] if isinstance(a, Param) else a for a in self._args]
-        querystring = copy.copy(self._query._frozen_querystrings[0])  # type: ignore[index]
-        querystring._frozen_compiled_strings = (self.sql, args)
-        query = copy.copy(self._query)
-        query._frozen_querystrings = [querystring]
-        return query
+        querystring = self._querystring.copy(_frozen_compiled_strings=(self.sql, args))
+        return self._query.copy(_frozen_querystrings=[querystring])

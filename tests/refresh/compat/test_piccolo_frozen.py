@@ -4,6 +4,7 @@ transaction). Fails if Piccolo changes where a frozen query keeps its compiled S
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
@@ -13,7 +14,7 @@ from apps.projects.tables import Project
 from apps.tasks.queries import COLUMNS, fetch_task, list_tasks
 from apps.tasks.schemas import TaskListQuery
 from apps.tasks.tables import Task
-from refresh.compat.piccolo_frozen import FrozenWithParams, Param
+from refresh.compat.piccolo_frozen import FrozenWithParams, Param, Snapshot
 from refresh.db.claims import Channel, build_claims
 from refresh.db.clients import write_client
 from refresh.db.engines import READ_DB
@@ -85,3 +86,31 @@ async def test_runs_like_the_unfrozen_query_from_two_tenants_side(app, tenant_a,
     async with as_tenant(tenant_b):
         assert (await fetch_task(theirs) or {}).get("title") == "frozen B"
         assert await fetch_task(mine) is None
+
+
+def attributes(obj: Any) -> dict[str, Any]:
+    state = obj.__getstate__()
+    instance, slots = state if isinstance(state, tuple) else (state, None)
+    return {**(instance or {}), **(slots or {})}
+
+
+def test_a_snapshot_copies_as_copy_copy_does() -> None:
+    """Snapshot.copy is copy.copy done once: the same class and attributes for Piccolo's
+    select (a routed one, with a __dict__ beside its slots) and its querystring. Fails if
+    Piccolo gives them a copying protocol of their own."""
+    query = Task.select(*COLUMNS).where(Task.id == Param("id")).limit(1)
+    for obj in (query, query.querystrings[0]):
+        copied = Snapshot(obj).copy()
+        assert type(copied) is type(obj) and copied is not obj
+        assert attributes(copied) == attributes(copy.copy(obj))
+    changed = Snapshot(query).copy(_frozen_querystrings=["x"])
+    assert changed._frozen_querystrings == ["x"] and query._frozen_querystrings != ["x"]
+
+
+def test_a_snapshot_refuses_a_class_that_copies_itself() -> None:
+    class CopiesItself:
+        def __copy__(self) -> CopiesItself:
+            return self
+
+    with pytest.raises(TypeError, match="__copy__"):
+        Snapshot(CopiesItself())
