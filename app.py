@@ -54,6 +54,7 @@ from refresh.web.openapi import openapi_document
 from refresh.web.process import freeze_startup_heap
 from refresh.web.requestlog import RequestLogMiddleware
 from refresh.web.responses import JSONResponse, error_response
+from refresh.web.route_index import RouteIndex
 from refresh.web.tokens import TokenVerifier
 from settings import get_settings
 
@@ -163,7 +164,8 @@ def create_app(extra_api_routes: Sequence[BaseRoute] = ()) -> Starlette:
             # Public, so they sit before the authenticated /api mount.
             Route("/api/openapi.json", openapi_json, methods=["GET"]),
             *docs_routes(),
-            Mount("/api", app=create_api([*api_routes, *extra_api_routes], limiter)),
+            # Looked up by first segment rather than tried in turn (refresh/web/route_index.py).
+            Mount("/api", app=create_api([RouteIndex(api_routes), *extra_api_routes], limiter)),
             Mount("/admin", app=create_admin(limiter)),
         ],
         # Outermost: the request id, the log line and the metrics of every request; then
