@@ -42,18 +42,30 @@ class FairPool:
         after `within` seconds."""
         self.waiting += 1
         try:
+            if not self._turns.locked():
+                # A free turn: no one waits before this request and asyncpg's queue holds
+                # an idle connection for it, so nothing below waits but a reconnect, which
+                # the pool's connect timeout bounds by the same deadline
+                # (refresh/db/engines.py). So no timer is armed, which on every request
+                # was a visible share of the worker (bench/NOTES.md, "Pool and route").
+                await self._turns.acquire()  # returns at once
+                return await self._connection()
             # One deadline for the turn and the connection. asyncpg's own acquire timeout
             # is asyncio.wait_for, a task per acquire: about 3% of a worker's time on the
             # task-by-id endpoint under load (bench/RESULTS.md, "The pool's deadline").
             async with asyncio.timeout(within):
                 await self._turns.acquire()
-                try:
-                    return await self._pool.acquire()
-                except BaseException:
-                    self._turns.release()
-                    raise
+                return await self._connection()
         finally:
             self.waiting -= 1
+
+    async def _connection(self) -> Any:
+        """asyncpg's connection for a turn taken; the turn is given back if none comes."""
+        try:
+            return await self._pool.acquire()
+        except BaseException:
+            self._turns.release()
+            raise
 
     async def release(self, connection: Any) -> None:
         try:

@@ -5,14 +5,16 @@ is a TimeoutError that costs the pool nothing."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import pytest
 
-from refresh.db.engines import WRITE_DB
+from refresh.db.engines import WRITE_DB, engine_config
 from refresh.db.pool import FairPool
+from settings import get_settings
 
 TASKS = 8
 
@@ -67,3 +69,24 @@ async def test_a_turn_not_given_in_time_is_a_timeout_and_frees_nothing(raw_pool:
         await pool.release(connection)
     async with pool.acquire() as first, pool.acquire() as second:  # no turn was lost
         assert [await c.fetchval("select 1") for c in (first, second)] == [1, 1]
+
+
+async def test_a_free_turn_whose_connection_must_be_made_again_meets_the_deadline() -> None:
+    """No timer guards a free turn (refresh/db/pool.py): a reconnect to a server that
+    accepts and never answers must still end at the deadline, through the connect
+    timeout the engines' configuration sets to the same value."""
+    silent = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    settings = get_settings().model_copy(update={"db_acquire_timeout": 0.3})
+    config = engine_config(f"postgresql://nobody@127.0.0.1:{port}/none", settings)
+    raw = await asyncpg.create_pool(**config, min_size=0, max_size=2)
+    pool = FairPool(raw, timeout=settings.db_acquire_timeout)
+    try:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await pool.acquire()
+        assert time.monotonic() - started < 1.5
+        assert pool.waiting == 0 and not pool._turns.locked()  # the turn was given back
+    finally:
+        raw.terminate()
+        silent.close()
