@@ -27,10 +27,11 @@ class Snapshot(Generic[T]):
 
     What `copy.copy` does, without redoing its work on every call: for an object with
     `__slots__` (Piccolo's queries and querystrings) it goes through `__reduce_ex__` and
-    copyreg each time, about twice the cost of the fetch by id's other query handling
-    (bench/NOTES.md, "Cloning a frozen query"). The same steps as `copy.copy` takes
-    (`__getstate__`, a bare `__new__`, `setattr` per attribute), so only for classes that
-    leave copying to `object`; the object must not change after the snapshot.
+    copyreg each time, a visible share of the fetch by id's CPU under load
+    (bench/NOTES.md, "The app's own CPU on the task by id"). The same steps as
+    `copy.copy` takes (`__getstate__`, a bare `__new__`, `setattr` per attribute), so only
+    for classes that leave copying to `object`; the object must not change after the
+    snapshot.
     """
 
     def __init__(self, obj: T) -> None:

@@ -47,7 +47,8 @@ class FairPool:
                 # an idle connection for it, so nothing below waits but a reconnect, which
                 # the pool's connect timeout bounds by the same deadline
                 # (refresh/db/engines.py). So no timer is armed, which on every request
-                # was a visible share of the worker (bench/NOTES.md, "Pool and route").
+                # was a visible share of the worker (bench/NOTES.md, "The app's own CPU on
+                # the task by id").
                 await self._turns.acquire()  # returns at once
                 return await self._connection()
             # One deadline for the turn and the connection. asyncpg's own acquire timeout

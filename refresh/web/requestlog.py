@@ -48,7 +48,8 @@ def request_id_of(scope: Scope) -> str:
                 return given
             break
     # 128 random bits in hex, like uuid4().hex without building a UUID object, which cost
-    # more than the random bits themselves (bench/NOTES.md, "Pool and route")
+    # more than the random bits themselves (bench/NOTES.md, "The app's own CPU on the
+    # task by id")
     return os.urandom(16).hex()
 
 
