@@ -5,9 +5,10 @@ the route's regular expression: `GET /api/tasks/{id}` was the 17th of 23 API rou
 visible share of the worker's CPU on that request under load (bench/NOTES.md, "The
 app's own CPU on the task by id"). `RouteIndex` is one route standing for a list of
 routes: it takes the path's first segment, and tries only the routes whose path starts
-with that literal segment, in their original order. Routes of different first segments cannot match the
-same path, so the route that answers (the first full match, else the first route of the
-path with another method, for its 405) is the one the plain list would pick.
+with that literal segment, in their original order. Routes of different first segments
+cannot match the same path, so the route that answers (the first full match, else the
+first route of the path with another method, for its 405) is the one the plain list
+would pick.
 
 Built on Starlette's `BaseRoute`, the interface its router calls (`matches`, `handle`,
 `url_path_for`); the router stores the matched route in `scope["route"]` and then
