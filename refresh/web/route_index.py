@@ -6,9 +6,11 @@ visible share of the worker's CPU on that request under load (bench/NOTES.md, "T
 app's own CPU on the task by id"). `RouteIndex` is one route standing for a list of
 routes: it takes the path's first segment, and tries only the routes whose path starts
 with that literal segment, in their original order. Routes of different first segments
-cannot match the same path, so the route that answers (the first full match, else the
-first route of the path with another method, for its 405) is the one the plain list
-would pick.
+cannot match the same path, so the route that answers a method is the one the plain list
+would pick (the first full match). A method no route of the path takes is a 405 whose
+Allow header names every method some route of that path takes: Starlette's router names
+only the first such route's methods, so `PUT /tasks/{id}` would be told `GET, HEAD` when
+PATCH and DELETE are served there too.
 
 Built on Starlette's `BaseRoute`, the interface its router calls (`matches`, `handle`,
 `url_path_for`); the router stores the matched route in `scope["route"]` and then
@@ -23,6 +25,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from starlette.datastructures import URLPath
+from starlette.exceptions import HTTPException
+from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 from starlette.types import Receive, Scope, Send
 
@@ -44,6 +48,10 @@ def route_path(scope: Scope) -> str:
     return path[len(root) :] if path[len(root)] == "/" else path
 
 
+#: The scope key carrying a 405's Allow header from `matches` to `handle`.
+ALLOWED = "refresh.route_index.allowed"
+
+
 class RouteIndex(BaseRoute):
     def __init__(self, routes: Sequence[Route]) -> None:
         self.routes = list(routes)
@@ -58,17 +66,31 @@ class RouteIndex(BaseRoute):
         if scope["type"] != "http":
             return Match.NONE, {}
         candidates = self.by_segment.get(first_segment(route_path(scope)), ())
-        partial: tuple[Match, Scope] = (Match.NONE, {})
+        partial: Scope | None = None
+        allowed: set[str] = set()
         for route in candidates:
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
                 return match, {**child_scope, "route": route}
-            if match is Match.PARTIAL and partial[0] is Match.NONE:
-                partial = (match, {**child_scope, "route": route})
-        return partial
+            if match is Match.PARTIAL:
+                # the path is served, not with this method: the first such route stands for
+                # it (the request log's template), the Allow header names them all
+                partial = partial or {**child_scope, "route": route}
+                allowed |= route.methods or set()
+        if partial is None:
+            return Match.NONE, {}
+        return Match.PARTIAL, {**partial, ALLOWED: ", ".join(sorted(allowed))}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await scope["route"].handle(scope, receive, send)
+        allowed = scope.pop(ALLOWED, None)
+        if allowed is None:
+            await scope["route"].handle(scope, receive, send)
+            return
+        headers = {"Allow": allowed}
+        # as Starlette's Route answers a 405: through the app's exception handlers if any
+        if "app" in scope:
+            raise HTTPException(status_code=405, headers=headers)
+        await PlainTextResponse("Method Not Allowed", 405, headers)(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         for route in self.routes:
