@@ -9,8 +9,9 @@
 3. throttles failed logins per (username, client) and per client, within a sliding window:
    one person cannot lock out another client, a block ends with the window, and memory
    is bounded. The client is the connection's peer, or behind TRUSTED_PROXIES the address
-   they forwarded (refresh/web/throttle.py). piccolo-admin's own limiter (per peer
-   address, blocking until restart) is switched off in apps/admin/site.py.
+   they forwarded; an IPv6 client is its /64 (refresh/web/throttle.py). piccolo-admin's
+   own limiter (per peer address, blocking until restart) is switched off in
+   apps/admin/site.py.
 And on every admin request, a session cookie that cannot be one of ours (piccolo-api's
 tokens are URL-safe base64) is dropped before the gate or piccolo-api looks it up: a NUL
 in it was a database error (a 500); the request goes on as one without a session.
@@ -30,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from apps.admin.gate import SESSION_COOKIE
 from refresh.web.body import BodyError, ClientGone, read_body, replay
 from refresh.web.responses import error_response
-from refresh.web.throttle import FailureThrottle, client_address, parse_networks
+from refresh.web.throttle import FailureThrottle, client_address, client_key, parse_networks
 from settings import Settings
 
 LOGIN_PATH = "/public/login/"
@@ -134,9 +135,9 @@ class LoginGuard:
             return
         except ClientGone:
             return
-        client = client_address(scope, self.trusted)
-        login_key, client_key = f"{username.casefold()}\x00{client}", client
-        wait = max(self.per_login.retry_after(login_key), self.per_client.retry_after(client_key))
+        client = client_key(client_address(scope, self.trusted))
+        login_key = f"{username.casefold()}\x00{client}"
+        wait = max(self.per_login.retry_after(login_key), self.per_client.retry_after(client))
         if wait > 0:
             seconds = str(math.ceil(wait))
             response = error_response(
@@ -166,4 +167,4 @@ class LoginGuard:
             self.per_login.clear(login_key)
         elif status < 500:
             self.per_login.fail(login_key)
-            self.per_client.fail(client_key)
+            self.per_client.fail(client)

@@ -2,7 +2,9 @@
 
 Used by the admin's login (apps/admin/login.py): failures are counted per (username,
 client) and per client, so a stranger cannot lock anyone else out, a block ends when the
-window has passed, and the table never holds more than `max_keys` entries.
+window has passed, and the table never holds more than `max_keys` entries. An IPv6
+client is counted by its /64 (`client_key`): one subscriber's line gets a whole /64 and
+can pick any address in it, so a per-address count would never block it.
 """
 
 from __future__ import annotations
@@ -47,10 +49,32 @@ def client_address(scope: Scope, trusted: tuple[IPNetwork, ...]) -> str:
     return forwarded[0] if forwarded else peer
 
 
+#: The prefix an IPv6 client is counted by: a site's or subscriber's /64 (RFC 6177).
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_key(address: str) -> str:
+    """What failures are counted by for a client address: an IPv4 address itself
+    (written in IPv6 as ::ffff:a.b.c.d too), an IPv6 address's /64, anything that is no
+    address as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, IPV6_CLIENT_PREFIX), strict=False))
+    return str(ip)
+
+
 class FailureThrottle:
     """Failed attempts per key within a sliding window; a key with `limit` failures in
     the window is refused until the oldest of them expires. Memory: at most `max_keys`
-    keys (the least recently failing are forgotten first), `limit` timestamps each."""
+    keys, `limit` timestamps each. When a new key would pass `max_keys`, the least
+    recently failing key that is not blocked is forgotten; a blocked key only when every
+    key is blocked. Otherwise failing from `max_keys` fresh clients (one failure each)
+    would lift any block."""
 
     def __init__(
         self,
@@ -63,18 +87,26 @@ class FailureThrottle:
         self.window = window_seconds
         self.max_keys = max_keys
         self.clock = clock
-        self._failures: OrderedDict[str, deque[float]] = OrderedDict()
+        # Each key is in one of the two, least recently failing first.
+        self._counting: OrderedDict[str, deque[float]] = OrderedDict()
+        self._blocked: OrderedDict[str, deque[float]] = OrderedDict()
 
     def _recent(self, key: str) -> deque[float] | None:
-        failures = self._failures.get(key)
+        """The key's failures within the window; a key none of them is left of is
+        forgotten, one that fell below the limit counts again."""
+        failures = self._counting.get(key)
+        if failures is None:
+            failures = self._blocked.get(key)
         if failures is None:
             return None
         horizon = self.clock() - self.window
         while failures and failures[0] <= horizon:
             failures.popleft()
         if not failures:
-            del self._failures[key]
+            self.clear(key)
             return None
+        if len(failures) < self.limit and key in self._blocked:
+            self._counting[key] = self._blocked.pop(key)
         return failures
 
     def retry_after(self, key: str) -> float:
@@ -87,14 +119,25 @@ class FailureThrottle:
     def fail(self, key: str) -> None:
         failures = self._recent(key)
         if failures is None:
-            failures = self._failures[key] = deque(maxlen=self.limit)
+            failures = deque(maxlen=self.limit)
         failures.append(self.clock())
-        self._failures.move_to_end(key)
-        while len(self._failures) > self.max_keys:
-            self._failures.popitem(last=False)
+        self.clear(key)  # put back last: the most recently failing
+        (self._blocked if len(failures) >= self.limit else self._counting)[key] = failures
+        while len(self) > self.max_keys:
+            (self._counting or self._blocked).popitem(last=False)
 
     def clear(self, key: str) -> None:
-        self._failures.pop(key, None)
+        self._counting.pop(key, None)
+        self._blocked.pop(key, None)
+
+    def reset(self) -> None:
+        """Forget every key."""
+        self._counting.clear()
+        self._blocked.clear()
+
+    def tracked(self) -> list[str]:
+        """The keys, in the order they would be forgotten."""
+        return [*self._counting, *self._blocked]
 
     def __len__(self) -> int:
-        return len(self._failures)
+        return len(self._counting) + len(self._blocked)

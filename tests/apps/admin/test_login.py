@@ -39,6 +39,27 @@ def _no_server_errors(no_server_errors: Any) -> None:
     """Nothing here is a server fault."""
 
 
+async def test_an_ipv6_client_is_counted_by_its_64_however_it_rotates(
+    client_limited_app: Any,
+) -> None:
+    """A line gets a whole /64 and may use any address in it: each attempt from a new
+    address of the same /64 still counts against that one client, which is refused at
+    the client limit; a client of the next /64 is not."""
+    app = client_limited_app
+    username = await new_operator()
+    for i in range(CLIENT_LIMIT):
+        async with browser(app, f"2001:db8:7:1::{i + 1:x}") as rotating:
+            await with_csrf(rotating)
+            response = await attempt(rotating, f"{username}-guess-{i}", "wrong-password")
+            assert response.status_code == 401, (i, response.text)
+    async with browser(app, "2001:db8:7:1:ffff:ffff:ffff:fffe") as rotating:
+        await with_csrf(rotating)
+        assert_error(await attempt(rotating, username, PASSWORD), 429, "too_many_attempts")
+    async with browser(app, "2001:db8:7:2::1") as neighbour:
+        await with_csrf(neighbour)
+        assert (await attempt(neighbour, username, PASSWORD)).status_code == 200
+
+
 def login_guard(app: Any) -> LoginGuard:
     mount = next(r for r in app.routes if getattr(r, "path", "") == "/admin")
     cells = [c.cell_contents for c in mount.app.__closure__]  # json_errors(LoginGuard(...))
@@ -50,8 +71,8 @@ def login_guard(app: Any) -> LoginGuard:
 def guard(app: Any) -> LoginGuard:
     """The app's login guard, its counts reset (other tests log in too)."""
     found = login_guard(app)
-    found.per_login._failures.clear()
-    found.per_client._failures.clear()
+    found.per_login.reset()
+    found.per_client.reset()
     return found
 
 
@@ -206,7 +227,8 @@ async def test_a_block_ends_when_the_window_has_passed(app: Any, guard: LoginGua
             await attempt(client, username, "wrong-password")
         assert (await attempt(client, username, PASSWORD)).status_code == 429
         # the window passes: every recorded failure is older than it
-        for failures in guard.per_login._failures.values():
+        throttle = guard.per_login
+        for failures in (*throttle._counting.values(), *throttle._blocked.values()):
             for i in range(len(failures)):
                 failures[i] -= guard.per_login.window + 1
         assert (await attempt(client, username, PASSWORD)).status_code == 200
@@ -236,8 +258,8 @@ async def test_x_forwarded_for_is_ignored_unless_the_proxy_is_trusted(
             proxy_client.headers["x-forwarded-for"] = f"192.0.2.{i}"
             await attempt(proxy_client, username, "wrong-password")
         assert (await attempt(proxy_client, username, PASSWORD)).status_code == 429
-        guard.per_login._failures.clear()
-        guard.per_client._failures.clear()
+        guard.per_login.reset()
+        guard.per_client.reset()
         # trusted: the forwarded client is the key, so one client behind the proxy
         # being throttled leaves the others alone
         guard.trusted = (*guard.trusted, ipaddress.ip_network("10.0.0.0/8"))
