@@ -1,12 +1,14 @@
 """Where a worker's time goes under load: py-spy on one uvicorn worker, grouped by step.
 
-    python -m bench.profile [rls|baseline|floor] [list|fetch] [SECONDS]
+    python -m bench.profile [rls|baseline|floor] [list|fetch] [SECONDS] [native]
 
 Starts the variant's server on the bench database (run `make bench` once first, for the
 data), loads it with wrk (-t2 -c32) while py-spy samples it (250 Hz), and prints the share
 of samples per step of the request path, with the part spent inside socket write()
 calls (on this 2-core machine, mostly waiting for the CPU while the PostgreSQL backend
-just woken runs). The raw samples are kept in .data/bench-logs/ for flame graphs.
+just woken runs). With `native`, py-spy also samples the C frames (its --native): the
+garbage collector's passes get a step of their own, and the socket writes show as the
+C library's write(). The raw samples are kept in .data/bench-logs/ for flame graphs.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from bench import server
 
 # (step, substrings of the stack that identify it), first match wins
 STEPS = (
+    # first: a collection runs inside whatever step allocated the object that started it
+    ("garbage collection (native only)", ("gc_collect_main",)),
     ("BEGIN + role + claims (one message)", ("RequestTransaction.start",)),
     ("COMMIT + reset (one message)", ("PooledTransaction._end",)),
     ("pool acquire", ("Pool._acquire",)),
@@ -63,7 +67,8 @@ def summary(path: Path) -> str:
     for stack, leaf, count in samples:
         step = step_of(stack)
         steps[step] += count
-        if leaf.startswith("_SelectorSocketTransport.write"):
+        # asyncio's transport, or with native frames the C library's call
+        if leaf.startswith(("_SelectorSocketTransport.write", "write (libc")):
             writes[step] += count
     lines = [
         f"{total} samples; share of samples per step (of which inside socket write())",
@@ -76,7 +81,7 @@ def summary(path: Path) -> str:
     return "\n".join(lines)
 
 
-async def profile(variant: str, endpoint_name: str, seconds: int) -> Path:
+async def profile(variant: str, endpoint_name: str, seconds: int, native: bool = False) -> Path:
     from bench import wrk
     from bench.http_bench import ENDPOINTS, load_callers, request_batch
     from bench.servers import AppServer
@@ -103,6 +108,7 @@ async def profile(variant: str, endpoint_name: str, seconds: int) -> Path:
             str(app_server.process.pid),
             "--format",
             "raw",
+            *(["--native"] if native else []),
             "--rate",
             "250",
             "--duration",
@@ -127,12 +133,14 @@ def main() -> int:
     variant = sys.argv[1] if len(sys.argv) > 1 else "rls"
     endpoint = sys.argv[2] if len(sys.argv) > 2 else "fetch"
     seconds = int(sys.argv[3]) if len(sys.argv) > 3 else 12
+    native = sys.argv[4:5] == ["native"]
     try:
-        output = asyncio.run(profile(variant, endpoint, seconds))
+        output = asyncio.run(profile(variant, endpoint, seconds, native))
     finally:
         if os.environ.get("BENCH_KEEP_SERVER") != "1":
             server.stop()
-    print(f"## py-spy: {variant}, {endpoint}, {seconds} s under load at concurrency 32\n")
+    how = ", native frames too" if native else ""
+    print(f"## py-spy: {variant}, {endpoint}, {seconds} s under load at concurrency 32{how}\n")
     print(summary(output))
     return 0
 
