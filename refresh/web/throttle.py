@@ -73,8 +73,9 @@ class FailureThrottle:
     the window is refused until the oldest of them expires. Memory: at most `max_keys`
     keys, `limit` timestamps each. When a new key would pass `max_keys`, the least
     recently failing key that is not blocked is forgotten; a blocked key only when every
-    key is blocked. Otherwise failing from `max_keys` fresh clients (one failure each)
-    would lift any block."""
+    other key is blocked, the least recently failing first. Otherwise failing from
+    `max_keys` fresh clients (one failure each) would lift any block, and a table full of
+    blocks would never count a new client."""
 
     def __init__(
         self,
@@ -124,7 +125,17 @@ class FailureThrottle:
         self.clear(key)  # put back last: the most recently failing
         (self._blocked if len(failures) >= self.limit else self._counting)[key] = failures
         while len(self) > self.max_keys:
-            (self._counting or self._blocked).popitem(last=False)
+            self._forget_one(besides=key)
+
+    def _forget_one(self, besides: str) -> None:
+        """Forget the least recently failing key that is not blocked, other than the one
+        that just failed (forgetting it would leave it never counted); when only blocks
+        are left, the least recently failing block, the first to end or ended already."""
+        for key in self._counting:
+            if key != besides:
+                del self._counting[key]
+                return
+        self._blocked.popitem(last=False)
 
     def clear(self, key: str) -> None:
         self._counting.pop(key, None)

@@ -115,6 +115,38 @@ def test_a_block_that_expires_counts_as_unblocked() -> None:
     assert throttle.tracked() == ["fresh", "new"]
 
 
+def test_a_table_full_of_ended_blocks_still_counts_new_clients() -> None:
+    """Every slot taken by blocks whose window has passed: a new client takes the
+    place of one of them, and is blocked at its limit like any other."""
+    clock = Clock()
+    throttle = FailureThrottle(limit=2, window_seconds=100, max_keys=3, clock=clock)
+    for key in ("a", "b", "c"):
+        throttle.fail(key)
+        throttle.fail(key)
+    clock.now += 200  # every block has ended
+    for key in ("d", "e", "f", "g"):
+        throttle.fail(key)
+        throttle.fail(key)
+        assert throttle.retry_after(key) > 0, key
+        assert len(throttle) <= 3
+
+
+def test_a_table_full_of_live_blocks_gives_up_its_oldest_for_a_new_client() -> None:
+    """Every slot a live block: the new client is counted (in the place of the block
+    that failed least recently) and blocked at its limit; the other blocks hold."""
+    clock = Clock()
+    throttle = FailureThrottle(limit=2, window_seconds=300, max_keys=3, clock=clock)
+    for key in ("a", "b", "c"):
+        clock.now += 1
+        throttle.fail(key)
+        throttle.fail(key)
+    throttle.fail("d")
+    assert throttle.tracked() == ["d", "b", "c"]
+    throttle.fail("d")
+    assert throttle.retry_after("d") > 0
+    assert throttle.retry_after("b") > 0 and throttle.retry_after("c") > 0
+
+
 @pytest.mark.parametrize(
     ("address", "key"),
     [
