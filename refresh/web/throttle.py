@@ -3,8 +3,8 @@
 Used by the admin's login (apps/admin/login.py): failures are counted per (username,
 client) and per client, so a stranger cannot lock anyone else out, a block ends when the
 window has passed, and the table never holds more than `max_keys` entries. An IPv6
-client is counted by its /64 (`client_key`): one subscriber's line gets a whole /64 and
-can pick any address in it, so a per-address count would never block it.
+client is counted by its /64 (`client_key`): a host picks any address in its network's
+/64, so a per-address count would never block it.
 """
 
 from __future__ import annotations
@@ -49,7 +49,10 @@ def client_address(scope: Scope, trusted: tuple[IPNetwork, ...]) -> str:
     return forwarded[0] if forwarded else peer
 
 
-#: The prefix an IPv6 client is counted by: a site's or subscriber's /64 (RFC 6177).
+#: The prefix an IPv6 client is counted by: one network (a LAN) is a /64. A subscriber
+#: may hold many (RFC 6177 suggests a /56 or a /48 per site), so it has many identities
+#: still, each one limited; a larger prefix would let a stranger on a shared one (a
+#: campus, a host) lock its neighbours out.
 IPV6_CLIENT_PREFIX = 64
 
 
@@ -71,11 +74,14 @@ def client_key(address: str) -> str:
 class FailureThrottle:
     """Failed attempts per key within a sliding window; a key with `limit` failures in
     the window is refused until the oldest of them expires. Memory: at most `max_keys`
-    keys, `limit` timestamps each. When a new key would pass `max_keys`, the least
-    recently failing key that is not blocked is forgotten; a blocked key only when every
-    other key is blocked, the least recently failing first. Otherwise failing from
-    `max_keys` fresh clients (one failure each) would lift any block, and a table full of
-    blocks would never count a new client."""
+    keys, `limit` timestamps each; at most half of them blocked.
+
+    When a new key would pass `max_keys`, the least recently failing key that is not
+    blocked is forgotten, never a block: otherwise failing from fresh clients would lift
+    any block. And blocks take at most half the table (the least recently failing goes
+    first, after those that have ended): otherwise a table full of blocks would leave
+    one place to count in, and two clients failing in turn would push each other out
+    forever, never blocked."""
 
     def __init__(
         self,
@@ -84,11 +90,15 @@ class FailureThrottle:
         max_keys: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if max_keys < 2:
+            raise ValueError("max_keys: at least 2, half of them for blocks")
         self.limit = limit
         self.window = window_seconds
         self.max_keys = max_keys
+        self.max_blocked = max_keys // 2
         self.clock = clock
-        # Each key is in one of the two, least recently failing first.
+        # Each key is in one of the two, in the order they would be forgotten: by when
+        # they last failed, or when their block ended (back to counting, at the end).
         self._counting: OrderedDict[str, deque[float]] = OrderedDict()
         self._blocked: OrderedDict[str, deque[float]] = OrderedDict()
 
@@ -124,18 +134,22 @@ class FailureThrottle:
         failures.append(self.clock())
         self.clear(key)  # put back last: the most recently failing
         (self._blocked if len(failures) >= self.limit else self._counting)[key] = failures
+        self._drop_ended_blocks()
+        while len(self._blocked) > self.max_blocked:
+            self._blocked.popitem(last=False)
+        # Past max_keys, more than half the keys count, so the one that just failed (the
+        # last of them) is never the one forgotten.
         while len(self) > self.max_keys:
-            self._forget_one(besides=key)
+            self._counting.popitem(last=False)
 
-    def _forget_one(self, besides: str) -> None:
-        """Forget the least recently failing key that is not blocked, other than the one
-        that just failed (forgetting it would leave it never counted); when only blocks
-        are left, the least recently failing block, the first to end or ended already."""
-        for key in self._counting:
-            if key != besides:
-                del self._counting[key]
+    def _drop_ended_blocks(self) -> None:
+        """Blocks end about in the order they were made: look at the oldest until one
+        still holds (one that has ended is forgotten, or counts again)."""
+        while self._blocked:
+            oldest = next(iter(self._blocked))
+            self._recent(oldest)
+            if oldest in self._blocked:
                 return
-        self._blocked.popitem(last=False)
 
     def clear(self, key: str) -> None:
         self._counting.pop(key, None)
@@ -147,7 +161,8 @@ class FailureThrottle:
         self._blocked.clear()
 
     def tracked(self) -> list[str]:
-        """The keys, in the order they would be forgotten."""
+        """The keys, in the order they would be forgotten: those counting, then the
+        blocks."""
         return [*self._counting, *self._blocked]
 
     def __len__(self) -> int:

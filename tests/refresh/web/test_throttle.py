@@ -85,42 +85,64 @@ def test_fresh_keys_do_not_lift_a_block() -> None:
     assert throttle.tracked()[-1] == "attacker"
 
 
-def test_when_every_key_is_blocked_the_least_recently_failing_is_forgotten() -> None:
-    """Memory stays bounded even when every key is blocked (limit 1: one failure
-    blocks): then the oldest block goes, and its key counts from one again."""
+def test_blocks_take_at_most_half_the_table() -> None:
+    """Every key blocked (limit 1: one failure blocks): blocks keep at most half the
+    places, the least recently failing going first, and a forgotten one counts from
+    one again."""
     clock = Clock()
-    throttle = FailureThrottle(limit=1, window_seconds=300, max_keys=3, clock=clock)
-    for key in ("a", "b", "c", "d"):
+    throttle = FailureThrottle(limit=1, window_seconds=300, max_keys=6, clock=clock)
+    for key in "abcde":
         clock.now += 1
         throttle.fail(key)
-    assert throttle.tracked() == ["b", "c", "d"]
-    assert throttle.retry_after("a") == 0
-    assert all(throttle.retry_after(key) > 0 for key in "bcd")
+    assert throttle.tracked() == ["c", "d", "e"]
+    assert throttle.retry_after("a") == 0 and throttle.retry_after("b") == 0
+    assert all(throttle.retry_after(key) > 0 for key in "cde")
+
+
+def test_two_clients_failing_in_turn_are_blocked_however_full_the_table() -> None:
+    """The table as full of blocks and counts as it gets, then two clients fail in
+    turn: neither pushes the other out, and both are blocked at the limit."""
+    clock = Clock()
+    throttle = FailureThrottle(limit=3, window_seconds=300, max_keys=10, clock=clock)
+    for i in range(20):
+        for _ in range(3):
+            throttle.fail(f"blocked-{i}")
+    for i in range(20):
+        throttle.fail(f"counting-{i}")
+    assert len(throttle) == 10
+    for _ in range(3):
+        throttle.fail("a")
+        throttle.fail("b")
+    assert throttle.retry_after("a") > 0 and throttle.retry_after("b") > 0
 
 
 def test_a_block_that_expires_counts_as_unblocked() -> None:
-    """Once the window has passed some of a blocked key's failures, it is below the
-    limit again: not refused, and forgotten before a key that is still blocked."""
+    """A block ends with the window: the key is not refused, counts again, and is
+    forgotten as the least recently failing key that counts, before the block of a key
+    whose last failure is older but whose block still holds."""
     clock = Clock()
-    throttle = FailureThrottle(limit=2, window_seconds=100, max_keys=2, clock=clock)
-    throttle.fail("old")
-    clock.now += 60
-    throttle.fail("old")  # blocked until the first failure is 100 s old
-    throttle.fail("new")
-    throttle.fail("new")  # blocked too
+    throttle = FailureThrottle(limit=2, window_seconds=100, max_keys=4, clock=clock)
+    throttle.fail("old")  # t = 0
     clock.now += 50
+    throttle.fail("held")
+    throttle.fail("held")  # t = 50: blocked until t = 150
+    clock.now += 40
+    throttle.fail("old")  # t = 90: blocked until t = 100
+    assert throttle.tracked() == ["held", "old"]
+    clock.now += 20  # t = 110
     assert throttle.retry_after("old") == 0  # one failure left in the window
-    assert throttle.retry_after("new") > 0
-    throttle.fail("fresh")
-    assert throttle.tracked() == ["fresh", "new"]
+    assert throttle.retry_after("held") > 0
+    for key in ("fresh-1", "fresh-2", "fresh-3"):
+        throttle.fail(key)
+    assert throttle.tracked() == ["fresh-1", "fresh-2", "fresh-3", "held"]
 
 
 def test_a_table_full_of_ended_blocks_still_counts_new_clients() -> None:
-    """Every slot taken by blocks whose window has passed: a new client takes the
-    place of one of them, and is blocked at its limit like any other."""
+    """Blocks whose window has passed: each new client is counted, and blocked at its
+    limit like any other."""
     clock = Clock()
-    throttle = FailureThrottle(limit=2, window_seconds=100, max_keys=3, clock=clock)
-    for key in ("a", "b", "c"):
+    throttle = FailureThrottle(limit=2, window_seconds=100, max_keys=4, clock=clock)
+    for key in ("a", "b"):
         throttle.fail(key)
         throttle.fail(key)
     clock.now += 200  # every block has ended
@@ -128,23 +150,24 @@ def test_a_table_full_of_ended_blocks_still_counts_new_clients() -> None:
         throttle.fail(key)
         throttle.fail(key)
         assert throttle.retry_after(key) > 0, key
-        assert len(throttle) <= 3
+        assert len(throttle) <= 4
 
 
-def test_a_table_full_of_live_blocks_gives_up_its_oldest_for_a_new_client() -> None:
-    """Every slot a live block: the new client is counted (in the place of the block
-    that failed least recently) and blocked at its limit; the other blocks hold."""
+def test_ended_blocks_make_room_before_a_count_is_forgotten() -> None:
     clock = Clock()
-    throttle = FailureThrottle(limit=2, window_seconds=300, max_keys=3, clock=clock)
-    for key in ("a", "b", "c"):
-        clock.now += 1
+    throttle = FailureThrottle(limit=2, window_seconds=100, max_keys=4, clock=clock)
+    for key in ("a", "b"):
         throttle.fail(key)
         throttle.fail(key)
-    throttle.fail("d")
-    assert throttle.tracked() == ["d", "b", "c"]
-    throttle.fail("d")
-    assert throttle.retry_after("d") > 0
-    assert throttle.retry_after("b") > 0 and throttle.retry_after("c") > 0
+    clock.now += 200  # both blocks, and every failure in them, have ended
+    for key in ("c", "d", "e"):
+        throttle.fail(key)
+    assert throttle.tracked() == ["c", "d", "e"]
+
+
+def test_a_table_needs_room_for_blocks_and_counts() -> None:
+    with pytest.raises(ValueError, match="max_keys"):
+        FailureThrottle(limit=3, window_seconds=300, max_keys=1)
 
 
 @pytest.mark.parametrize(
