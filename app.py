@@ -51,7 +51,7 @@ from refresh.web.metrics import (
 )
 from refresh.web.middleware import BearerTokenResolver, TransactionMiddleware
 from refresh.web.openapi import openapi_document
-from refresh.web.process import freeze_startup_heap
+from refresh.web.process import tune_collector_for_serving
 from refresh.web.requestlog import RequestLogMiddleware
 from refresh.web.responses import JSONResponse, error_response
 from refresh.web.route_index import RouteIndex
@@ -139,7 +139,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await verify_database()  # what the tables declare is in the database, or no start
     metrics()  # made before the first request, so the error hook is in place
     sampler = asyncio.create_task(sample_pools_forever()) if multiprocess_dir() else None
-    freeze_startup_heap()
+    tune_collector_for_serving()
     try:
         yield
     finally:

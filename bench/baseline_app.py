@@ -33,7 +33,7 @@ from refresh.db.engines import WRITE_DB, WRITE_NODE
 from refresh.web.api import parse_query
 from refresh.web.errors import EXCEPTION_HANDLERS
 from refresh.web.pagination import after_cursor, page
-from refresh.web.process import freeze_startup_heap
+from refresh.web.process import tune_collector_for_serving
 from refresh.web.requests import claims_of, path_uuid
 from refresh.web.responses import JSONResponse, error_response
 from refresh.web.tokens import AuthError, TokenVerifier, bearer_token
@@ -113,7 +113,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     await WRITE_DB.start_connection_pool(
         min_size=settings.read_pool_min_size, max_size=settings.read_pool_max_size
     )
-    freeze_startup_heap()  # as the real app does
+    tune_collector_for_serving()  # as the real app does
     try:
         yield
     finally:

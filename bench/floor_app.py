@@ -35,7 +35,7 @@ from starlette.routing import Route
 from refresh.db.claims import Channel, ClaimsError, build_claims
 from refresh.db.sql import string_literal
 from refresh.web.pagination import encode_cursor
-from refresh.web.process import freeze_startup_heap
+from refresh.web.process import tune_collector_for_serving
 from settings import get_settings
 
 # apps/tasks/queries.py's COLUMNS and joins, written out (the SQL Piccolo generates).
@@ -158,7 +158,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     async with pool.acquire() as connection:
         STATE["reset"] = "RESET ROLE; " + connection.get_reset_query()
     STATE["pool"] = pool
-    freeze_startup_heap()  # as the real app does
+    tune_collector_for_serving()  # as the real app does
     try:
         yield
     finally:

@@ -16,7 +16,7 @@ import gc
 YOUNG_GENERATION_THRESHOLD = 50_000
 
 
-def freeze_startup_heap() -> None:
+def tune_collector_for_serving() -> None:
     """Move everything built at startup (modules, routes, pydantic models, piccolo-admin's
     FastAPI apps) out of the garbage collector's reach: it lives as long as the process,
     and the collector's full passes would otherwise walk it again and again under load

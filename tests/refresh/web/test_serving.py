@@ -10,7 +10,11 @@ import importlib.util
 import weakref
 from pathlib import Path
 
-from refresh.web.process import UVICORN_OPTIONS, YOUNG_GENERATION_THRESHOLD, freeze_startup_heap
+from refresh.web.process import (
+    UVICORN_OPTIONS,
+    YOUNG_GENERATION_THRESHOLD,
+    tune_collector_for_serving,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -40,7 +44,7 @@ def test_after_startup_the_collector_runs_less_often_and_still_frees_cycles() ->
     try:
         gc.unfreeze()  # as at a process's start (another test may have started the app)
         assert gc.get_freeze_count() == 0
-        freeze_startup_heap()
+        tune_collector_for_serving()
         assert gc.get_freeze_count() > 0  # the startup heap is out of its reach
         assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, *before[1:])
         assert gc.isenabled()
