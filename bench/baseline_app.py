@@ -84,7 +84,7 @@ async def get_tasks(request: Request) -> Response:
     tenant = claims_of(request).tenant_id
     if is_unfiltered(query):
         frozen = unfiltered_page(query.sort, descending, query.limit)
-        rows = await frozen(tenant=tenant).run(node=WRITE_NODE)
+        rows = await frozen.rows(WRITE_NODE, tenant=tenant)
         return JSONResponse(page(rows, query.limit, key, descending))
     select = filtered(query).where(Task.tenant_id == tenant)
     if query.cursor is not None:
@@ -96,7 +96,7 @@ async def get_tasks(request: Request) -> Response:
 async def get_task(request: Request) -> Response:
     """apps.tasks.queries.fetch_task, plus `task.tenant_id = $n`, on the write pool."""
     task_id, tenant = path_uuid(request), claims_of(request).tenant_id
-    rows = await by_id()(id=task_id, tenant=tenant).run(node=WRITE_NODE)
+    rows = await by_id().rows(WRITE_NODE, id=task_id, tenant=tenant)
     if not rows:
         raise HTTPException(404, "task not found")
     return JSONResponse(rows[0])

@@ -117,7 +117,7 @@ async def list_tasks(query: TaskListQuery) -> dict[str, Any]:
     key = sort_key(query.sort, descending)
     if is_unfiltered(query):
         frozen = unfiltered_page(request_tenant(Task), query.sort, descending, query.limit)
-        rows = await frozen().run()
+        rows = await frozen.rows()
         return page(rows, query.limit, key, descending)
     if not query.model_fields_set <= UNFILTERED | {"cursor"}:
         # Filters of the caller's choosing: planned for their values, so that the plan
@@ -132,5 +132,5 @@ async def list_tasks(query: TaskListQuery) -> dict[str, Any]:
 
 
 async def fetch_task(task_id: uuid.UUID) -> dict[str, Any] | None:
-    rows: list[dict[str, Any]] = await by_id(request_tenant(Task))(id=task_id)
+    rows = await by_id(request_tenant(Task)).rows(id=task_id)
     return rows[0] if rows else None

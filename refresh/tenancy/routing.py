@@ -94,6 +94,11 @@ class RoutedSelect(JoinRewritingSelect):
             await seek_deep_page(self, key, node)
         return await super().run(node=node, in_pool=in_pool, use_callbacks=use_callbacks, **kwargs)
 
+    def runs_as_select(self) -> bool:
+        """Whether run() adds nothing to Select's for this query: it seeks no deep page
+        (refresh/compat/piccolo_frozen.py runs such a frozen query's SQL directly)."""
+        return seekable(self) is None
+
     def rewrite_joins(self, joins: list[str], columns: Sequence[Any]) -> list[str]:
         return tenant_joins(joins, columns)
 

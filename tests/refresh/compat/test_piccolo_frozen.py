@@ -9,16 +9,23 @@ import uuid
 from typing import Any
 
 import pytest
+from piccolo.query.methods.select import Select
 
 from apps.projects.tables import Project
-from apps.tasks.queries import COLUMNS, fetch_task, list_tasks
+from apps.tasks.queries import COLUMNS, by_id, fetch_task, list_tasks, unfiltered_page
 from apps.tasks.schemas import TaskListQuery
 from apps.tasks.tables import Task
-from refresh.compat.piccolo_frozen import FrozenWithParams, Param, Snapshot
+from refresh.compat.piccolo_frozen import (
+    FrozenWithParams,
+    Param,
+    Snapshot,
+    returns_its_records,
+)
 from refresh.db.claims import Channel, build_claims
 from refresh.db.clients import write_client
 from refresh.db.engines import READ_DB
 from refresh.db.transaction import RequestTransaction
+from refresh.tenancy.routing import request_tenant
 from settings import get_settings
 
 
@@ -86,6 +93,55 @@ async def test_runs_like_the_unfrozen_query_from_two_tenants_side(app, tenant_a,
     async with as_tenant(tenant_b):
         assert (await fetch_task(theirs) or {}).get("title") == "frozen B"
         assert await fetch_task(mine) is None
+
+
+async def test_rows_are_what_piccolos_run_returns_from_two_tenants_side(app, tenant_a, tenant_b):
+    """rows() runs the statement without Piccolo's run around it: the same rows as that
+    run, for the app's two frozen queries, each tenant seeing its own task only. Fails if
+    Piccolo's run starts to change the rows of such a query."""
+    mine, theirs = await a_task(tenant_a.id, "rows A"), await a_task(tenant_b.id, "rows B")
+    for tenant, own, other in ((tenant_a, mine, theirs), (tenant_b, theirs, mine)):
+        async with as_tenant(tenant):
+            fetch = by_id(request_tenant(Task))
+            page = unfiltered_page(request_tenant(Task), "created_at", True, 50)
+            assert fetch.returns_records and page.returns_records  # no fallback taken
+            found = await fetch.rows(id=own)
+            assert found == await fetch(id=own) and [r["id"] for r in found] == [own]
+            assert await fetch.rows(id=other) == [] == await fetch(id=other)
+            listed = await page.rows()
+            assert listed == await page() and own in {r["id"] for r in listed}
+            assert other not in {r["id"] for r in listed}
+
+
+class RunsItsOwnWay(Select):  # type: ignore[type-arg]
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        return [{"ran": "its own way"}]
+
+
+async def test_a_query_whose_rows_piccolo_processes_runs_through_piccolo(app, tenant_a):
+    """Anything Piccolo's run would do to the rows (load JSON, nest, call back) or a class
+    that runs the query its own way: rows() goes through that run, with the same result."""
+    task = await a_task(tenant_a.id, "processed")
+    where = Task.id == Param("id")
+    processed = {
+        "load_json": Task.select(Task.id).where(where).output(load_json=True),
+        "nested": Task.select(Task.id, Task.project_id.name).where(where).output(nested=True),
+        "callback": Task.select(Task.id).where(where).callback(lambda rows: rows * 2),
+        "own run": RunsItsOwnWay(Task).columns(Task.id).where(where),
+    }
+    async with as_tenant(tenant_a):
+        for name, query in processed.items():
+            frozen = FrozenWithParams(query)
+            assert not frozen.returns_records, name
+            assert await frozen.rows(id=task) == await frozen(id=task), name
+        assert await FrozenWithParams(processed["nested"]).rows(id=task) == [
+            {"id": task, "project_id": {"name": "processed"}}
+        ]
+        assert await FrozenWithParams(processed["callback"]).rows(id=task) == [{"id": task}] * 2
+        assert await FrozenWithParams(processed["own run"]).rows(id=task) == [
+            {"ran": "its own way"}
+        ]
+    assert returns_its_records(Task.select(Task.id).where(where))
 
 
 def attributes(obj: Any) -> dict[str, Any]:

@@ -85,6 +85,7 @@ async def test_the_write_engine_refuses_in_an_api_request_however_it_is_reached(
     from piccolo.apps.user.tables import BaseUser
 
     from apps.projects.tables import Project
+    from refresh.compat.piccolo_frozen import FrozenWithParams, Param
     from refresh.db.claims import Channel, build_claims
     from refresh.db.engines import READ_DB, WRITE_DB, WRITE_NODE
     from refresh.db.transaction import RequestTransaction
@@ -95,6 +96,10 @@ async def test_the_write_engine_refuses_in_an_api_request_however_it_is_reached(
     reaches = {
         "a table bound to it": lambda: BaseUser.count().run(),
         "its node": lambda: Project.select(Project.name).run(node=WRITE_NODE),
+        # the frozen query's own run (refresh/compat/piccolo_frozen.py), past Piccolo's
+        "a frozen query's rows on its node": lambda: FrozenWithParams(
+            Project.select(Project.name).where(Project.name == Param("name"))
+        ).rows(WRITE_NODE, name="B, for the write engine guard"),
         "the engine": lambda: WRITE_DB.run_querystring(Project.count().querystrings[0]),
         "its DDL": lambda: WRITE_DB.run_ddl("select 1"),
     }

@@ -152,3 +152,16 @@ async def test_an_update_never_moves_a_row_to_another_tenant(
         "select tenant_id, name from project where id = $1", row["id"]
     )
     assert (after["tenant_id"], after["name"]) == (tenant_a.id, "y")
+
+
+def test_a_deep_page_is_not_run_as_a_plain_select() -> None:
+    """A routed select's run seeks its deep pages: a frozen query must not skip that run
+    (refresh/compat/piccolo_frozen.py, `returns_its_records`); a shallow one may."""
+    from apps.tasks.tables import Task
+    from refresh.compat.piccolo_frozen import returns_its_records
+    from refresh.tenancy.deep_pages import DEEP_OFFSET
+
+    deep = Task.select(Task.id).order_by(Task.id).offset(DEEP_OFFSET).limit(25)
+    shallow = Task.select(Task.id).order_by(Task.id).offset(DEEP_OFFSET - 1).limit(25)
+    assert not deep.runs_as_select() and not returns_its_records(deep)
+    assert shallow.runs_as_select() and returns_its_records(shallow)
