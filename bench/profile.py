@@ -33,6 +33,7 @@ STEPS = (
     ("pool release + reset", ("Pool.release",)),
     ("JWT verification", ("TokenVerifier.verify",)),
     ("the query (Piccolo + asyncpg)", ("Select.run",)),
+    ("the query (Piccolo + asyncpg)", ("FrozenWithParams.rows",)),
     ("JSON encoding", ("JSONResponse.render",)),
     ("query parameters (pydantic)", ("parse_query",)),
     ("sending the response", ("RequestResponseCycle.send",)),

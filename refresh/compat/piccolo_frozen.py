@@ -1,7 +1,8 @@
 """Piccolo: frozen queries that take parameters (Piccolo's freeze() fixes every value).
 
 tests/refresh/compat/test_piccolo_frozen.py fails if Piccolo changes where a frozen query
-keeps its compiled SQL or how it runs it.
+keeps its compiled SQL or how it runs it, or starts to change the rows of a plain select
+that `rows()` returns without its run.
 """
 
 from __future__ import annotations
