@@ -13,7 +13,8 @@ from typing import Any, Generic, TypeVar
 from piccolo.columns.m2m import M2MSelect
 from piccolo.query.base import Query
 from piccolo.query.methods.select import Select
-from piccolo.query.mixins import CallbackType
+from piccolo.query.mixins import Output
+from piccolo.querystring import QueryString
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,16 @@ class FrozenWithParams:
     rendered and compiled once the same way, and the arguments that are `Param`s are
     swapped for the run's values in a copy of it, so
     the query runs exactly as Piccolo would run it (its engine, the request's
-    transaction, its result handling: `first()`, aliases), with the SQL built once.
+    transaction, its result handling, aliases), with the SQL built once.
     Piccolo keeps a frozen query's SQL in `_frozen_querystrings[i]._frozen_compiled_strings`
     and offers no public way to run it with other values.
     """
 
     def __init__(self, query: Query[Any, Any]) -> None:
+        if not isinstance(query, Query):
+            # a proxy (first(), output(as_list=True)) would keep the frozen SQL on itself,
+            # where the query it wraps never reads it
+            raise TypeError(f"freeze the query itself, not a {type(query).__name__}")
         # Rendered now, as Query.freeze() does, but on a copy of this very query rather
         # than a new instance of its class (a subclass may need constructor arguments:
         # refresh.tenancy.routing.RoutedSelect).
@@ -92,10 +97,12 @@ class FrozenWithParams:
         self.returns_records = returns_its_records(query)
 
     def __call__(self, **values: Any) -> Query[Any, Any]:
-        """The query with these values, to await (or `.run()`) as any Piccolo query."""
+        """The query with these values, to await (or `.run()`) as any Piccolo query. Add
+        nothing to it (a callback, an output option): it shares its delegates with every
+        other run of this frozen query."""
         return self._query.copy(_frozen_querystrings=[self._querystring_with(values)])
 
-    def _querystring_with(self, values: dict[str, Any]) -> Any:
+    def _querystring_with(self, values: dict[str, Any]) -> QueryString:
         if values.keys() != self.params:
             raise TypeError(f"expected values for {sorted(self.params)}, got {sorted(values)}")
         args = [values[a.name] if isinstance(a, Param) else a for a in self._args]
@@ -114,28 +121,39 @@ class FrozenWithParams:
             rows: list[dict[str, Any]] = await self(**values).run(node=node)
             return rows
         engine = self._table._meta.db
-        if node is not None:
+        if node is not None:  # as Query._run picks it (every engine here is a PostgresEngine)
             engine = engine.extra_nodes[node]
         records = await engine.run_querystring(self._querystring_with(values))
         return engine.transform_response_to_dicts(records) if records else []
+
+
+#: The methods of Piccolo's run that rows() leaves out besides run() itself: a subclass
+#: that overrides one of them does something to its rows that rows() would not.
+PROCESSING = ("_run", "_process_results", "response_handler", "_validate")
 
 
 def returns_its_records(query: Query[Any, Any]) -> bool:
     """Whether Piccolo's run of `query` returns the statement's records, each as a dict,
     and does nothing else: a Select with no output option (JSON loading, objects, nesting,
     a list or JSON text), no many-to-many column (fetched or spliced in after it), no
-    callback, and a class that runs it as Select does, or says, by a method
-    `runs_as_select()`, that what its run adds does nothing for this query. Read from
-    Piccolo's delegates (`_output`, `_callbacks`), which have no public accessors."""
+    callback of any kind, and a class that processes its rows as Select does
+    (`PROCESSING`) and runs it as Select does, or whose run's own class says, by a method
+    `runs_as_select()` of its own, that what that run adds does nothing for this query.
+    Read from Piccolo's delegates (`_output`, `_callbacks`), which have no public
+    accessors; tests/refresh/compat/test_piccolo_frozen.py fails if their options change."""
     if not isinstance(query, Select) or hasattr(query, "_raw_response_callback"):
         return False
-    if type(query).run is not Select.run:
-        runs_as_select = getattr(query, "runs_as_select", None)
-        if runs_as_select is None or not runs_as_select():
+    cls = type(query)
+    if any(getattr(cls, name) is not getattr(Select, name) for name in PROCESSING):
+        return False
+    if cls.run is not Select.run:
+        # the class whose run runs: a subclass of it may run its own way again
+        runner = next(c for c in cls.__mro__ if "run" in vars(c))
+        runs_as_select = vars(runner).get("runs_as_select")
+        if runs_as_select is None or not runs_as_select(query):
             return False
-    output = query.output_delegate._output
-    if output.as_json or output.as_list or output.as_objects or output.load_json or output.nested:
+    if query.output_delegate._output != Output():
         return False
     if any(isinstance(c, M2MSelect) for c in query.columns_delegate.selected_columns):
         return False
-    return not query.callback_delegate._callbacks[CallbackType.success]
+    return not any(query.callback_delegate._callbacks.values())

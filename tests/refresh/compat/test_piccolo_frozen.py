@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import copy
 import uuid
+from dataclasses import fields
 from typing import Any
 
 import pytest
 from piccolo.query.methods.select import Select
+from piccolo.query.mixins import CallbackType, Output
 
 from apps.projects.tables import Project
 from apps.tasks.queries import COLUMNS, by_id, fetch_task, list_tasks, unfiltered_page
 from apps.tasks.schemas import TaskListQuery
 from apps.tasks.tables import Task
 from refresh.compat.piccolo_frozen import (
+    PROCESSING,
     FrozenWithParams,
     Param,
     Snapshot,
@@ -118,6 +121,11 @@ class RunsItsOwnWay(Select):  # type: ignore[type-arg]
         return [{"ran": "its own way"}]
 
 
+class ProcessesItsRows(Select):  # type: ignore[type-arg]
+    async def response_handler(self, response: Any) -> Any:
+        return [{**row, "processed": True} for row in response]
+
+
 async def test_a_query_whose_rows_piccolo_processes_runs_through_piccolo(app, tenant_a):
     """Anything Piccolo's run would do to the rows (load JSON, nest, call back) or a class
     that runs the query its own way: rows() goes through that run, with the same result."""
@@ -128,6 +136,7 @@ async def test_a_query_whose_rows_piccolo_processes_runs_through_piccolo(app, te
         "nested": Task.select(Task.id, Task.project_id.name).where(where).output(nested=True),
         "callback": Task.select(Task.id).where(where).callback(lambda rows: rows * 2),
         "own run": RunsItsOwnWay(Task).columns(Task.id).where(where),
+        "own processing": ProcessesItsRows(Task).columns(Task.id).where(where),
     }
     async with as_tenant(tenant_a):
         for name, query in processed.items():
@@ -141,7 +150,30 @@ async def test_a_query_whose_rows_piccolo_processes_runs_through_piccolo(app, te
         assert await FrozenWithParams(processed["own run"]).rows(id=task) == [
             {"ran": "its own way"}
         ]
+        assert await FrozenWithParams(processed["own processing"]).rows(id=task) == [
+            {"id": task, "processed": True}
+        ]
     assert returns_its_records(Task.select(Task.id).where(where))
+
+
+def test_the_options_returns_its_records_reads_are_piccolos_own() -> None:
+    """returns_its_records compares a query's output options with the defaults and looks
+    at callbacks of every kind: an option or kind Piccolo adds must be looked at here."""
+    assert {f.name for f in fields(Output)} == {
+        "as_json",
+        "as_list",
+        "as_objects",
+        "load_json",
+        "nested",
+    }
+    assert set(CallbackType) == {CallbackType.success}
+    for name in PROCESSING:
+        assert callable(getattr(Select, name)), name
+
+
+def test_a_proxy_is_refused() -> None:
+    with pytest.raises(TypeError, match="First"):
+        FrozenWithParams(Task.select(Task.id).where(Task.id == Param("id")).first())
 
 
 def attributes(obj: Any) -> dict[str, Any]:

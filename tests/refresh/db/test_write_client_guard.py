@@ -93,13 +93,15 @@ async def test_the_write_engine_refuses_in_an_api_request_however_it_is_reached(
 
     claims = build_claims({"sub": "tenant-a-member", "tenant_id": str(tenant_a.id)}, Channel.api)
     own = await own_count_beside_a_project_of_b(tenant_a, tenant_b, "B, for the write engine guard")
+    frozen = FrozenWithParams(Project.select(Project.name).where(Project.name == Param("name")))
+    assert frozen.returns_records  # rows() takes its own path to the engine, not Piccolo's run
     reaches = {
         "a table bound to it": lambda: BaseUser.count().run(),
         "its node": lambda: Project.select(Project.name).run(node=WRITE_NODE),
         # the frozen query's own run (refresh/compat/piccolo_frozen.py), past Piccolo's
-        "a frozen query's rows on its node": lambda: FrozenWithParams(
-            Project.select(Project.name).where(Project.name == Param("name"))
-        ).rows(WRITE_NODE, name="B, for the write engine guard"),
+        "a frozen query's rows on its node": lambda: frozen.rows(
+            WRITE_NODE, name="B, for the write engine guard"
+        ),
         "the engine": lambda: WRITE_DB.run_querystring(Project.count().querystrings[0]),
         "its DDL": lambda: WRITE_DB.run_ddl("select 1"),
     }

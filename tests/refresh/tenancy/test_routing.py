@@ -165,3 +165,10 @@ def test_a_deep_page_is_not_run_as_a_plain_select() -> None:
     shallow = Task.select(Task.id).order_by(Task.id).offset(DEEP_OFFSET - 1).limit(25)
     assert not deep.runs_as_select() and not returns_its_records(deep)
     assert shallow.runs_as_select() and returns_its_records(shallow)
+
+    class RunsAgain(type(shallow)):  # type: ignore[misc]
+        async def run(self, *args: Any, **kwargs: Any) -> Any:
+            return []
+
+    # the inherited runs_as_select speaks for RoutedSelect's run, not for this one
+    assert not returns_its_records(RunsAgain(Task).columns(Task.id))
