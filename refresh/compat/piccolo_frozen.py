@@ -82,6 +82,11 @@ class FrozenWithParams:
         # Rendered now, as Query.freeze() does, but on a copy of this very query rather
         # than a new instance of its class (a subclass may need constructor arguments:
         # refresh.tenancy.routing.RoutedSelect).
+        refusal = getattr(query, "why_not_frozen", None)
+        if refusal is not None and (why := refusal()):
+            # its run would change the query (a deep page's seek), which a frozen query's
+            # SQL cannot follow: it would run the unchanged SQL, slowly, every time
+            raise ValueError(f"this query cannot be frozen: {why}")
         querystrings = query.querystrings
         if len(querystrings) != 1:
             raise ValueError("only a query of one statement can be frozen with parameters")

@@ -39,7 +39,7 @@ from refresh.compat.piccolo import (
 )
 from refresh.db.transaction import RequestTransaction
 from refresh.tenancy.declarations import TENANT_COLUMN
-from refresh.tenancy.deep_pages import seek_deep_page, seekable
+from refresh.tenancy.deep_pages import DEEP_OFFSET, seek_deep_page, seekable
 
 
 def request_tenant(table: type[Table]) -> uuid.UUID | None:
@@ -98,6 +98,16 @@ class RoutedSelect(JoinRewritingSelect):
         """Whether run() adds nothing to Select's for this query: it seeks no deep page
         (refresh/compat/piccolo_frozen.py runs such a frozen query's SQL directly)."""
         return seekable(self) is None
+
+    def why_not_frozen(self) -> str | None:
+        """Why a frozen copy of this query would not run as this query does: its deep
+        page's seek rewrites the query at run time, and a frozen query keeps its SQL."""
+        if seekable(self) is None:
+            return None
+        return (
+            f"its OFFSET of {DEEP_OFFSET:,} or more is sought at run time (a deep page);"
+            " run it unfrozen, or page it with a cursor"
+        )
 
     def rewrite_joins(self, joins: list[str], columns: Sequence[Any]) -> list[str]:
         return tenant_joins(joins, columns)

@@ -172,3 +172,23 @@ def test_a_deep_page_is_not_run_as_a_plain_select() -> None:
 
     # the inherited runs_as_select speaks for RoutedSelect's run, not for this one
     assert not returns_its_records(RunsAgain(Task).columns(Task.id))
+
+
+def test_a_deep_page_cannot_be_frozen() -> None:
+    """A frozen query keeps its SQL, so a deep page's seek could never happen: freezing
+    one is refused with the reason, and the page just above it still freezes."""
+    from apps.tasks.tables import Task
+    from refresh.compat.piccolo_frozen import FrozenWithParams, Param
+    from refresh.tenancy.deep_pages import DEEP_OFFSET
+
+    by_project = Task.select(Task.id).where(Task.project_id == Param("project"))
+    with pytest.raises(ValueError, match="cannot be frozen: its OFFSET of 1,000 or more"):
+        FrozenWithParams(by_project.order_by(Task.id).offset(DEEP_OFFSET).limit(25))
+    shallow = FrozenWithParams(
+        Task.select(Task.id)
+        .where(Task.project_id == Param("project"))
+        .order_by(Task.id)
+        .offset(DEEP_OFFSET - 1)
+        .limit(25)
+    )
+    assert shallow.params == {"project"} and f"OFFSET {DEEP_OFFSET - 1}" in shallow.sql
