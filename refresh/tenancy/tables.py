@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from piccolo.columns import ForeignKey, Timestamptz
+from piccolo.columns import UUID, ForeignKey, Timestamptz
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
@@ -55,7 +56,7 @@ class Timestamps:
 
 
 class TenantTable(TenantRouted, ReadClientTable, Timestamps):
-    """Base of every tenant table: `tenant_id`, timestamps, and tenant isolation.
+    """Base of every tenant table: a UUID `id`, `tenant_id`, timestamps, and tenant isolation.
 
     `tenant_id` references the tenant root table, is indexed, and defaults in the database
     to the tenant of the current request (auth.tenant_id()). The declared policies allow
@@ -66,4 +67,7 @@ class TenantTable(TenantRouted, ReadClientTable, Timestamps):
     tenant_id: ForeignKey[Table] = ForeignKey(
         LazyTableReference(**tenant_root_reference()), null=False, index=True
     )
+    # A UUID key unless the class declares its own: Piccolo's default, a serial, would
+    # number every tenant's rows in one sequence (refresh/tenancy/tenant_rows.py).
+    id = UUID(primary_key=True, default=UUID4())
     rls = tenant_rls()

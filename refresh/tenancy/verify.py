@@ -10,6 +10,9 @@ and the app refuses to start with them (app.py), so none can serve a request:
 - a table of tenants' rows under custom policies (row_security) that says neither that
   it is audited nor why not;
 - a tenant table without a tenant_id column;
+- a table of tenants' rows shared as global, under a policy that does not isolate
+  tenants, or keyed by a serial; a declared policy with a subquery
+  (refresh/tenancy/tenant_rows.py);
 - a plain ForeignKey from a tenant table to another tenant table (its check ignores RLS:
   it must be a TenantForeignKey), or a TenantForeignKey to a table that is not one;
 - a RESTRICTIVE policy on a table Citus keeps in shards (sharded by tenant, or a reference
@@ -39,6 +42,14 @@ from refresh.tenancy.declarations import (
     declaration_of,
 )
 from refresh.tenancy.placement_keys import placement_fix, uncheckable
+from refresh.tenancy.tenant_rows import (
+    not_isolated_message,
+    policies_with_subquery,
+    policies_without_isolation,
+    serial_key,
+    shared_tenant_rows,
+    subquery_message,
+)
 
 #: Where Citus keeps a table's rows in shards, and re-creates its policies on them.
 IN_SHARDS = (Distribution.by_tenant, Distribution.reference)
@@ -127,6 +138,17 @@ def mistakes(table: type[Table], tables: Collection[type[Table]] = ()) -> list[D
                     "table, where it would widen access instead of narrowing it",
                     _restrictive_fix(declaration.kind, policy.name),
                 )
+    if TENANT_COLUMN in _columns(table):
+        shared = shared_tenant_rows(table, declaration)
+        if shared is not None:
+            add("tenant_rows_shared", *shared)
+        for policy in policies_without_isolation(declaration):
+            add("policy_without_tenant_check", *not_isolated_message(table, policy))
+        serial = serial_key(table) if isinstance(declaration, RowSecurity) else None
+        if serial is not None:
+            add("tenant_rows_serial_key", *serial)
+    for policy in policies_with_subquery(declaration):
+        add("declared_policy_subquery", *subquery_message(table, policy))
     for column in table._meta.foreign_key_columns:
         found += key_mistakes(table, column) + placement_mistakes(table, column, tables)
     return found

@@ -66,6 +66,10 @@ DECLARATION = frozenset(
         "key_across_placements",
         "restrictive_policy",
         "audit_not_declared",
+        "tenant_rows_shared",
+        "policy_without_tenant_check",
+        "tenant_rows_serial_key",
+        "declared_policy_subquery",
     }
 )
 #: cause -> the codes of the same table it explains (its fix clears them too)

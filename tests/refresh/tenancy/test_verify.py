@@ -116,16 +116,19 @@ def ledger(audit: Audit | NotAudited | None = None) -> RowSecurity:
 
 
 class Ledger(ReadClientTable, Table):  # tenants' rows under custom policies, audit unsaid
+    id = UUID(primary_key=True)
     tenant_id = UUID(null=False)
     rls = ledger()
 
 
 class AuditedLedger(ReadClientTable, Table):  # the fix, either way
+    id = UUID(primary_key=True)
     tenant_id = UUID(null=False)
     rls = ledger(audited())
 
 
 class UnauditedLedger(ReadClientTable, Table):
+    id = UUID(primary_key=True)
     tenant_id = UUID(null=False)
     rls = ledger(not_audited("a copy of the ledger the audit log already records"))
 

@@ -1,0 +1,167 @@
+"""Tables of tenants' rows shared, not isolated or serially keyed, and declared policies
+with a subquery (refresh/tenancy/tenant_rows.py, through verify.mistakes): each refused
+with its fix, and the fix, followed, clears it."""
+
+from __future__ import annotations
+
+from piccolo.columns import UUID, Serial, Varchar
+from piccolo.columns.defaults.uuid import UUID4
+from piccolo.table import Table
+
+from refresh.tenancy.declarations import (
+    AUTHENTICATED,
+    Distribution,
+    Policy,
+    audited,
+    global_table,
+    row_security,
+    tenant_rls,
+)
+from refresh.tenancy.tables import ReadClientTable, TenantTable
+from refresh.tenancy.verify import mistakes
+
+NOTES = "notes every member of a tenant reads and writes"
+
+
+def found(table: type[Table]) -> list[tuple[str, str, str]]:
+    return [(m.code, m.message, m.fix) for m in mistakes(table)]
+
+
+class SharedNote(ReadClientTable, Table):
+    id = UUID(primary_key=True, default=UUID4())
+    tenant_id = UUID(null=False)
+    rls = global_table(NOTES, grants={AUTHENTICATED: ("select", "insert")})
+
+
+class IsolatedNote(TenantTable, Table):  # the fix's first way
+    body = Varchar(length=100)
+
+
+class AdminOnlyNote(ReadClientTable, Table):  # and its second
+    id = UUID(primary_key=True, default=UUID4())
+    tenant_id = UUID(null=False)
+    rls = global_table(NOTES)
+
+
+def test_a_global_table_of_tenants_rows_granting_request_roles_is_refused() -> None:
+    assert found(SharedNote) == [
+        (
+            "tenant_rows_shared",
+            "table class SharedNote holds tenants' rows (tenant_id), but it is a global table "
+            "that grants authenticated access: every tenant would reach every tenant's rows",
+            "make it a tenant table: `class SharedNote(TenantTable, Table)` (from "
+            "refresh.tenancy.tables) with no `rls = global_table(...)`, or, if only the "
+            "admin and system code read it, drop the grants: `rls = global_table(reason)`",
+        )
+    ]
+    assert found(IsolatedNote) == [] and found(AdminOnlyNote) == []
+
+
+OWN = "user_id = auth.user_id()"
+
+
+class OwnNote(ReadClientTable, Table):  # a member's own notes: isolated by user only
+    id = UUID(primary_key=True, default=UUID4())
+    tenant_id = UUID(null=False)
+    user_id = Varchar(length=100)
+    rls = row_security(
+        Policy("own_note_select", "select", using=OWN),
+        Policy("own_note_insert", "insert", with_check=f"tenant_id = auth.tenant_id() and {OWN}"),
+        grants={AUTHENTICATED: ("select", "insert")},
+        distribution=Distribution.by_tenant,
+        audit=audited(),
+    )
+
+
+class FixedOwnNote(ReadClientTable, Table):  # the fix, followed
+    id = UUID(primary_key=True, default=UUID4())
+    tenant_id = UUID(null=False)
+    user_id = Varchar(length=100)
+    rls = tenant_rls(read_rule=OWN, write_rule=OWN)
+
+
+def test_a_custom_policy_on_tenants_rows_without_the_isolation_rule_is_refused() -> None:
+    """Policies are ORed: the select policy alone would show a member the notes of any
+    tenant under their user id; the insert policy carries the rule and passes."""
+    assert found(OwnNote) == [
+        (
+            "policy_without_tenant_check",
+            "policy own_note_select of OwnNote does not require `tenant_id = "
+            "auth.tenant_id()`, but OwnNote holds tenants' rows (tenant_id): policies are "
+            "ORed, so this one alone would let a request reach another tenant's rows",
+            "declare the table with `rls = tenant_rls(read_rule=..., write_rule=...)` (from "
+            "refresh.tenancy.declarations), its policies' conditions as the rules: the "
+            "isolation rule is then part of every policy",
+        )
+    ]
+    assert found(FixedOwnNote) == []
+
+
+class Ticket(ReadClientTable, Table):  # no id: Piccolo adds a serial
+    tenant_id = UUID(null=False)
+    rls = row_security(
+        Policy("ticket_select", "select", using="tenant_id = auth.tenant_id()"),
+        grants={AUTHENTICATED: ("select",)},
+        distribution=Distribution.by_tenant,
+        audit=audited(),
+    )
+
+
+class FixedTicket(ReadClientTable, Table):  # the fix, followed
+    id = UUID(primary_key=True, default=UUID4())
+    tenant_id = UUID(null=False)
+    rls = Ticket.rls
+
+
+class SerialTask(TenantTable, Table):  # a tenant table that asks for a serial
+    id = Serial(primary_key=True)
+
+
+def test_tenants_rows_keyed_by_a_serial_are_refused() -> None:
+    assert found(Ticket) == [
+        (
+            "tenant_rows_serial_key",
+            "table class Ticket holds tenants' rows (tenant_id) but is keyed by Serial id: "
+            "its ids count every tenant's rows, so a tenant could tell how many rows the "
+            "others make (and requests cannot use its sequence)",
+            "declare `id = UUID(primary_key=True, default=UUID4())` on Ticket (UUID from "
+            "piccolo.columns, UUID4 from piccolo.columns.defaults.uuid)",
+        )
+    ]
+    assert found(FixedTicket) == []
+    assert [code for code, _, _ in found(SerialTask)] == ["tenant_rows_serial_key"]
+
+
+def test_a_tenant_table_that_declares_no_id_is_keyed_by_a_uuid() -> None:
+    """Safe by construction: TenantTable gives the UUID key Piccolo would make a serial."""
+    assert isinstance(IsolatedNote._meta.primary_key, UUID)
+    names = [c._meta.name for c in IsolatedNote._meta.columns]
+    assert names == ["created_at", "updated_at", "tenant_id", "id", "body"]
+
+
+class Gadget(TenantTable, Table):
+    colour_id = UUID(null=True)
+    rls = tenant_rls(read_rule="exists (select from colour c where c.id = colour_id)")
+
+
+class FixedGadget(TenantTable, Table):  # the rule on the row's own column
+    colour_id = UUID(null=True)
+    rls = tenant_rls(read_rule="colour_id is not null")
+
+
+def test_a_declared_policy_with_a_subquery_is_refused() -> None:
+    assert found(Gadget) == [
+        (
+            "declared_policy_subquery",
+            "policy tenant_isolation_select of Gadget contains a subquery: Citus refuses it "
+            "on distributed tables, and it is evaluated per row, where the planner cannot "
+            "use an index through it",
+            "write the rule without a subquery: compare the row's own columns with the auth "
+            "functions (auth.tenant_id(), auth.user_id(), auth.tenant_role()); a row that "
+            "must belong to another row of its tenant says so with a TenantForeignKey",
+        )
+    ]
+    assert found(FixedGadget) == []
+    # a word that merely contains "select" is not a subquery
+    selected = tenant_rls(read_rule="preselected")
+    assert mistakes(type("Picked", (TenantTable, Table), {"rls": selected})) == []
