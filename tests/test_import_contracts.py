@@ -60,6 +60,8 @@ def test_a_new_apps_wrong_imports_break_the_contracts_made_for_them(tmp_path: Pa
     app.mkdir()
     (app / "__init__.py").write_text("")
     (app / "endpoints.py").write_text(OWN_CONNECTION)
+    # the same connection in a helper module of an app, which its endpoints would call
+    (copy / "apps" / "projects" / "reports.py").write_text(OWN_CONNECTION)
     (app / "tables.py").write_text("from apps.admin.site import create_admin  # noqa: F401\n")
     (app / "hooks.py").write_text("from refresh.web.api import Api  # noqa: F401\n")
     (copy / "refresh" / "web" / "invoices_hook.py").write_text(
@@ -71,6 +73,7 @@ def test_a_new_apps_wrong_imports_break_the_contracts_made_for_them(tmp_path: Pa
     assert "Contracts: 4 kept, 3 broken." in out, lint.stdout
     assert "open no database connection of their own" in out
     assert "apps.invoices.endpoints -> asyncpg" in out
+    assert "apps.projects.reports -> asyncpg" in out
     assert "No domain app imports the admin" in out
     assert "apps.invoices.tables -> apps.admin.site" in out
     assert "The platform imports no domain app" in out
