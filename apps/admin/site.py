@@ -1,12 +1,14 @@
 """The two piccolo-admin sites behind /admin/: one for operators, one for tenant staff.
 
 Each app declares its own pages (`ADMIN_PAGES` in its `admin.py`, found through the app
-registry); this module gives every page the admin's hooks and validators and a newest-
-first order, hides the tenant column from staff (they have one tenant; their forms do not
-ask for it, refresh/compat/piccolo_admin.py), and adds the admin's own pages: the
-audit log for both, logins and staff profiles for operators. Which site a request
-reaches, and inside which transaction, is decided by apps/admin/gate.py. The operators'
-sidebar links to their own pages (apps/admin/pages.py: RLS status, view as tenant).
+registry; `ADMIN_OPERATOR_PAGES` for operators only); this module gives every page the
+admin's hooks and validators and a newest-first order, refuses staff pages that RLS would
+not isolate (apps/admin/staff_pages.py), hides the tenant column from staff (they have
+one tenant; their forms do not ask for it, refresh/compat/piccolo_admin.py), and adds the
+admin's own pages: the audit log for both, logins and staff profiles for operators.
+Which site a request reaches, and inside which transaction, is decided by
+apps/admin/gate.py. The operators' sidebar links to their own pages (apps/admin/pages.py:
+RLS status, view as tenant).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from apps.admin.hooks import BOOKKEEPING, hooks_for, password_off_loop
 from apps.admin.import_page import import_routes
 from apps.admin.lifecycle import operator_forms
 from apps.admin.pages import operator_pages_app
+from apps.admin.staff_pages import check_staff_pages
 from apps.admin.tables import AdminSession, AdminUser, StaffProfile
 from apps.admin.view_as import banner
 from refresh.compat.piccolo_admin import exact_choice_filters, form_adjustments
@@ -75,13 +78,22 @@ def for_site(page: TableConfig, staff: bool, fixed: frozenset[str]) -> TableConf
 
 def app_pages(staff: bool) -> list[TableConfig]:
     """Every registered app's ADMIN_PAGES, in registry order, with the columns its
-    ADMIN_FIXED says an edit cannot change."""
+    ADMIN_FIXED says an edit cannot change; for operators its ADMIN_OPERATOR_PAGES too.
+    The staff site refuses to be built with a page its requests would not read through
+    RLS (apps/admin/staff_pages.py), before any request is served."""
     pages = []
+    listed_for_staff = []
     for _, module in contributions("admin"):
         fixed: list[Column] = getattr(module, "ADMIN_FIXED", [])
-        for page in getattr(module, "ADMIN_PAGES", []):
+        listed: list[TableConfig] = list(getattr(module, "ADMIN_PAGES", []))
+        if staff:
+            listed_for_staff += [(module.__name__, page.table_class) for page in listed]
+        else:
+            listed += getattr(module, "ADMIN_OPERATOR_PAGES", [])
+        for page in listed:
             names = frozenset(c._meta.name for c in fixed if c._meta.table is page.table_class)
             pages.append(for_site(page, staff, names))
+    check_staff_pages(listed_for_staff)
     return pages
 
 

@@ -1,0 +1,80 @@
+"""The import contracts of pyproject.toml (`make lint`) against the mistakes they exist
+for, on a copy of the project: each violating module breaks the contract named for it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def copy_project(tmp_path: Path) -> Path:
+    copy = tmp_path / "project"
+    files = subprocess.run(
+        ["git", "ls-files", "apps", "refresh", "pyproject.toml", "settings.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, copy / name)
+    return copy
+
+
+def lint_imports(copy: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports")],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"},
+    )
+
+
+#: An endpoint of a new app that opens its own connection as the admin role.
+OWN_CONNECTION = """import asyncpg
+
+from settings import get_settings
+
+
+async def invoice_totals(request):
+    connection = await asyncpg.connect(get_settings().write_database_url)
+    try:
+        return await connection.fetch("select tenant_id, count(*) from project group by 1")
+    finally:
+        await connection.close()
+"""
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_new_apps_wrong_imports_break_the_contracts_made_for_them(tmp_path: Path) -> None:
+    copy = copy_project(tmp_path)
+    app = copy / "apps" / "invoices"  # an app no contract names
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "endpoints.py").write_text(OWN_CONNECTION)
+    # the same connection in a helper module of an app, which its endpoints would call
+    (copy / "apps" / "projects" / "reports.py").write_text(OWN_CONNECTION)
+    (app / "tables.py").write_text("from apps.admin.site import create_admin  # noqa: F401\n")
+    (app / "hooks.py").write_text("from refresh.web.api import Api  # noqa: F401\n")
+    (copy / "refresh" / "web" / "invoices_hook.py").write_text(
+        "from apps.invoices.hooks import Api  # noqa: F401\n"
+    )
+    lint = lint_imports(copy)
+    assert lint.returncode == 1, lint.stdout
+    out = " ".join(lint.stdout.split())  # the report wraps long contract names
+    assert "Contracts: 4 kept, 3 broken." in out, lint.stdout
+    assert "open no database connection of their own" in out
+    assert "apps.invoices.endpoints -> asyncpg" in out
+    assert "apps.projects.reports -> asyncpg" in out
+    assert "No domain app imports the admin" in out
+    assert "apps.invoices.tables -> apps.admin.site" in out
+    assert "The platform imports no domain app" in out
+    assert "refresh.web.invoices_hook -> apps.invoices.hooks" in out
