@@ -44,6 +44,18 @@ EXPOSURES: dict[str, tuple[str, str, str, str, str]] = {
         "reporting.project_names",
         "relation_outside_public",
     ),
+    "view without security_invoker in another schema": (
+        # two problems, two fixes: security_invoker (the view, named with its schema)
+        # and the revoke; after either alone B would read nothing of A's
+        "create schema reporting authorization refresh_admin; "
+        "grant usage on schema reporting to authenticated; set role refresh_admin; "
+        "create view reporting.project_names as select tenant_id, name from public.project; "
+        "grant select on reporting.project_names to authenticated",
+        "select name from reporting.project_names",
+        "drop schema if exists reporting cascade",
+        "reporting.project_names",
+        "relation_outside_public",
+    ),
     "sequence usable by the request role": (
         # a hand-made ticket number: tenant A drew from it {count} times
         "set role refresh_admin; create sequence ticket_number_seq; "
@@ -88,6 +100,9 @@ async def test_exposure_is_reported_and_its_printed_fix_closes_it(
         [problem] = [p for p in report["problems"] if p["code"] == code]
         assert (problem["table"], problem["cause"]) == (table, None), problem
         assert "authenticated" in problem["message"]
+        if exposure.startswith("view"):
+            [view] = [p for p in report["problems"] if p["code"] == "view_without_security_invoker"]
+            assert (view["table"], view["cause"]) == (table, None), view
         assert f"fix: {problem['fix']['text']}" in result.stdout
         for root in [p for p in report["problems"] if p["cause"] is None]:
             await asyncio.to_thread(follow, root["fix"])
