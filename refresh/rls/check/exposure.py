@@ -12,7 +12,11 @@ public, and object_problems views: none of them reads
 
 Each is reported while a request role holds any privilege on it (directly, through
 PUBLIC or a role it inherits); the fix revokes everything from PUBLIC and the request
-roles, which is what a migration adding such an object should have left."""
+roles, which is what a migration adding such an object should have left.
+
+No sequence is excepted: the project grants none to a request role (its tenant tables
+have UUID keys; the serial keys of Piccolo's admin tables are the admin role's), so
+every grant found was made by hand or by a hand-written migration."""
 
 from __future__ import annotations
 
