@@ -12,6 +12,7 @@ from dataclasses import replace
 from piccolo.conf.apps import AppConfig, Finder
 
 from refresh.rls.check.citus import citus_problems
+from refresh.rls.check.exposure import exposure_problems
 from refresh.rls.check.indexes import index_problems
 from refresh.rls.check.migrations import (
     applied_problems,
@@ -158,6 +159,7 @@ async def live_problems(apps: list[AppConfig], declared: dict[str, AppState]) ->
     problems += await index_problems(tenant_tables, keys_declared)
     problems += await read_role_problems()
     problems += await object_problems()
+    problems += await exposure_problems()
     problems += await policy_form_problems()
     problems += await citus_problems(declared)
     return problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from refresh.db.clients import write_client
 from refresh.db.sql import ident, quote_ident
+from refresh.rls.check.exposure import qualified
 from refresh.rls.check.indexes import create_index
 from refresh.rls.check.problems import SUPERUSER, Problem, sql
 from settings import get_settings
@@ -19,7 +20,8 @@ select r.rolsuper, r.rolbypassrls,
   from pg_roles r where r.rolname = $1
 """
 VIEWS_WITHOUT_INVOKER = """
-select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+select n.nspname as schema, c.relname as name
+  from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where c.relkind = 'v' and n.nspname not in ('pg_catalog', 'information_schema')
    and n.nspname not like 'pg_%'
    -- an extension's own views (Citus's citus_tables, ...) are the extension's to keep
@@ -130,11 +132,13 @@ async def object_problems() -> list[Problem]:
     problems = [
         Problem(
             "view_without_security_invoker",
-            row["name"],
+            view,
             "view runs with its owner's rights: it bypasses the RLS of the tables it reads",
-            sql(f"alter view {ident(row['name'])} set (security_invoker = true);"),
+            sql(f"alter view {view} set (security_invoker = true);"),
         )
         for row in await write_client.fetch(VIEWS_WITHOUT_INVOKER)
+        # outside public by its schema too: the bare name would find no view, or another
+        for view in [qualified(row["schema"], row["name"])]
     ]
     request_roles = f"{quote_ident(s.authenticated_role)}, {quote_ident(s.anonymous_role)}"
     for row in await write_client.fetch(DEFINER_FUNCTIONS, s.authenticated_role, s.anonymous_role):
