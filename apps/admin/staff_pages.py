@@ -25,6 +25,7 @@ from refresh.tenancy.declarations import (
     RowSecurity,
     declaration_of,
 )
+from refresh.tenancy.tenant_rows import holds_tenant_rows
 
 
 class StaffPageRefused(RuntimeError):
@@ -46,16 +47,12 @@ def why_not_isolated(table: type[Table]) -> str | None:
             f"its declaration grants the request role ({AUTHENTICATED}) no select, so "
             "RLS gives tenant staff none of its rows"
         )
-    if isinstance(declaration, GlobalTable) and has_tenant_column(table):
+    if isinstance(declaration, GlobalTable) and holds_tenant_rows(table):
         return (
             f"it is a global table with a {TENANT_COLUMN} column: its rows belong to "
             "tenants, yet its policies show every tenant's rows to every tenant's staff"
         )
     return None
-
-
-def has_tenant_column(table: type[Table]) -> bool:
-    return TENANT_COLUMN in {c._meta.name for c in table._meta.columns}
 
 
 def advice(table: type[Table], module: str) -> str:
@@ -73,7 +70,7 @@ def advice(table: type[Table], module: str) -> str:
         if table._meta.db is not READ_DB
         else ""
     )
-    if has_tenant_column(table) and not isinstance(declaration, RowSecurity):
+    if holds_tenant_rows(table) and not isinstance(declaration, RowSecurity):
         staff = (
             f"if each tenant's staff should see their own rows, make it a tenant table: "
             f"`class {cls}(TenantTable, Table)` (from refresh.tenancy.tables), with no "

@@ -43,6 +43,7 @@ from refresh.tenancy.declarations import (
 )
 from refresh.tenancy.placement_keys import placement_fix, uncheckable
 from refresh.tenancy.tenant_rows import (
+    holds_tenant_rows,
     not_isolated_message,
     policies_with_subquery,
     policies_without_isolation,
@@ -138,7 +139,7 @@ def mistakes(table: type[Table], tables: Collection[type[Table]] = ()) -> list[D
                     "table, where it would widen access instead of narrowing it",
                     _restrictive_fix(declaration.kind, policy.name),
                 )
-    if TENANT_COLUMN in _columns(table):
+    if holds_tenant_rows(table):
         shared = shared_tenant_rows(table, declaration)
         if shared is not None:
             add("tenant_rows_shared", *shared)

@@ -191,8 +191,9 @@ def drop_policy(table: str, name: str) -> str:
 
 async def policy_form_problems() -> list[Problem]:
     """Policies of a slow or unportable form. A declared policy is never of one (the
-    declaration would be refused first): the fix drops the one found, and `piccolo rls
-    check` names any declared policy that this leaves missing."""
+    declaration is refused first: declared_policy_subquery, refresh/tenancy/tenant_rows.py):
+    the fix drops the one found, and `piccolo rls check` names any declared policy that
+    this leaves missing."""
     problems = []
     for row in await write_client.fetch(POLICY_EXPRESSIONS):
         expression = row["expression"]
