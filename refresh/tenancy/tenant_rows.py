@@ -10,6 +10,9 @@ these), so `piccolo rls new` refuses to generate them and the app refuses to sta
   lets a request reach another tenant's rows (permissive policies are ORed);
 - a table with a tenant_id column keyed by a serial: its ids count every tenant's rows,
   and requests cannot use its sequence (DESIGN.md: UUIDs, never serials);
+- a table with a tenant_id column with a value unique across tenants (a column's
+  `unique=True`, a `Unique([...])` without tenant_id): tenant B's insert of tenant A's
+  value fails, and the error tells B that the value exists;
 - a declared policy with a subquery: Citus refuses it on distributed tables, and a
   subquery per row keeps the planner from using an index (`piccolo rls check` reports
   the same in the database as policy_subquery, whose fix would drop a declared policy).
@@ -20,6 +23,7 @@ from __future__ import annotations
 import re
 
 from piccolo.columns import UUID
+from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from refresh.tenancy.declarations import (
@@ -115,3 +119,34 @@ def subquery_message(table: type[Table], policy: Policy) -> tuple[str, str]:
         "functions (auth.tenant_id(), auth.user_id(), auth.tenant_role()); a row that "
         "must belong to another row of its tenant says so with a TenantForeignKey",
     )
+
+
+def unique_across_tenants(table: type[Table]) -> list[tuple[str, str]]:
+    """(message, fix) per value of a table of tenants' rows unique across every tenant."""
+    cls, name = table.__name__, table._meta.tablename
+    found = []
+    for column in table._meta.columns:
+        if column._meta.unique and not column._meta.primary_key:
+            attribute = column._meta.name
+            found.append(
+                (
+                    f"{cls}.{attribute} is unique=True: one tenant's value would block "
+                    "another's, and the error would tell that tenant the value exists",
+                    f"drop `unique=True` from {cls}.{attribute} and declare "
+                    f'`{name}_tenant_{attribute}_unique = Unique(["{TENANT_COLUMN}", '
+                    f'"{attribute}"])` on {cls} (from piccolo.constraints)',
+                )
+            )
+    for constraint in table._meta.constraints:
+        if isinstance(constraint, Unique) and TENANT_COLUMN not in constraint.columns:
+            constraint_name = constraint._meta.name
+            columns = ", ".join(f'"{c}"' for c in [TENANT_COLUMN, *constraint.columns])
+            found.append(
+                (
+                    f"{cls}.{constraint_name} is unique across tenants: one tenant's value "
+                    "would block another's, and the error would tell that tenant the value "
+                    "exists",
+                    f"declare it `{constraint_name} = Unique([{columns}])`",
+                )
+            )
+    return found

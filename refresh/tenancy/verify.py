@@ -11,7 +11,8 @@ and the app refuses to start with them (app.py), so none can serve a request:
   it is audited nor why not;
 - a tenant table without a tenant_id column;
 - a table of tenants' rows shared as global, under a policy that does not isolate
-  tenants, or keyed by a serial; a declared policy with a subquery
+  tenants, keyed by a serial or with a value unique across tenants; a declared policy
+  with a subquery
   (refresh/tenancy/tenant_rows.py);
 - a plain ForeignKey from a tenant table to another tenant table (its check ignores RLS:
   it must be a TenantForeignKey), or a TenantForeignKey to a table that is not one;
@@ -50,6 +51,7 @@ from refresh.tenancy.tenant_rows import (
     serial_key,
     shared_tenant_rows,
     subquery_message,
+    unique_across_tenants,
 )
 
 #: Where Citus keeps a table's rows in shards, and re-creates its policies on them.
@@ -145,9 +147,13 @@ def mistakes(table: type[Table], tables: Collection[type[Table]] = ()) -> list[D
             add("tenant_rows_shared", *shared)
         for policy in policies_without_isolation(declaration):
             add("policy_without_tenant_check", *not_isolated_message(table, policy))
-        serial = serial_key(table) if isinstance(declaration, RowSecurity) else None
+    if holds_tenant_rows(table) and isinstance(declaration, RowSecurity):
+        # under RLS: what request roles write (a global table's rows are the admin's)
+        serial = serial_key(table)
         if serial is not None:
             add("tenant_rows_serial_key", *serial)
+        for unique in unique_across_tenants(table):
+            add("unique_across_tenants", *unique)
     for policy in policies_with_subquery(declaration):
         add("declared_policy_subquery", *subquery_message(table, policy))
     for column in table._meta.foreign_key_columns:

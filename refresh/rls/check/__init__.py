@@ -71,6 +71,7 @@ DECLARATION = frozenset(
         "policy_without_tenant_check",
         "tenant_rows_serial_key",
         "declared_policy_subquery",
+        "unique_across_tenants",
     }
 )
 #: cause -> the codes of the same table it explains (its fix clears them too)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from piccolo.columns import UUID, Serial, Varchar
 from piccolo.columns.defaults.uuid import UUID4
+from piccolo.constraints import Unique
 from piccolo.table import Table
 
 from refresh.tenancy.declarations import (
@@ -165,3 +166,40 @@ def test_a_declared_policy_with_a_subquery_is_refused() -> None:
     # a word that merely contains "select" is not a subquery
     selected = tenant_rls(read_rule="preselected")
     assert mistakes(type("Picked", (TenantTable, Table), {"rls": selected})) == []
+
+
+class Stock(TenantTable, Table):
+    sku = Varchar(length=20, unique=True)
+    stock_sku_unique = Unique(["sku"])
+
+
+class FixedStock(TenantTable, Table):  # both fixes, followed
+    sku = Varchar(length=20)
+    stock_tenant_sku_unique = Unique(["tenant_id", "sku"])
+    stock_sku_unique = Unique(["tenant_id", "sku"])
+
+
+class Login(Table):  # a global table's unique value is the admin's: no request writes it
+    user_id = Varchar(length=20, unique=True)
+    tenant_id = UUID(null=False)
+    rls = global_table("which tenant each login belongs to: read by the admin only")
+
+
+def test_a_value_unique_across_tenants_is_refused() -> None:
+    """B's insert of A's sku would fail with a unique violation: B learns A has it."""
+    assert found(Stock) == [
+        (
+            "unique_across_tenants",
+            "Stock.sku is unique=True: one tenant's value would block another's, and the "
+            "error would tell that tenant the value exists",
+            "drop `unique=True` from Stock.sku and declare `stock_tenant_sku_unique = "
+            'Unique(["tenant_id", "sku"])` on Stock (from piccolo.constraints)',
+        ),
+        (
+            "unique_across_tenants",
+            "Stock.stock_sku_unique is unique across tenants: one tenant's value would block "
+            "another's, and the error would tell that tenant the value exists",
+            'declare it `stock_sku_unique = Unique(["tenant_id", "sku"])`',
+        ),
+    ]
+    assert found(FixedStock) == [] and found(Login) == []
