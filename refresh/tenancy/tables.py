@@ -67,7 +67,8 @@ class TenantTable(TenantRouted, ReadClientTable, Timestamps):
     tenant_id: ForeignKey[Table] = ForeignKey(
         LazyTableReference(**tenant_root_reference()), null=False, index=True
     )
-    # A UUID key unless the class declares its own: Piccolo's default, a serial, would
-    # number every tenant's rows in one sequence (refresh/tenancy/tenant_rows.py).
+    # The key of every tenant table: Piccolo's default, a serial, would number every
+    # tenant's rows in one sequence. A class may redeclare `id` (the same column); a key
+    # of another name or type is refused (refresh/tenancy/tenant_rows.py).
     id = UUID(primary_key=True, default=UUID4())
     rls = tenant_rls()

@@ -11,9 +11,8 @@ and the app refuses to start with them (app.py), so none can serve a request:
   it is audited nor why not;
 - a tenant table without a tenant_id column;
 - a table of tenants' rows shared as global, under a policy that does not isolate
-  tenants, keyed by a serial or with a value unique across tenants; a declared policy
-  with a subquery
-  (refresh/tenancy/tenant_rows.py);
+  tenants, keyed other than by one UUID id, or with a value unique across tenants; a
+  declared policy with a subquery (refresh/tenancy/tenant_rows.py);
 - a plain ForeignKey from a tenant table to another tenant table (its check ignores RLS:
   it must be a TenantForeignKey), or a TenantForeignKey to a table that is not one;
 - a RESTRICTIVE policy on a table Citus keeps in shards (sharded by tenant, or a reference
@@ -45,10 +44,10 @@ from refresh.tenancy.declarations import (
 from refresh.tenancy.placement_keys import placement_fix, uncheckable
 from refresh.tenancy.tenant_rows import (
     holds_tenant_rows,
+    key_problem,
     not_isolated_message,
     policies_with_subquery,
     policies_without_isolation,
-    serial_key,
     shared_tenant_rows,
     subquery_message,
     unique_across_tenants,
@@ -149,9 +148,9 @@ def mistakes(table: type[Table], tables: Collection[type[Table]] = ()) -> list[D
             add("policy_without_tenant_check", *not_isolated_message(table, policy))
     if holds_tenant_rows(table) and isinstance(declaration, RowSecurity):
         # under RLS: what request roles write (a global table's rows are the admin's)
-        serial = serial_key(table)
-        if serial is not None:
-            add("tenant_rows_serial_key", *serial)
+        key = key_problem(table)
+        if key is not None:
+            add("tenant_rows_key_not_uuid_id", *key)
         for unique in unique_across_tenants(table):
             add("unique_across_tenants", *unique)
     for policy in policies_with_subquery(declaration):

@@ -69,7 +69,7 @@ DECLARATION = frozenset(
         "audit_not_declared",
         "tenant_rows_shared",
         "policy_without_tenant_check",
-        "tenant_rows_serial_key",
+        "tenant_rows_key_not_uuid_id",
         "declared_policy_subquery",
         "unique_across_tenants",
     }

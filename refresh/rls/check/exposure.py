@@ -10,9 +10,10 @@ public, and object_problems views: none of them reads
 - a sequence: its values are drawn by every tenant alike, so one tenant's next id (or
   `last_value`) counts the rows every other tenant made.
 
-Each is reported while a request role holds any privilege on it (directly, through
-PUBLIC or a role it inherits); the fix revokes everything from PUBLIC and the request
-roles, which is what a migration adding such an object should have left.
+Each is reported while a request role (or the authenticator, the read pool's login)
+holds any privilege on it (directly, through PUBLIC or a role it inherits); the fix
+revokes everything from PUBLIC, the request roles and the roles it is inherited through,
+which is what a migration adding such an object should have left.
 
 No sequence is excepted: the project grants none to a request role (its tenant tables
 have UUID keys; the serial keys of Piccolo's admin tables are the admin role's), so
@@ -32,21 +33,36 @@ from settings import get_settings
 EXTENSION_SCHEMAS = ("citus", "citus_internal", "columnar", "columnar_internal")
 
 EXPOSED = """
+-- the roles that exist (a missing read role is a problem of its own: read_role_problems)
+with existing as (select rolname::text as role from pg_roles where rolname = any($1::text[]))
 select n.nspname as schema, c.relname as name, c.relkind::text as kind,
-       array(select r from unnest($1::text[]) r
+       array(select e.role from existing e
               where case when c.relkind = 'S'
-                         then has_sequence_privilege(r, c.oid, 'USAGE, SELECT, UPDATE')
+                         then has_sequence_privilege(e.role, c.oid, 'USAGE, SELECT, UPDATE')
                          -- column grants too: `grant select (col)` reads as much
-                         else has_any_column_privilege(r, c.oid,
+                         else has_any_column_privilege(e.role, c.oid,
                                                        'SELECT, INSERT, UPDATE, REFERENCES')
-                              or has_table_privilege(r, c.oid, 'DELETE, TRUNCATE, TRIGGER')
-                    end) as roles
+                              or has_table_privilege(e.role, c.oid, 'DELETE, TRUNCATE, TRIGGER')
+                    end) as roles,
+       -- who holds the grant it reaches them through: PUBLIC, a request role, or a
+       -- role they inherit (the fix must revoke it there), on the relation or a column
+       array(select distinct case when a.grantee = 0 then 'public'
+                                  else quote_ident(g.rolname) end
+               from (select e.grantee from aclexplode(c.relacl) e
+                     union
+                     select e.grantee from pg_attribute att, aclexplode(att.attacl) e
+                      where att.attrelid = c.oid) a
+               left join pg_roles g on g.oid = a.grantee
+              where a.grantee = 0
+                 or exists (select from existing e
+                             where pg_has_role(e.role, a.grantee, 'USAGE'))) as grantees
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
    and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
    and n.nspname <> all($2::text[])
-   -- tables and views of public have their own checks; matviews and sequences none
-   and (n.nspname <> 'public' or c.relkind in ('m', 'S'))
+   -- tables and views of public have their own checks; matviews, sequences and
+   -- foreign tables none
+   and (n.nspname <> 'public' or c.relkind in ('m', 'S', 'f'))
    -- an extension's own relations are the extension's to keep
    and not exists (select from pg_depend d where d.classid = 'pg_class'::regclass
                    and d.objid = c.oid and d.deptype = 'e')
@@ -68,11 +84,12 @@ def qualified(schema: str, name: str) -> str:
     return ident(name) if schema == "public" else f"{ident(schema)}.{ident(name)}"
 
 
-def exposure_problem(schema: str, name: str, kind: str, roles: list[str]) -> Problem:
+def exposure_problem(
+    schema: str, name: str, kind: str, roles: list[str], grantees: list[str]
+) -> Problem:
     s = get_settings()
-    holders = ", ".join(
-        ["public", quote_ident(s.authenticated_role), quote_ident(s.anonymous_role)]
-    )
+    request_roles = [quote_ident(s.authenticated_role), quote_ident(s.anonymous_role)]
+    holders = ", ".join(dict.fromkeys(["public", *request_roles, *sorted(grantees)]))
     where = qualified(schema, name)
     who = ", ".join(roles)
     if kind == "S":
@@ -102,10 +119,13 @@ def exposure_problem(schema: str, name: str, kind: str, roles: list[str]) -> Pro
 
 async def exposure_problems() -> list[Problem]:
     s = get_settings()
-    roles = [s.authenticated_role, s.anonymous_role]
+    # the authenticator too: the read pool's login, before a request switches its role
+    roles = [s.authenticated_role, s.anonymous_role, s.authenticator_role]
     rows = await write_client.fetch(EXPOSED, roles, list(EXTENSION_SCHEMAS))
     return [
-        exposure_problem(row["schema"], row["name"], row["kind"], list(row["roles"]))
+        exposure_problem(
+            row["schema"], row["name"], row["kind"], list(row["roles"]), list(row["grantees"])
+        )
         for row in rows
         if row["roles"]
     ]

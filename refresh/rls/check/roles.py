@@ -68,10 +68,17 @@ select pc.relname as table, a.attname as column,
    and not exists (select from pg_index i where i.indrelid = pc.oid and i.indkey[0] = a.attnum)
  group by pc.relname, a.attname
 """
+# A subquery is a SubLink node in the policy's parsed expression: its text can say
+# "select" without one (a column selected_at, a string 'select').
 POLICY_EXPRESSIONS = """
-select tablename as table, policyname as name, coalesce(qual, '') || ' ' ||
-       coalesce(with_check, '') as expression
-  from pg_policies where schemaname = 'public'
+select c.relname as table, p.polname as name,
+       coalesce(pg_get_expr(p.polqual, p.polrelid), '') || ' ' ||
+       coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '') as expression,
+       coalesce(p.polqual::text, '') || ' ' || coalesce(p.polwithcheck::text, '')
+           like '%{SUBLINK %' as subquery
+  from pg_policy p join pg_class c on c.oid = p.polrelid
+  join pg_namespace n on n.oid = c.relnamespace
+ where n.nspname = 'public'
 """
 
 
@@ -197,7 +204,7 @@ async def policy_form_problems() -> list[Problem]:
     problems = []
     for row in await write_client.fetch(POLICY_EXPRESSIONS):
         expression = row["expression"]
-        if "SELECT" not in expression.upper():
+        if not row["subquery"]:
             continue
         correlated = "tenant_id()" in expression and "= " in expression
         message = (

@@ -55,6 +55,20 @@ def follow(fix: dict[str, Any]) -> None:
             as_admin(fix["sql"])
 
 
+def test_a_policy_that_only_says_select_has_no_subquery() -> None:
+    """A subquery is read from the policy's parsed expression, not from its text: the
+    string 'select' in a condition is no subquery (only an undeclared policy)."""
+    as_admin(
+        "create policy says_select on member as restrictive for select to authenticated "
+        "using (email <> 'select')"
+    )
+    try:
+        codes = [p["code"] for p in json.loads(check("--json").stdout)["problems"]]
+        assert "policy_not_declared" in codes and "policy_subquery" not in codes, codes
+    finally:
+        as_admin("drop policy says_select on member")
+
+
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_fault_is_reported_and_its_printed_fix_clears_it(fault):
     make, cleanup, table, code = FAULTS[fault]

@@ -33,6 +33,18 @@ EXPOSURES: dict[str, tuple[str, str, str, str, str]] = {
         "project_names",
         "materialized_view_readable",
     ),
+    "materialized view granted to a role the request role inherits": (
+        # revoking from the request roles alone would leave it readable: the fix names
+        # the role the grant was made to
+        "create role project_readers nologin; grant project_readers to authenticated; "
+        "create materialized view project_names as select tenant_id, name from project; "
+        "alter materialized view project_names owner to refresh_admin; "
+        "grant select on project_names to project_readers",
+        "select name from project_names",
+        "drop materialized view if exists project_names; drop role if exists project_readers",
+        "project_names",
+        "materialized_view_readable",
+    ),
     "table in another schema": (
         "create schema reporting authorization refresh_admin; "
         "grant usage on schema reporting to authenticated; "

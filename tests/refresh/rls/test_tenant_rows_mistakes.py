@@ -42,12 +42,28 @@ OWN = """    rls = row_security(
         audit=audited(),
     )"""
 
-#: the fix of both, followed: tenant_rls with the custom conditions as its rules
-FIXED = """    rls = tenant_rls(
-        read_rule="user_id = auth.user_id()", write_rule="user_id = auth.user_id()"
-    )"""
+#: each refusal's fix, followed literally
+SHARED_FIXED = """
+class Note(TenantTable, Table):
+    id = UUID(primary_key=True, default=UUID4())
+    user_id = Varchar(length=100, null=False, default="", index=True)
+    body = Varchar(length=100, null=False)
+
+    rls = tenant_rls(grants={'authenticated': ('select', 'insert')})
+"""
+OWN_FIXED = OWN.replace(
+    'using="user_id = auth.user_id()"',
+    'using="tenant_id = auth.tenant_id() and (user_id = auth.user_id())"',
+).replace(
+    'with_check="user_id = auth.user_id()"',
+    'with_check="tenant_id = auth.tenant_id() and (user_id = auth.user_id())"',
+)
 
 TABLES = "[Colour, Gadget, Part, Note]"
+
+
+def note_source(rls: str) -> str:
+    return NOTE.format(rls=rls) + GADGETS.format(gadget_extra="")
 
 
 @pytest.fixture
@@ -55,17 +71,16 @@ def scratch(tmp_path: Path) -> Iterator[Scratch]:
     yield from scratch_project(tmp_path, "trows")
 
 
-def note_source(rls: str) -> str:
-    return NOTE.format(rls=rls) + GADGETS.format(gadget_extra="")
-
-
 @pytest.mark.parametrize(
-    ("rls", "code"),
-    [(SHARED, "tenant_rows_shared"), (OWN, "policy_without_tenant_check")],
+    ("rls", "code", "fixed"),
+    [
+        (SHARED, "tenant_rows_shared", SHARED_FIXED + GADGETS.format(gadget_extra="")),
+        (OWN, "policy_without_tenant_check", note_source(OWN_FIXED)),
+    ],
     ids=["global_table", "row_security"],
 )
 async def test_a_table_of_tenants_rows_not_isolated_is_refused_and_its_fix_isolates(
-    scratch: Scratch, rls: str, code: str
+    scratch: Scratch, rls: str, code: str, fixed: str
 ) -> None:
     scratch.run("migrations", "forwards", "all")
     scratch.write_tables(note_source(rls), TABLES)
@@ -73,7 +88,8 @@ async def test_a_table_of_tenants_rows_not_isolated_is_refused_and_its_fix_isola
     assert refused.returncode == 1 and f"✗ note [{code}]" in refused.stderr
     assert not any(scratch.migrations.glob("*.py")), "nothing generated while refused"
 
-    scratch.generated(note_source(FIXED), TABLES)  # the fix, followed
+    assert "fix: " in refused.stderr
+    scratch.generated(fixed, TABLES)  # the fix, followed
     assert scratch.problems() == []
     a, b = uuid.uuid4(), uuid.uuid4()
     await scratch.sql(
