@@ -6,15 +6,14 @@ the printed fix, followed literally, clears it."""
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.refresh.rls.scratch_app import GADGETS, ROOT, Scratch, scratch_project
+from tests.project_copy import copy_project, lint_imports
+from tests.refresh.rls.scratch_app import GADGETS, Scratch, scratch_project
 
 #: Mistake 1: a plain Piccolo table with a declaration (what the old fix text suggested).
 PLAIN_NOTE = """
@@ -224,28 +223,12 @@ def test_an_undeclared_class_is_cleared_by_its_printed_fix(
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_lint_refuses_the_write_client_in_an_endpoint_module(tmp_path: Path) -> None:
     """Mistake 2, at lint time (at run time: tests/refresh/db/test_write_client_guard.py)."""
-    copy = tmp_path / "project"
-    files = subprocess.run(
-        ["git", "ls-files", "apps", "refresh", "pyproject.toml", "settings.py"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    for name in files:
-        (copy / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / name, copy / name)
+    copy = copy_project(tmp_path)
     endpoints = copy / "apps" / "projects" / "endpoints.py"
     endpoints.write_text(
         endpoints.read_text() + "\nfrom refresh.db.clients import write_client  # noqa\n"
     )
-    lint = subprocess.run(
-        [str(Path(sys.executable).parent / "lint-imports")],
-        cwd=copy,
-        capture_output=True,
-        text=True,
-        env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"},
-    )
+    lint = lint_imports(copy)
     assert lint.returncode == 1, lint.stdout
     assert "Request handlers never reach the write client" in lint.stdout
     assert "apps.projects.endpoints -> refresh.db.clients" in lint.stdout
