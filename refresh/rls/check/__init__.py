@@ -22,6 +22,7 @@ from refresh.rls.check.migrations import (
     schema_problems,
 )
 from refresh.rls.check.missing import missing_table
+from refresh.rls.check.owner_rights import owner_rights_problems
 from refresh.rls.check.policy_probe import in_expressions, policy_invalid
 from refresh.rls.check.problems import Fix, Problem, report, report_json, sql
 from refresh.rls.check.roles import object_problems, policy_form_problems, read_role_problems
@@ -164,6 +165,7 @@ async def live_problems(apps: list[AppConfig], declared: dict[str, AppState]) ->
     problems += await read_role_problems()
     problems += await object_problems()
     problems += await exposure_problems()
+    problems += await owner_rights_problems(declared)
     problems += await policy_form_problems()
     problems += await citus_problems(declared)
     return problems
