@@ -34,6 +34,11 @@ def test_a_new_apps_wrong_imports_break_the_contracts_made_for_them(tmp_path: Pa
     (app / "endpoints.py").write_text(OWN_CONNECTION)
     # the same connection in a helper module of an app, which its endpoints would call
     (copy / "apps" / "projects" / "reports.py").write_text(OWN_CONNECTION)
+    # the write client in a helper module, as in no listed one (the runtime guard would
+    # only answer the request with a 500)
+    (copy / "apps" / "projects" / "totals.py").write_text(
+        "from refresh.db.clients import write_client  # noqa: F401\n"
+    )
     (app / "tables.py").write_text("from apps.admin.site import create_admin  # noqa: F401\n")
     (app / "hooks.py").write_text("from refresh.web.api import Api  # noqa: F401\n")
     (copy / "refresh" / "web" / "invoices_hook.py").write_text(
@@ -42,7 +47,9 @@ def test_a_new_apps_wrong_imports_break_the_contracts_made_for_them(tmp_path: Pa
     lint = lint_imports(copy)
     assert lint.returncode == 1, lint.stdout
     out = " ".join(lint.stdout.split())  # the report wraps long contract names
-    assert "Contracts: 4 kept, 3 broken." in out, lint.stdout
+    assert "Contracts: 3 kept, 4 broken." in out, lint.stdout
+    assert "Request handlers never reach the write client" in out
+    assert "apps.projects.totals -> refresh.db.clients" in out
     assert "App modules import no database driver" in out
     assert "apps.invoices.endpoints -> asyncpg" in out
     assert "apps.projects.reports -> asyncpg" in out
