@@ -13,7 +13,9 @@ public, and object_problems views: none of them reads
 Each is reported while a request role (or the authenticator, the read pool's login)
 holds any privilege on it (directly, through PUBLIC or a role it inherits); the fix
 revokes everything from PUBLIC, the request roles and the roles it is inherited through,
-which is what a migration adding such an object should have left.
+which is what a migration adding such an object should have left. It runs as the admin
+role where the admin role owns the object, as a migration leaves it, else as a superuser
+(a revoke by anyone else revokes nothing).
 
 No sequence is excepted: the project grants none to a request role (its tenant tables
 have UUID keys; the serial keys of Piccolo's admin tables are the admin role's), so
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from refresh.db.clients import write_client
 from refresh.db.sql import ident, quote_ident
-from refresh.rls.check.problems import Problem, sql
+from refresh.rls.check.problems import ADMIN, SUPERUSER, Problem, sql
 from settings import get_settings
 
 #: Schemas of Citus and its columnar access method: their relations are the extension's
@@ -55,7 +57,11 @@ select n.nspname as schema, c.relname as name, c.relkind::text as kind,
                left join pg_roles g on g.oid = a.grantee
               where a.grantee = 0
                  or exists (select from existing e
-                             where pg_has_role(e.role, a.grantee, 'USAGE'))) as grantees
+                             where pg_has_role(e.role, a.grantee, 'USAGE'))) as grantees,
+       -- whether the admin role (the check's login, which runs the fixes by default)
+       -- owns it, as it owns what migrations create: a revoke by anyone but the owner (or
+       -- a superuser) revokes nothing, with a mere warning
+       pg_has_role(current_user, c.relowner, 'USAGE') as owned
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
    and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
@@ -85,7 +91,7 @@ def qualified(schema: str, name: str) -> str:
 
 
 def exposure_problem(
-    schema: str, name: str, kind: str, roles: list[str], grantees: list[str]
+    schema: str, name: str, kind: str, roles: list[str], grantees: list[str], owned: bool
 ) -> Problem:
     s = get_settings()
     request_roles = [quote_ident(s.authenticated_role), quote_ident(s.anonymous_role)]
@@ -114,7 +120,7 @@ def exposure_problem(
             "can declare it, so nothing decides which tenant's rows it shows"
         )
         fix = f"revoke all on {where} from {holders};"
-    return Problem(code, where, message, sql(fix))
+    return Problem(code, where, message, sql(fix, ADMIN if owned else SUPERUSER))
 
 
 async def exposure_problems() -> list[Problem]:
@@ -124,7 +130,12 @@ async def exposure_problems() -> list[Problem]:
     rows = await write_client.fetch(EXPOSED, roles, list(EXTENSION_SCHEMAS))
     return [
         exposure_problem(
-            row["schema"], row["name"], row["kind"], list(row["roles"]), list(row["grantees"])
+            row["schema"],
+            row["name"],
+            row["kind"],
+            list(row["roles"]),
+            list(row["grantees"]),
+            row["owned"],
         )
         for row in rows
         if row["roles"]

@@ -33,6 +33,16 @@ EXPOSURES: dict[str, tuple[str, str, str, str, str]] = {
         "project_names",
         "materialized_view_readable",
     ),
+    "materialized view made and owned by a superuser": (
+        # the admin role's revoke would revoke nothing (a warning only): the fix says
+        # who may run it
+        "create materialized view project_names as select tenant_id, name from project; "
+        "grant select on project_names to authenticated",
+        "select name from project_names",
+        "drop materialized view if exists project_names",
+        "project_names",
+        "materialized_view_readable",
+    ),
     "materialized view granted to a role the request role inherits": (
         # revoking from the request roles alone would leave it readable: the fix names
         # the role the grant was made to
