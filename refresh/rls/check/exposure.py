@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from refresh.db.clients import write_client
 from refresh.db.sql import ident, quote_ident
-from refresh.rls.check.problems import ADMIN, SUPERUSER, Problem, sql
+from refresh.rls.check.problems import ADMIN_OWNS, Problem, owner_sql
 from settings import get_settings
 
 #: Schemas of Citus and its columnar access method: their relations are the extension's
@@ -34,7 +34,7 @@ from settings import get_settings
 #: so one a request role can reach is as much a leak there as anywhere.
 EXTENSION_SCHEMAS = ("citus", "citus_internal", "columnar", "columnar_internal")
 
-EXPOSED = """
+EXPOSED = f"""
 -- the roles that exist (a missing read role is a problem of its own: read_role_problems)
 with existing as (select rolname::text as role from pg_roles where rolname = any($1::text[]))
 select n.nspname as schema, c.relname as name, c.relkind::text as kind,
@@ -58,10 +58,7 @@ select n.nspname as schema, c.relname as name, c.relkind::text as kind,
               where a.grantee = 0
                  or exists (select from existing e
                              where pg_has_role(e.role, a.grantee, 'USAGE'))) as grantees,
-       -- whether the admin role (the check's login, which runs the fixes by default)
-       -- owns it, as it owns what migrations create: a revoke by anyone but the owner (or
-       -- a superuser) revokes nothing, with a mere warning
-       pg_has_role(current_user, c.relowner, 'USAGE') as owned
+       {ADMIN_OWNS.format("c.relowner")} as owned
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
    and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
@@ -120,7 +117,7 @@ def exposure_problem(
             "can declare it, so nothing decides which tenant's rows it shows"
         )
         fix = f"revoke all on {where} from {holders};"
-    return Problem(code, where, message, sql(fix, ADMIN if owned else SUPERUSER))
+    return Problem(code, where, message, owner_sql(fix, owned))
 
 
 async def exposure_problems() -> list[Problem]:

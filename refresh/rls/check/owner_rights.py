@@ -23,16 +23,13 @@ from __future__ import annotations
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.rls.check.exposure import EXTENSION_SCHEMAS, qualified
-from refresh.rls.check.problems import ADMIN, SUPERUSER, Problem, sql
+from refresh.rls.check.problems import ADMIN_OWNS, Problem, owner_sql
 from refresh.schema.sharding_sql import unset_trigger
 from refresh.schema.state import AUDIT_TRIGGER, AppState
 
-# `owned`: the admin role (the check's login, which runs the fixes by default) owns the
-# table or function, as it owns what migrations create; otherwise only a superuser (or
-# the owner) may drop or alter it.
-RULES = """
+RULES = f"""
 select n.nspname as schema, c.relname as table, r.rulename as name,
-       pg_has_role(current_user, c.relowner, 'USAGE') as owned
+       {ADMIN_OWNS.format("c.relowner")} as owned
   from pg_rewrite r join pg_class c on c.oid = r.ev_class
   join pg_namespace n on n.oid = c.relnamespace
  where r.rulename <> '_RETURN'  -- a view's own query, not a rule anyone wrote
@@ -42,10 +39,10 @@ select n.nspname as schema, c.relname as table, r.rulename as name,
                    and d.objid = c.oid and d.deptype = 'e')
  order by 1, 2, 3
 """
-DEFINER_TRIGGERS = """
+DEFINER_TRIGGERS = f"""
 select n.nspname as schema, c.relname as table, t.tgname as name,
        p.oid::regprocedure::text as function, fn.nspname as function_schema,
-       p.proname as function_name, pg_has_role(current_user, p.proowner, 'USAGE') as owned
+       p.proname as function_name, {ADMIN_OWNS.format("p.proowner")} as owned
   from pg_trigger t join pg_class c on c.oid = t.tgrelid
   join pg_namespace n on n.oid = c.relnamespace
   join pg_proc p on p.oid = t.tgfoid join pg_namespace fn on fn.oid = p.pronamespace
@@ -83,10 +80,7 @@ async def owner_rights_problems(declared: dict[str, AppState]) -> list[Problem]:
                 "who bypasses RLS: a request that fires it reads and writes every tenant's "
                 "rows (a trigger whose function is SECURITY INVOKER does the same work "
                 "under the request's policies)",
-                sql(
-                    f"drop rule {ident(row['name'])} on {table};",
-                    ADMIN if row["owned"] else SUPERUSER,
-                ),
+                owner_sql(f"drop rule {ident(row['name'])} on {table};", row["owned"]),
             )
         )
     generated = project_triggers(declared)
@@ -104,10 +98,7 @@ async def owner_rights_problems(declared: dict[str, AppState]) -> list[Problem]:
                 f"trigger {row['name']} calls SECURITY DEFINER function {row['function']}: "
                 "it runs as the function's owner, past RLS, whichever tenant fires it "
                 "(revoking EXECUTE does not stop a trigger)",
-                sql(
-                    f"alter function {row['function']} security invoker;",
-                    ADMIN if row["owned"] else SUPERUSER,
-                ),
+                owner_sql(f"alter function {row['function']} security invoker;", row["owned"]),
             )
         )
     return problems

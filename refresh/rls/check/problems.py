@@ -42,6 +42,18 @@ def sql(statements: str, run_as: str = ADMIN) -> Fix:
     return Fix(sql=statements, run_as=run_as)
 
 
+#: SQL for a check's query: whether the check's login (the admin role, which runs the
+#: fixes by default) holds the rights of the owner {0}, as it owns what migrations create.
+ADMIN_OWNS = "pg_has_role(current_user, {0}, 'USAGE')"
+
+
+def owner_sql(statements: str, admin_owns: bool) -> Fix:
+    """A fix only an object's owner (or a superuser) can run: an ALTER, a DROP, a REVOKE
+    (which by anyone else revokes nothing, with a warning). As the admin role where it
+    owns the object, else as a superuser (an object made by hand)."""
+    return sql(statements, ADMIN if admin_owns else SUPERUSER)
+
+
 @dataclass(frozen=True)
 class Problem:
     code: str  # stable, for machines: rls_disabled, policy_differs, ...

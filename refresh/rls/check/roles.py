@@ -7,7 +7,7 @@ from refresh.db.clients import write_client
 from refresh.db.sql import ident, quote_ident
 from refresh.rls.check.exposure import qualified
 from refresh.rls.check.indexes import create_index
-from refresh.rls.check.problems import SUPERUSER, Problem, sql
+from refresh.rls.check.problems import ADMIN_OWNS, SUPERUSER, Problem, owner_sql, sql
 from settings import get_settings
 
 READ_ROLE = """
@@ -19,8 +19,8 @@ select r.rolsuper, r.rolbypassrls,
          where a.grantee = r.oid and c.relkind in ('r', 'p', 'v', 'm')) as granted
   from pg_roles r where r.rolname = $1
 """
-VIEWS_WITHOUT_INVOKER = """
-select n.nspname as schema, c.relname as name
+VIEWS_WITHOUT_INVOKER = f"""
+select n.nspname as schema, c.relname as name, {ADMIN_OWNS.format("c.relowner")} as owned
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
  where c.relkind = 'v' and n.nspname not in ('pg_catalog', 'information_schema')
    and n.nspname not like 'pg_%'
@@ -30,8 +30,8 @@ select n.nspname as schema, c.relname as name
    and not coalesce(c.reloptions @> array['security_invoker=true']
                     or c.reloptions @> array['security_invoker=on'], false)
 """
-DEFINER_SEARCH_PATHS = """
-select p.oid::regprocedure::text as name,
+DEFINER_SEARCH_PATHS = f"""
+select p.oid::regprocedure::text as name, {ADMIN_OWNS.format("p.proowner")} as owned,
        (select c from unnest(p.proconfig) c where c like 'search_path=%') as search_path
   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
  where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')
@@ -40,8 +40,9 @@ TEMP_PRIVILEGE = """
 select r.rolname from pg_roles r
  where r.rolname = any($1::text[]) and has_database_privilege(r.oid, current_database(), 'TEMP')
 """
-DEFINER_FUNCTIONS = """
-select p.oid::regprocedure::text as name from pg_proc p
+DEFINER_FUNCTIONS = f"""
+select p.oid::regprocedure::text as name, {ADMIN_OWNS.format("p.proowner")} as owned
+  from pg_proc p
   join pg_namespace n on n.oid = p.pronamespace
  where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')
    and (has_function_privilege($1, p.oid, 'execute')
@@ -141,7 +142,7 @@ async def object_problems() -> list[Problem]:
             "view_without_security_invoker",
             view,
             "view runs with its owner's rights: it bypasses the RLS of the tables it reads",
-            sql(f"alter view {view} set (security_invoker = true);"),
+            owner_sql(f"alter view {view} set (security_invoker = true);", row["owned"]),
         )
         for row in await write_client.fetch(VIEWS_WITHOUT_INVOKER)
         # outside public by its schema too: the bare name would find no view, or another
@@ -155,7 +156,10 @@ async def object_problems() -> list[Problem]:
                 None,
                 f"SECURITY DEFINER function {row['name']} is executable by request roles: it "
                 "runs as its owner and can read past RLS",
-                sql(f"revoke execute on function {row['name']} from public, {request_roles};"),
+                owner_sql(
+                    f"revoke execute on function {row['name']} from public, {request_roles};",
+                    row["owned"],
+                ),
             )
         )
     for row in await write_client.fetch(DEFINER_SEARCH_PATHS):
@@ -168,9 +172,10 @@ async def object_problems() -> list[Problem]:
                     f"SECURITY DEFINER function {row['name']} does not end its search_path "
                     "with pg_temp: a caller's temporary objects are found first and run "
                     "with the owner's rights",
-                    sql(
+                    owner_sql(
                         f"alter function {row['name']} "
-                        "set search_path = pg_catalog, public, pg_temp;"
+                        "set search_path = pg_catalog, public, pg_temp;",
+                        row["owned"],
                     ),
                 )
             )
