@@ -1,7 +1,7 @@
 """What a request sets off that then runs with its owner's rights instead of the request's.
 
-RLS decides by the role a statement runs as. Two things a request can fire run as
-someone else, and the owner of every table here (the admin role) bypasses RLS:
+RLS decides by the role a statement runs as, and the owner of every table here (the
+admin role) bypasses RLS. A request can set off statements that run as someone else:
 
 - a rewrite rule (`create rule ... on update to project do also update task ...`): its
   actions are checked against the rights of the table's owner, not of the user whose
@@ -10,57 +10,91 @@ someone else, and the owner of every table here (the admin role) bypasses RLS:
 - a trigger whose function is SECURITY DEFINER: it runs as the function's owner whoever
   fires it. Revoking EXECUTE does not stop it (the privilege is checked when the trigger
   is created, not when it fires), which is why `security_definer_executable`'s fix
-  alone leaves it open.
+  alone leaves it open;
+- any trigger on a table whose rows are changed as the owner: by a foreign key's action
+  (ON DELETE CASCADE, SET NULL, SET DEFAULT: PostgreSQL runs it as the referencing
+  table's owner, and the triggers it fires run so too) on a row a request role may
+  delete or update (a tenant's own erase, by an operator, is not counted), by the
+  project's SET NULL
+  triggers of tenant keys, or by the audit trigger (the audit tables). A SECURITY
+  INVOKER function does not help there: the invoker is the owner.
 
-A trigger whose function is SECURITY INVOKER does the same work under the request's
-role and policies: the fixes make it so, or drop the rule. The project's own owner-rights
-triggers are excepted, and only they: the audit trigger (it must write the audit log,
-which no request role may) and the SET NULL triggers generated for declared tenant keys
-(refresh/schema/sharding_sql.py: each limited to the deleted row's tenant)."""
+The fixes drop the rule or the trigger, or make a trigger's function SECURITY INVOKER
+where that is enough (its own function, on a table nothing changes as the owner). The
+project's own triggers are excepted, and only as generated: the audit trigger (it must
+write the audit log, which no request role may), `<table>_set_updated_at`, and the SET
+NULL trigger of each declared tenant key, whose function must still have the generated
+body (refresh/schema/sharding_sql.py: limited to the deleted row's tenant)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.rls.check.exposure import EXTENSION_SCHEMAS, qualified
 from refresh.rls.check.problems import ADMIN_OWNS, Problem, owner_sql
-from refresh.schema.sharding_sql import unset_trigger
-from refresh.schema.state import AUDIT_TRIGGER, AppState
+from refresh.rls.tables import AuditLog, OperatorAction
+from refresh.schema.sharding_sql import create_unset_trigger, unset_trigger
+from refresh.schema.state import AUDIT_TRIGGER, AppState, TenantKeyState
+from settings import get_settings
 
+UPDATED_AT = "set_updated_at"
+SYSTEM_SCHEMAS = (
+    "n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%' "
+    "and n.nspname <> all($1::text[])"
+)
 RULES = f"""
 select n.nspname as schema, c.relname as table, r.rulename as name,
        {ADMIN_OWNS.format("c.relowner")} as owned
   from pg_rewrite r join pg_class c on c.oid = r.ev_class
   join pg_namespace n on n.oid = c.relnamespace
  where r.rulename <> '_RETURN'  -- a view's own query, not a rule anyone wrote
-   and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
-   and n.nspname <> all($1::text[])
+   and {SYSTEM_SCHEMAS}
    and not exists (select from pg_depend d where d.classid = 'pg_class'::regclass
                    and d.objid = c.oid and d.deptype = 'e')
  order by 1, 2, 3
 """
-DEFINER_TRIGGERS = f"""
+TRIGGERS = f"""
 select n.nspname as schema, c.relname as table, t.tgname as name,
        p.oid::regprocedure::text as function, fn.nspname as function_schema,
-       p.proname as function_name, {ADMIN_OWNS.format("p.proowner")} as owned
+       p.proname as function_name, p.prosecdef as definer, p.prosrc as body,
+       {ADMIN_OWNS.format("p.proowner")} as owned,
+       {ADMIN_OWNS.format("c.relowner")} as table_owned,
+       (select count(*) from pg_trigger o where o.tgfoid = t.tgfoid and not o.tgisinternal)
+         as uses,
+       -- a key's action changes this table's rows, as its owner, when a request role
+       -- deletes or updates the row it refers to (a tenant's own erase is an operator's)
+       exists (select from pg_constraint k, unnest($2::text[]) r(role)
+                where k.contype = 'f' and k.conrelid = c.oid
+                  and ((k.confdeltype in ('c', 'n', 'd')
+                        and has_table_privilege(r.role, k.confrelid, 'DELETE'))
+                       or (k.confupdtype in ('c', 'n', 'd')
+                           and has_table_privilege(r.role, k.confrelid, 'UPDATE'))))
+         as changed_by_key
   from pg_trigger t join pg_class c on c.oid = t.tgrelid
   join pg_namespace n on n.oid = c.relnamespace
   join pg_proc p on p.oid = t.tgfoid join pg_namespace fn on fn.oid = p.pronamespace
- where not t.tgisinternal and p.prosecdef
-   and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
-   and n.nspname <> all($1::text[])
-   -- an extension's own trigger functions are the extension's to keep
-   and not exists (select from pg_depend d where d.classid = 'pg_proc'::regclass
-                   and d.objid = p.oid and d.deptype = 'e')
+ where not t.tgisinternal and t.tgparentid = 0  -- a partition's clone goes with its parent's
+   and {SYSTEM_SCHEMAS}
+   -- an extension's own triggers (Citus's truncate trigger) are the extension's to keep:
+   -- on its own table, or with its own function that does not run as its owner
+   and not exists (select from pg_depend d where d.classid = 'pg_class'::regclass
+                   and d.objid = c.oid and d.deptype = 'e')
+   and not (not p.prosecdef
+            and exists (select from pg_depend d where d.classid = 'pg_proc'::regclass
+                        and d.objid = p.oid and d.deptype = 'e'))
  order by 1, 2, 3
 """
 
 
-def project_triggers(declared: dict[str, AppState]) -> set[tuple[str, str]]:
-    """(table, trigger) of the owner-rights triggers the declarations generate, besides
-    the audit trigger: the SET NULL trigger of each tenant key, on the referenced table."""
+def set_null_keys(
+    declared: dict[str, AppState],
+) -> dict[tuple[str, str], tuple[str, TenantKeyState]]:
+    """(referenced table, trigger) -> (table, key) of each declared tenant key whose
+    SET NULL the project's trigger does (as the owner)."""
     return {
-        (key.references, unset_trigger(table, key.column))
+        (key.references, unset_trigger(table, key.column)): (table, key)
         for state in declared.values()
         for table, table_state in state.items()
         for key in table_state.tenant_keys.values()
@@ -68,37 +102,101 @@ def project_triggers(declared: dict[str, AppState]) -> set[tuple[str, str]]:
     }
 
 
+def words(body: str) -> list[str]:
+    # a fix may print the function on one line (its SQL flattened): the same body
+    return body.split()
+
+
+def generated_body(table: str, key: TenantKeyState) -> list[str]:
+    """The body (prosrc) of the function create_unset_trigger makes, as words."""
+    return words(create_unset_trigger(table, key)[0].split("$$")[1])
+
+
+def project_trigger(row: Any, keys: dict[tuple[str, str], tuple[str, TenantKeyState]]) -> bool:
+    """A trigger the declarations generate, with the project's function (by schema and
+    name, never a same-named one elsewhere)."""
+    if (row["schema"], row["function_schema"]) != ("public", "public"):
+        return False
+    name, function = row["name"], row["function_name"]
+    if (name, function) == (AUDIT_TRIGGER, AUDIT_TRIGGER):
+        return True
+    if (name, function) == (f"{row['table']}_{UPDATED_AT}", UPDATED_AT):
+        return not row["definer"]
+    return name == function and (row["table"], name) in keys
+
+
+def rule_problem(row: Any) -> Problem:
+    table = qualified(row["schema"], row["table"])
+    return Problem(
+        "rule_runs_as_owner",
+        table,
+        f"rule {row['name']} runs its actions with the rights of the table's owner, who "
+        "bypasses RLS: a request that fires it reads and writes every tenant's rows (a "
+        "trigger whose function is SECURITY INVOKER does the same work under the request's "
+        "policies)",
+        owner_sql(f"drop rule {ident(row['name'])} on {table};", row["owned"]),
+    )
+
+
+def trigger_problem(row: Any, changed_as_owner: bool) -> Problem:
+    table = qualified(row["schema"], row["table"])
+    drop = owner_sql(f"drop trigger {ident(row['name'])} on {table};", row["table_owned"])
+    invoker = owner_sql(f"alter function {row['function']} security invoker;", row["owned"])
+    if not row["definer"]:
+        message = (
+            f"trigger {row['name']} fires when this table's rows are changed as its owner (a "
+            "foreign key's ON DELETE/UPDATE action, the project's SET NULL trigger of a "
+            "tenant key, or the audit trigger), so its function runs past RLS even as "
+            "SECURITY INVOKER: a tenant deleting its own row sets it off on every tenant's"
+        )
+        return Problem("trigger_runs_as_owner", table, message, drop)
+    message = (
+        f"trigger {row['name']} calls SECURITY DEFINER function {row['function']}: it runs "
+        "as the function's owner, past RLS, whichever tenant fires it (revoking EXECUTE "
+        "does not stop a trigger)"
+    )
+    project_function = row["function_schema"] == "public" and row["function_name"]
+    if project_function == UPDATED_AT:  # the project's, made DEFINER by hand: as generated
+        return Problem("trigger_runs_as_owner", table, message, invoker)
+    # SECURITY INVOKER is enough only for a function of its own (not the audit's, which
+    # must write the audit log) on a table nothing changes as the owner
+    if row["uses"] == 1 and project_function != AUDIT_TRIGGER and not changed_as_owner:
+        return Problem("trigger_runs_as_owner", table, message, invoker)
+    return Problem("trigger_runs_as_owner", table, message, drop)
+
+
 async def owner_rights_problems(declared: dict[str, AppState]) -> list[Problem]:
-    problems = []
-    for row in await write_client.fetch(RULES, list(EXTENSION_SCHEMAS)):
-        table = qualified(row["schema"], row["table"])
-        problems.append(
-            Problem(
-                "rule_runs_as_owner",
-                table,
-                f"rule {row['name']} runs its actions with the rights of the table's owner, "
-                "who bypasses RLS: a request that fires it reads and writes every tenant's "
-                "rows (a trigger whose function is SECURITY INVOKER does the same work "
-                "under the request's policies)",
-                owner_sql(f"drop rule {ident(row['name'])} on {table};", row["owned"]),
-            )
+    schemas = list(EXTENSION_SCHEMAS)
+    problems = [rule_problem(row) for row in await write_client.fetch(RULES, schemas)]
+    keys = set_null_keys(declared)
+    # what the project's owner-rights triggers write: the tables with those keys, and
+    # the audit trigger's tables
+    written = {table for table, _ in keys.values()}
+    written |= {AuditLog._meta.tablename, OperatorAction._meta.tablename}
+    s = get_settings()
+    roles = [s.authenticated_role, s.anonymous_role]
+    for row in await write_client.fetch(TRIGGERS, schemas, roles):
+        changed_as_owner = row["changed_by_key"] or (
+            row["schema"] == "public" and row["table"] in written
         )
-    generated = project_triggers(declared)
-    for row in await write_client.fetch(DEFINER_TRIGGERS, list(EXTENSION_SCHEMAS)):
-        own = (row["schema"], row["function_schema"]) == ("public", "public") and (
-            (row["name"], row["function_name"]) == (AUDIT_TRIGGER, AUDIT_TRIGGER)
-            or (row["name"] == row["function_name"] and (row["table"], row["name"]) in generated)
-        )
-        if own:
+        if not project_trigger(row, keys):
+            if row["definer"] or changed_as_owner:
+                problems.append(trigger_problem(row, changed_as_owner))
             continue
-        problems.append(
-            Problem(
-                "trigger_runs_as_owner",
-                qualified(row["schema"], row["table"]),
-                f"trigger {row['name']} calls SECURITY DEFINER function {row['function']}: "
-                "it runs as the function's owner, past RLS, whichever tenant fires it "
-                "(revoking EXECUTE does not stop a trigger)",
-                owner_sql(f"alter function {row['function']} security invoker;", row["owned"]),
+        key = keys.get((row["table"], row["name"]))
+        if key is not None and words(row["body"]) != generated_body(*key):
+            table, tenant_key = key
+            problems.append(
+                Problem(
+                    "trigger_runs_as_owner",
+                    qualified(row["schema"], row["table"]),
+                    f"the function of trigger {row['name']} is not the one generated for "
+                    f"the key {table}.{tenant_key.column}: it runs as its owner, past RLS, "
+                    "and no longer only in the deleted row's tenant",
+                    owner_sql(
+                        "\n".join(create_unset_trigger(table, tenant_key)),
+                        row["owned"],
+                    ),
+                )
             )
-        )
     return problems
