@@ -14,26 +14,37 @@ admin role) bypasses RLS. A request can set off statements that run as someone e
 - any trigger on a table whose rows are changed as the owner: by a foreign key's action
   (ON DELETE CASCADE, SET NULL, SET DEFAULT: PostgreSQL runs it as the referencing
   table's owner, and the triggers it fires run so too) on a row a request role may
-  delete or update (a tenant's own erase, by an operator, is not counted), by the
-  project's SET NULL
-  triggers of tenant keys, or by the audit trigger (the audit tables). A SECURITY
-  INVOKER function does not help there: the invoker is the owner.
+  delete or update, by the project's SET NULL triggers of tenant keys or the audit
+  trigger, and by the cascades those changes set off in turn (CHANGED_AS_OWNER). A
+  SECURITY INVOKER function does not help there: the invoker is the owner.
 
 The fixes drop the rule or the trigger, or make a trigger's function SECURITY INVOKER
 where that is enough (its own function, on a table nothing changes as the owner). The
-project's own triggers are excepted, and only as generated: the audit trigger (it must
-write the audit log, which no request role may), `<table>_set_updated_at`, and the SET
-NULL trigger of each declared tenant key, whose function must still have the generated
-body (refresh/schema/sharding_sql.py: limited to the deleted row's tenant)."""
+project's own triggers are excepted, and only while their functions are what the project
+made: the audit trigger (it must write the audit log, which no request role may) and
+`<table>_set_updated_at`, as the rls migrations last define their functions
+(refresh/rls/check/project_functions.py), and the SET NULL trigger of each declared
+tenant key, as refresh/schema/sharding_sql.py generates it (limited to the deleted row's
+tenant); a function changed by hand is reported, with the statement that restores it.
+A tenant's erase, done by an operator through the write client, also fires triggers as
+the owner; it is not counted here."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.rls.check.exposure import EXTENSION_SCHEMAS, qualified
 from refresh.rls.check.problems import ADMIN_OWNS, Problem, owner_sql
+from refresh.rls.check.project_functions import (
+    PROJECT_FUNCTIONS,
+    Definition,
+    definition,
+    project_definitions,
+    words,
+)
 from refresh.rls.tables import AuditLog, OperatorAction
 from refresh.schema.sharding_sql import create_unset_trigger, unset_trigger
 from refresh.schema.state import AUDIT_TRIGGER, AppState, TenantKeyState
@@ -63,15 +74,7 @@ select n.nspname as schema, c.relname as table, t.tgname as name,
        {ADMIN_OWNS.format("c.relowner")} as table_owned,
        (select count(*) from pg_trigger o where o.tgfoid = t.tgfoid and not o.tgisinternal)
          as uses,
-       -- a key's action changes this table's rows, as its owner, when a request role
-       -- deletes or updates the row it refers to (a tenant's own erase is an operator's)
-       exists (select from pg_constraint k, unnest($2::text[]) r(role)
-                where k.contype = 'f' and k.conrelid = c.oid
-                  and ((k.confdeltype in ('c', 'n', 'd')
-                        and has_table_privilege(r.role, k.confrelid, 'DELETE'))
-                       or (k.confupdtype in ('c', 'n', 'd')
-                           and has_table_privilege(r.role, k.confrelid, 'UPDATE'))))
-         as changed_by_key
+       c.oid = any($2::oid[]) as changed_as_owner
   from pg_trigger t join pg_class c on c.oid = t.tgrelid
   join pg_namespace n on n.oid = c.relnamespace
   join pg_proc p on p.oid = t.tgfoid join pg_namespace fn on fn.oid = p.pronamespace
@@ -85,6 +88,31 @@ select n.nspname as schema, c.relname as table, t.tgname as name,
             and exists (select from pg_depend d where d.classid = 'pg_proc'::regclass
                         and d.objid = p.oid and d.deptype = 'e'))
  order by 1, 2, 3
+"""
+
+
+# The tables whose rows are changed as their owner when a request sets it off: those a
+# key's action changes (ON DELETE/UPDATE CASCADE, SET NULL, SET DEFAULT; PostgreSQL runs
+# it as the referencing table's owner) when a request role deletes or updates (a column
+# grant is enough) the row it refers to, those the project's owner-rights triggers write
+# ($2), and, through further keys' actions, every table those changes cascade into. (A
+# tenant's erase, by an operator through the write client, is not counted.)
+CHANGED_AS_OWNER = """
+with recursive changed(rel) as (
+  select k.conrelid from pg_constraint k, unnest($1::text[]) r(role)
+   where k.contype = 'f'
+     and ((k.confdeltype in ('c', 'n', 'd') and has_table_privilege(r.role, k.confrelid, 'DELETE'))
+          or (k.confupdtype in ('c', 'n', 'd')
+              and has_any_column_privilege(r.role, k.confrelid, 'UPDATE')))
+  union
+  select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
+   where n.nspname = 'public' and c.relname = any($2::text[])
+  union
+  select k.conrelid from pg_constraint k join changed ch on k.confrelid = ch.rel
+   where k.contype = 'f'
+     and (k.confdeltype in ('c', 'n', 'd') or k.confupdtype in ('c', 'n', 'd'))
+)
+select array_agg(distinct rel) as tables from changed
 """
 
 
@@ -102,14 +130,11 @@ def set_null_keys(
     }
 
 
-def words(body: str) -> list[str]:
-    # a fix may print the function on one line (its SQL flattened): the same body
-    return body.split()
-
-
-def generated_body(table: str, key: TenantKeyState) -> list[str]:
-    """The body (prosrc) of the function create_unset_trigger makes, as words."""
-    return words(create_unset_trigger(table, key)[0].split("$$")[1])
+def unset_definition(table: str, key: TenantKeyState) -> Definition:
+    """The SET NULL trigger's function as create_unset_trigger makes it; the fix is the
+    whole of what it makes (function, revoke, trigger)."""
+    made = create_unset_trigger(table, key)
+    return replace(definition(made[0]), statement="\n".join(made))
 
 
 def project_trigger(row: Any, keys: dict[tuple[str, str], tuple[str, TenantKeyState]]) -> bool:
@@ -121,7 +146,7 @@ def project_trigger(row: Any, keys: dict[tuple[str, str], tuple[str, TenantKeySt
     if (name, function) == (AUDIT_TRIGGER, AUDIT_TRIGGER):
         return True
     if (name, function) == (f"{row['table']}_{UPDATED_AT}", UPDATED_AT):
-        return not row["definer"]
+        return True
     return name == function and (row["table"], name) in keys
 
 
@@ -156,47 +181,48 @@ def trigger_problem(row: Any, changed_as_owner: bool) -> Problem:
         "does not stop a trigger)"
     )
     project_function = row["function_schema"] == "public" and row["function_name"]
-    if project_function == UPDATED_AT:  # the project's, made DEFINER by hand: as generated
-        return Problem("trigger_runs_as_owner", table, message, invoker)
     # SECURITY INVOKER is enough only for a function of its own (not the audit's, which
     # must write the audit log) on a table nothing changes as the owner
-    if row["uses"] == 1 and project_function != AUDIT_TRIGGER and not changed_as_owner:
+    if row["uses"] == 1 and project_function not in PROJECT_FUNCTIONS and not changed_as_owner:
         return Problem("trigger_runs_as_owner", table, message, invoker)
     return Problem("trigger_runs_as_owner", table, message, drop)
+
+
+def changed_function(row: Any, expected: Definition) -> Problem:
+    return Problem(
+        "trigger_runs_as_owner",
+        None,
+        f"function {row['function']}, of the project's {row['name']} triggers, is not the one "
+        "its migrations define (its body or SECURITY DEFINER differ): it runs as the owner, "
+        "past RLS, under the project's name",
+        owner_sql(expected.statement, row["owned"]),
+    )
 
 
 async def owner_rights_problems(declared: dict[str, AppState]) -> list[Problem]:
     schemas = list(EXTENSION_SCHEMAS)
     problems = [rule_problem(row) for row in await write_client.fetch(RULES, schemas)]
     keys = set_null_keys(declared)
+    functions = project_definitions()
     # what the project's owner-rights triggers write: the tables with those keys, and
     # the audit trigger's tables
-    written = {table for table, _ in keys.values()}
-    written |= {AuditLog._meta.tablename, OperatorAction._meta.tablename}
+    written = [table for table, _ in keys.values()]
+    written += [AuditLog._meta.tablename, OperatorAction._meta.tablename]
     s = get_settings()
     roles = [s.authenticated_role, s.anonymous_role]
-    for row in await write_client.fetch(TRIGGERS, schemas, roles):
-        changed_as_owner = row["changed_by_key"] or (
-            row["schema"] == "public" and row["table"] in written
-        )
+    [row] = await write_client.fetch(CHANGED_AS_OWNER, roles, written)
+    changed = list(row["tables"] or [])
+    reported: set[str] = set()
+    for row in await write_client.fetch(TRIGGERS, schemas, changed):
         if not project_trigger(row, keys):
-            if row["definer"] or changed_as_owner:
-                problems.append(trigger_problem(row, changed_as_owner))
+            if row["definer"] or row["changed_as_owner"]:
+                problems.append(trigger_problem(row, row["changed_as_owner"]))
             continue
         key = keys.get((row["table"], row["name"]))
-        if key is not None and words(row["body"]) != generated_body(*key):
-            table, tenant_key = key
-            problems.append(
-                Problem(
-                    "trigger_runs_as_owner",
-                    qualified(row["schema"], row["table"]),
-                    f"the function of trigger {row['name']} is not the one generated for "
-                    f"the key {table}.{tenant_key.column}: it runs as its owner, past RLS, "
-                    "and no longer only in the deleted row's tenant",
-                    owner_sql(
-                        "\n".join(create_unset_trigger(table, tenant_key)),
-                        row["owned"],
-                    ),
-                )
-            )
+        expected = unset_definition(*key) if key else functions.get(row["function_name"])
+        if expected is None or row["function"] in reported:
+            continue
+        if (words(row["body"]), row["definer"]) != (expected.words, expected.definer):
+            reported.add(row["function"])
+            problems.append(changed_function(row, expected))
     return problems
