@@ -72,7 +72,8 @@ select n.nspname as schema, c.relname as table, t.tgname as name,
        p.proname as function_name, p.prosecdef as definer, p.prosrc as body,
        {ADMIN_OWNS.format("p.proowner")} as owned,
        {ADMIN_OWNS.format("c.relowner")} as table_owned,
-       (select count(*) from pg_trigger o where o.tgfoid = t.tgfoid and not o.tgisinternal)
+       (select count(*) from pg_trigger o
+         where o.tgfoid = t.tgfoid and not o.tgisinternal and o.tgparentid = 0)
          as uses,
        c.oid = any($2::oid[]) as changed_as_owner
   from pg_trigger t join pg_class c on c.oid = t.tgrelid
@@ -84,7 +85,8 @@ select n.nspname as schema, c.relname as table, t.tgname as name,
    -- on its own table, or with its own function that does not run as its owner
    and not exists (select from pg_depend d where d.classid = 'pg_class'::regclass
                    and d.objid = c.oid and d.deptype = 'e')
-   and not (not p.prosecdef
+   -- (on a table changed as the owner an invoker function runs as the owner too: kept)
+   and not (not p.prosecdef and not c.oid = any($2::oid[])
             and exists (select from pg_depend d where d.classid = 'pg_proc'::regclass
                         and d.objid = p.oid and d.deptype = 'e'))
  order by 1, 2, 3

@@ -4,27 +4,31 @@
 the owner wherever the owner changes a row (a key's cascade, the SET NULL triggers): a
 hand-written `create or replace` of either would run past RLS under the project's name,
 so refresh/rls/check/owner_rights.py excepts their triggers only while the function is
-the one the `rls` app's migrations define. The definition is read from those migration
-files, the one place it is written (their FORWARDS script, parsed, never imported), the
-last one of each function in migration order; its statement is the fix that restores it.
+the one the `rls` app's migrations define. The definition is read from those migrations,
+the one place it is written (their FORWARDS script, loaded and ordered by ID as Piccolo
+does), the last one of each function; its statement is the fix that restores it. When no
+migration defines one, the check cannot tell the project's function from a changed one,
+and says so rather than pass it.
 """
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
+import sqlparse
+from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.conf.apps import Finder
 
 from refresh.db.sql import statements
 from refresh.schema.migration_sql import render
 
 PROJECT_FUNCTIONS = ("audit_change", "set_updated_at")
+# matched on the statement without its comments
 DEFINITION = re.compile(
-    r"^(?:\s*--[^\n]*\n)*\s*create\s+or\s+replace\s+function\s+public\.(\w+)\(\)", re.I
+    r'^create\s+(?:or\s+replace\s+)?function\s+"?public"?\."?(\w+)"?\s*\(\s*\)', re.I
 )
+BODY = re.compile(r"(\$\w*\$)(.*?)\1", re.S)  # any dollar quoting: $$, $fn$, ...
 
 
 @dataclass(frozen=True)
@@ -39,33 +43,31 @@ def words(body: str) -> tuple[str, ...]:
     return tuple(body.split())
 
 
-def forwards_script(path: Path) -> str | None:
-    """The FORWARDS constant of a migration file, or None (a migration of another form)."""
-    for node in ast.parse(path.read_text()).body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "FORWARDS" for t in node.targets
-        ):
-            try:
-                value = ast.literal_eval(node.value)
-            except ValueError:
-                return None
-            return value if isinstance(value, str) else None
-    return None
-
-
 def definition(statement: str) -> Definition:
-    header, body = statement.split("$$")[:2]
-    return Definition(statement, words(body), bool(re.search(r"security\s+definer", header, re.I)))
+    body = BODY.search(statement)
+    if body is None:
+        raise ValueError(f"a function body not in dollar quotes: {statement[:80]}")
+    header = sqlparse.format(statement[: body.start()], strip_comments=True)
+    definer = re.search(r"\bsecurity\s+definer\b", header, re.I) is not None
+    return Definition(statement, words(body[2]), definer)
 
 
 def project_definitions() -> dict[str, Definition]:
     """name -> the last definition of each project function in the rls migrations."""
-    folder = Path(Finder().get_app_config("rls").migrations_folder_path)
+    folder = Finder().get_app_config("rls").resolved_migrations_folder_path
+    modules = BaseMigrationManager().get_migration_modules(folder)
     found: dict[str, Definition] = {}
-    for path in sorted(folder.glob("rls_*.py")):  # named by their IDs: migration order
-        script = forwards_script(path)
-        for statement in statements(render(script)) if script else []:
-            match = DEFINITION.match(statement)
+    for migration_id in sorted(modules):
+        script = getattr(modules[migration_id], "FORWARDS", None)
+        for statement in statements(render(script)) if isinstance(script, str) else []:
+            bare = sqlparse.format(statement, strip_comments=True).strip()
+            match = DEFINITION.match(bare)
             if match and match[1] in PROJECT_FUNCTIONS:
                 found[match[1]] = definition(statement)
+    missing = [name for name in PROJECT_FUNCTIONS if name not in found]
+    if missing:
+        raise RuntimeError(
+            f"no migration of the rls app defines public.{missing[0]}(): the check cannot "
+            "tell the project's function from one changed by hand"
+        )
     return found
