@@ -85,8 +85,9 @@ select n.nspname as schema, c.relname as table, t.tgname as name,
    -- on its own table, or with its own function that does not run as its owner
    and not exists (select from pg_depend d where d.classid = 'pg_class'::regclass
                    and d.objid = c.oid and d.deptype = 'e')
-   -- (on a table changed as the owner an invoker function runs as the owner too: kept)
-   and not (not p.prosecdef and not c.oid = any($2::oid[])
+   -- (on a table changed as the owner an invoker function runs as the owner too: kept,
+   -- unless it fires on TRUNCATE alone, which no cascade does: Citus's)
+   and not (not p.prosecdef and (not c.oid = any($2::oid[]) or t.tgtype::int & 28 = 0)
             and exists (select from pg_depend d where d.classid = 'pg_proc'::regclass
                         and d.objid = p.oid and d.deptype = 'e'))
  order by 1, 2, 3

@@ -239,7 +239,8 @@ async def test_a_deferred_constraint_trigger_a_cascade_fires_is_reported(
 ) -> None:
     """A CONSTRAINT TRIGGER, DEFERRABLE INITIALLY DEFERRED,
     INVOKER, on task (which project's cascade changes as the owner) is reported, with a
-    drop that clears it. Records as whom it ran (deferred: at commit)."""
+    drop that clears it. (Fired at commit, it ran as the owner on PostgreSQL 18 and as the
+    request role on 15: reported either way, since the cascade can run it as the owner.)"""
     from tests.refresh.rls.test_check_owner_rights_triggers import (
         b_deletes_a_project_with_a_task_titled,
     )
@@ -258,7 +259,6 @@ async def test_a_deferred_constraint_trigger_a_cascade_fires_is_reported(
     )
     try:
         await b_deletes_a_project_with_a_task_titled(tenant_b, name)
-        assert await a_touched(tenant_a, name), "deferred, at commit: still as the owner"
         found = await asyncio.to_thread(owner_problems)
         assert [(p["table"], p["fix"]["sql"]) for p in found] == [
             ("task", "drop trigger rv2_deferred on task;")
