@@ -122,6 +122,43 @@ async def test_audit_change_with_another_body_is_reported_and_restored(
         superuser_sql(database, f"delete from project where name like '{name}%'")
 
 
+def cascade_chain(tenant_a: Any, name: str, security: str) -> str:
+    """SQL for A's project named `name`, and project <- stage <- note (each ON DELETE
+    CASCADE; no request role may delete stage) with a trigger on note of the given
+    security that writes the project named like the deleted note."""
+    revoke = "revoke execute on function rv2_touch() from public; " if security == "definer" else ""
+    return (
+        f"insert into project (tenant_id, name) values ('{tenant_a.id}', '{name}'); "
+        "set role refresh_admin; "
+        "create table rv2_stage (id serial primary key, project_id uuid not null "
+        "references project (id) on delete cascade, title text); "
+        "create table rv2_note (id serial primary key, stage_id int not null "
+        "references rv2_stage (id) on delete cascade, title text); "
+        f"create function rv2_touch() returns trigger language plpgsql security {security} "
+        "set search_path = pg_catalog, public, pg_temp as $$ begin "
+        "update project set description = 'touched' where name = old.title; "
+        f"return old; end $$; {revoke}"
+        "create trigger rv2_touch before delete on rv2_note for each row "
+        "execute function rv2_touch();"
+    )
+
+
+async def b_deletes_a_project_two_cascades_up_from_a_note(tenant_b: Any, name: str) -> None:
+    async with request_transaction(tenant_b) as connection:
+        project = await connection.fetchval(
+            "insert into project (tenant_id, name) values ($1, 'b') returning id", tenant_b.id
+        )
+    # B's project gets a stage and a note (by the app, say: as the admin role)
+    superuser_sql(
+        test_database(),
+        f"insert into rv2_stage (project_id, title) values ('{project}', 's'); "
+        f"insert into rv2_note (stage_id, title) select id, '{name}' from rv2_stage "
+        f"where project_id = '{project}'",
+    )
+    async with request_transaction(tenant_b) as connection:
+        await connection.execute("delete from project where id = $1", project)
+
+
 async def test_a_trigger_two_cascades_away_is_reported_and_dropped(
     tenant_a: Any, tenant_b: Any
 ) -> None:
@@ -130,36 +167,9 @@ async def test_a_trigger_two_cascades_away_is_reported_and_dropped(
     INVOKER trigger on note writes A's project. The chain is followed to its end."""
     database = test_database()
     name = f"Launch {uuid.uuid4()}"
-    superuser_sql(
-        database,
-        f"insert into project (tenant_id, name) values ('{tenant_a.id}', '{name}'); "
-        "set role refresh_admin; "
-        "create table rv2_stage (id serial primary key, project_id uuid not null "
-        "references project (id) on delete cascade, title text); "
-        "create table rv2_note (id serial primary key, stage_id int not null "
-        "references rv2_stage (id) on delete cascade, title text); "
-        "create function rv2_touch() returns trigger language plpgsql security invoker "
-        "set search_path = pg_catalog, public, pg_temp as $$ begin "
-        "update project set description = 'touched' where name = old.title; "
-        "return old; end $$; "
-        "create trigger rv2_touch before delete on rv2_note for each row "
-        "execute function rv2_touch();",
-    )
+    superuser_sql(database, cascade_chain(tenant_a, name, "invoker"))
     try:
-        async with request_transaction(tenant_b) as connection:
-            project = await connection.fetchval(
-                "insert into project (tenant_id, name) values ($1, 'b') returning id",
-                tenant_b.id,
-            )
-        # B's project gets a stage and a note (by the app, say: as the admin role)
-        superuser_sql(
-            database,
-            f"insert into rv2_stage (project_id, title) values ('{project}', 's'); "
-            f"insert into rv2_note (stage_id, title) select id, '{name}' from rv2_stage "
-            f"where project_id = '{project}'",
-        )
-        async with request_transaction(tenant_b) as connection:
-            await connection.execute("delete from project where id = $1", project)
+        await b_deletes_a_project_two_cascades_up_from_a_note(tenant_b, name)
         assert await a_touched(tenant_a, name), "two cascades fired the trigger as the owner"
         [problem] = await asyncio.to_thread(owner_problems)
         assert problem["table"] == "rv2_note"
@@ -283,21 +293,7 @@ async def test_a_definer_trigger_two_cascades_away_is_dropped_not_made_invoker(
     its own project then leaves A's alone."""
     database = test_database()
     name = f"Launch {uuid.uuid4()}"
-    superuser_sql(
-        database,
-        f"insert into project (tenant_id, name) values ('{tenant_a.id}', '{name}'); "
-        "set role refresh_admin; "
-        "create table rv2_stage (id serial primary key, project_id uuid not null "
-        "references project (id) on delete cascade, title text); "
-        "create table rv2_note (id serial primary key, stage_id int not null "
-        "references rv2_stage (id) on delete cascade, title text); "
-        "create function rv2_touch() returns trigger language plpgsql security definer "
-        "set search_path = pg_catalog, public, pg_temp as $$ begin "
-        "update project set description = 'touched' where name = old.title; "
-        "return old; end $$; revoke execute on function rv2_touch() from public; "
-        "create trigger rv2_touch before delete on rv2_note for each row "
-        "execute function rv2_touch();",
-    )
+    superuser_sql(database, cascade_chain(tenant_a, name, "definer"))
     try:
         [problem] = [p for p in await asyncio.to_thread(owner_problems) if p["table"] == "rv2_note"]
         assert problem["fix"]["sql"] == "drop trigger rv2_touch on rv2_note;"
@@ -305,19 +301,7 @@ async def test_a_definer_trigger_two_cascades_away_is_dropped_not_made_invoker(
         assert [
             p for p in await asyncio.to_thread(owner_problems) if p["table"] == "rv2_note"
         ] == []
-        async with request_transaction(tenant_b) as connection:
-            project = await connection.fetchval(
-                "insert into project (tenant_id, name) values ($1, 'b') returning id",
-                tenant_b.id,
-            )
-        superuser_sql(
-            database,
-            f"insert into rv2_stage (project_id, title) values ('{project}', 's'); "
-            f"insert into rv2_note (stage_id, title) select id, '{name}' from rv2_stage "
-            f"where project_id = '{project}'",
-        )
-        async with request_transaction(tenant_b) as connection:
-            await connection.execute("delete from project where id = $1", project)
+        await b_deletes_a_project_two_cascades_up_from_a_note(tenant_b, name)
         assert not await a_touched(tenant_a, name)
     finally:
         superuser_sql(
