@@ -39,6 +39,11 @@ def test_a_new_apps_wrong_imports_break_the_contracts_made_for_them(tmp_path: Pa
     (copy / "apps" / "projects" / "totals.py").write_text(
         "from refresh.db.clients import write_client  # noqa: F401\n"
     )
+    # an endpoint calling a module the first contract lets import the write client
+    (copy / "apps" / "projects" / "endpoints.py").write_text(
+        (copy / "apps" / "projects" / "endpoints.py").read_text()
+        + "\nfrom apps.tenants.operations import create_tenant  # noqa: E402, F401\n"
+    )
     (app / "tables.py").write_text("from apps.admin.site import create_admin  # noqa: F401\n")
     (app / "hooks.py").write_text("from refresh.web.api import Api  # noqa: F401\n")
     (copy / "refresh" / "web" / "invoices_hook.py").write_text(
@@ -47,9 +52,11 @@ def test_a_new_apps_wrong_imports_break_the_contracts_made_for_them(tmp_path: Pa
     lint = lint_imports(copy)
     assert lint.returncode == 1, lint.stdout
     out = " ".join(lint.stdout.split())  # the report wraps long contract names
-    assert "Contracts: 3 kept, 4 broken." in out, lint.stdout
+    assert "Contracts: 3 kept, 5 broken." in out, lint.stdout
     assert "Request handlers never reach the write client" in out
     assert "apps.projects.totals -> refresh.db.clients" in out
+    assert "do not reach the write client, even through another module" in out
+    assert "apps.projects.endpoints -> apps.tenants.operations" in out
     assert "App modules import no database driver" in out
     assert "apps.invoices.endpoints -> asyncpg" in out
     assert "apps.projects.reports -> asyncpg" in out
