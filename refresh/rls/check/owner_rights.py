@@ -15,7 +15,8 @@ admin role) bypasses RLS. A request can set off statements that run as someone e
   (ON DELETE CASCADE, SET NULL, SET DEFAULT: PostgreSQL runs it as the referencing
   table's owner, and the triggers it fires run so too) on a row a request role may
   delete or update, by the project's SET NULL triggers of tenant keys or the audit
-  trigger, and by the cascades those changes set off in turn (CHANGED_AS_OWNER). A
+  trigger, and by the cascades those changes set off in turn (CHANGED_AS_OWNER), when
+  the trigger fires on that change (a delete, an update, the audit log's insert). A
   SECURITY INVOKER function does not help there: the invoker is the owner.
 
 The fixes drop the rule or the trigger, or make a trigger's function SECURITY INVOKER
@@ -51,6 +52,8 @@ from refresh.schema.state import AUDIT_TRIGGER, AppState, TenantKeyState
 from settings import get_settings
 
 UPDATED_AT = "set_updated_at"
+# pg_trigger.tgtype's bits for the events a trigger fires on (PostgreSQL's trigger.h)
+INSERT, DELETE, UPDATE = 1 << 2, 1 << 3, 1 << 4
 SYSTEM_SCHEMAS = (
     "n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%' "
     "and n.nspname <> all($1::text[])"
@@ -75,8 +78,13 @@ select n.nspname as schema, c.relname as table, t.tgname as name,
        (select count(*) from pg_trigger o
          where o.tgfoid = t.tgfoid and not o.tgisinternal and o.tgparentid = 0)
          as uses,
-       c.oid = any($2::oid[]) as changed_as_owner
+       changed.by_owner as changed_as_owner
   from pg_trigger t join pg_class c on c.oid = t.tgrelid
+  -- fired by a change made as the owner: one of the trigger's events is one of the
+  -- changes made to its table as the owner
+  cross join lateral (
+    select coalesce((select w.events from unnest($2::oid[], $3::int[]) w(rel, events)
+                      where w.rel = c.oid), 0) & t.tgtype::int <> 0 as by_owner) changed
   join pg_namespace n on n.oid = c.relnamespace
   join pg_proc p on p.oid = t.tgfoid join pg_namespace fn on fn.oid = p.pronamespace
  where not t.tgisinternal and t.tgparentid = 0  -- a partition's clone goes with its parent's
@@ -85,9 +93,9 @@ select n.nspname as schema, c.relname as table, t.tgname as name,
    -- on its own table, or with its own function that does not run as its owner
    and not exists (select from pg_depend d where d.classid = 'pg_class'::regclass
                    and d.objid = c.oid and d.deptype = 'e')
-   -- (on a table changed as the owner an invoker function runs as the owner too: kept,
-   -- unless it fires on TRUNCATE alone, which no cascade does: Citus's)
-   and not (not p.prosecdef and (not c.oid = any($2::oid[]) or t.tgtype::int & 28 = 0)
+   -- (fired by a change made as the owner an invoker function runs as the owner too:
+   -- kept; Citus's fires on TRUNCATE alone, which no cascade does)
+   and not (not p.prosecdef and not changed.by_owner
             and exists (select from pg_depend d where d.classid = 'pg_proc'::regclass
                         and d.objid = p.oid and d.deptype = 'e'))
  order by 1, 2, 3
@@ -98,25 +106,52 @@ select n.nspname as schema, c.relname as table, t.tgname as name,
 # key's action changes (ON DELETE/UPDATE CASCADE, SET NULL, SET DEFAULT; PostgreSQL runs
 # it as the referencing table's owner) when a request role deletes or updates (a column
 # grant is enough) the row it refers to, those the project's owner-rights triggers write
-# ($2), and, through further keys' actions, every table those changes cascade into. (A
-# tenant's erase, by an operator through the write client, is not counted.)
+# ($2), and, through further keys' actions, every table those changes cascade into; each
+# with the changes made to it (a cascade deletes, SET NULL and SET DEFAULT update, the
+# audit trigger inserts), so that a trigger on other events is not counted. A partition's
+# rows change with its parent's. Each row of `changed` is one change (one bit), which the
+# recursive part compares. (A tenant's erase, by an operator through the write
+# client, is not counted.)
 CHANGED_AS_OWNER = """
-with recursive changed(rel) as (
-  select k.conrelid from pg_constraint k, unnest($1::text[]) r(role)
-   where k.contype = 'f'
-     and ((k.confdeltype in ('c', 'n', 'd') and has_table_privilege(r.role, k.confrelid, 'DELETE'))
-          or (k.confupdtype in ('c', 'n', 'd')
-              and has_any_column_privilege(r.role, k.confrelid, 'UPDATE')))
+with recursive changed(rel, events) as (
+  select k.conrelid, case when k.confdeltype = 'c' then {DELETE} else {UPDATE} end
+    from pg_constraint k, unnest($1::text[]) r(role)
+   where k.contype = 'f' and k.confdeltype in ('c', 'n', 'd')
+     and exists (select from {ITSELF_AND_PARENTS} a(rel)
+                 where has_table_privilege(r.role, a.rel, 'DELETE'))
   union
-  select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
-   where n.nspname = 'public' and c.relname = any($2::text[])
+  select k.conrelid, {UPDATE} from pg_constraint k, unnest($1::text[]) r(role)
+   where k.contype = 'f' and k.confupdtype in ('c', 'n', 'd')
+     and exists (select from {ITSELF_AND_PARENTS} a(rel)
+                 where has_any_column_privilege(r.role, a.rel, 'UPDATE'))
   union
-  select k.conrelid from pg_constraint k join changed ch on k.confrelid = ch.rel
-   where k.contype = 'f'
-     and (k.confdeltype in ('c', 'n', 'd') or k.confupdtype in ('c', 'n', 'd'))
+  select c.oid, w.events from unnest($2::text[], $3::int[]) w(name, events)
+    join pg_class c on c.relname = w.name
+    join pg_namespace n on n.oid = c.relnamespace and n.nspname = 'public'
+  union
+  select k.conrelid, e.events
+    from changed ch cross join lateral {ITSELF_AND_PARTITIONS} t(rel)
+    join pg_constraint k on k.confrelid = t.rel and k.contype = 'f'
+    cross join lateral (values (case
+      when ch.events = {DELETE} and k.confdeltype = 'c' then {DELETE}
+      when ch.events = {DELETE} and k.confdeltype in ('n', 'd') then {UPDATE}
+      when ch.events = {UPDATE} and k.confupdtype in ('c', 'n', 'd') then {UPDATE}
+    end)) e(events)
+   where e.events is not null
 )
-select array_agg(distinct rel) as tables from changed
-"""
+select t.rel, bit_or(ch.events) as events
+  from changed ch cross join lateral {ITSELF_AND_PARTITIONS} t(rel)
+ group by t.rel
+""".format(
+    DELETE=DELETE,
+    UPDATE=UPDATE,
+    # a row deleted or updated through a partitioned table is its partition's row, and
+    # the parent's grant covers the partitions (no rows for a table that is not one)
+    ITSELF_AND_PARENTS=(
+        "(select k.confrelid union select relid from pg_partition_ancestors(k.confrelid))"
+    ),
+    ITSELF_AND_PARTITIONS="(select ch.rel union select relid from pg_partition_tree(ch.rel))",
+)
 
 
 def set_null_keys(
@@ -207,16 +242,18 @@ async def owner_rights_problems(declared: dict[str, AppState]) -> list[Problem]:
     problems = [rule_problem(row) for row in await write_client.fetch(RULES, schemas)]
     keys = set_null_keys(declared)
     functions = project_definitions()
-    # what the project's owner-rights triggers write: the tables with those keys, and
-    # the audit trigger's tables
-    written = [table for table, _ in keys.values()]
-    written += [AuditLog._meta.tablename, OperatorAction._meta.tablename]
+    # what the project's owner-rights triggers write: the SET NULL triggers update the
+    # tables with those keys, the audit trigger inserts into its tables
+    written = [(table, UPDATE) for table, _ in keys.values()]
+    written += [(AuditLog._meta.tablename, INSERT), (OperatorAction._meta.tablename, INSERT)]
     s = get_settings()
     roles = [s.authenticated_role, s.anonymous_role]
-    [row] = await write_client.fetch(CHANGED_AS_OWNER, roles, written)
-    changed = list(row["tables"] or [])
+    changed = await write_client.fetch(
+        CHANGED_AS_OWNER, roles, [name for name, _ in written], [event for _, event in written]
+    )
+    tables, events = [row["rel"] for row in changed], [row["events"] for row in changed]
     reported: set[str] = set()
-    for row in await write_client.fetch(TRIGGERS, schemas, changed):
+    for row in await write_client.fetch(TRIGGERS, schemas, tables, events):
         if not project_trigger(row, keys):
             if row["definer"] or row["changed_as_owner"]:
                 problems.append(trigger_problem(row, row["changed_as_owner"]))
