@@ -2,7 +2,9 @@
 makes to its table (refresh/rls/check/owner_rights.py, CHANGED_AS_OWNER): a cascade
 deletes, SET NULL updates, the audit trigger inserts. A trigger on other events fires
 only for the request's own statements, as the request's role, and is not reported; and
-a partition's rows change with its parent's, which a key to the partition follows."""
+a table's rows change with its parent's (partitions, old-style inheritance), which keys
+to them follow, and an update through a partitioned table may move a row: a delete from
+one partition, an insert into another (found by a review, each shape below)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,11 @@ import asyncio
 import uuid
 from typing import Any
 
+import asyncpg
+import pytest
+
+from refresh.rls.check import owner_rights
+from refresh.rls.check.owner_rights import CHANGED_AS_OWNER
 from tests.database import superuser_sql, test_database
 from tests.refresh.rls.test_check import follow
 from tests.refresh.rls.test_check_owner_rights import a_touched
@@ -149,3 +156,148 @@ async def test_a_key_to_a_partition_cascades_from_a_delete_through_its_parent(
             f"{UNDO}; drop table if exists shape_child, shape_parent; "
             f"delete from project where name = '{name}'",
         )
+
+
+ON_DELETE = (
+    "create trigger on_delete before delete on {t} for each row execute function shape_noop();"
+)
+#: name -> (SQL making it as the admin role, the tables dropped after, the tables reported)
+SHAPES: dict[str, tuple[str, str, list[str]]] = {
+    "a SET NULL on a partition key moves the row: a delete and an insert": (
+        "create table shape_p (id int primary key); "
+        "create table shape_c (id int, pid int references shape_p on delete set null) "
+        "partition by list (pid); "
+        "create table shape_c_a partition of shape_c for values in (1); "
+        "create table shape_c_null partition of shape_c default; "
+        "grant select, delete on shape_p to authenticated; "
+        + ON_DELETE.format(t="shape_c")
+        + "create trigger on_insert before insert on shape_c for each row "
+        "execute function shape_noop();",
+        "shape_c, shape_p",
+        ["shape_c", "shape_c"],
+    ),
+    "an update grant on a partitioned table, a key to one of its partitions": (
+        "create table shape_p (id int, k int, primary key (id, k)) partition by list (k); "
+        "create table shape_p_a partition of shape_p for values in (1); "
+        "create table shape_p_b partition of shape_p for values in (2); "
+        "create table shape_c (id int, pid int, pk int, "
+        "foreign key (pid, pk) references shape_p_a on delete cascade); "
+        "grant select, update (k) on shape_p to authenticated; " + ON_DELETE.format(t="shape_c"),
+        "shape_c, shape_p",
+        ["shape_c"],
+    ),
+    "a key declared on a partition, the trigger on its parent": (
+        "create table shape_p (id int primary key); "
+        "create table shape_c (id int, pid int) partition by range (id); "
+        "create table shape_c_a partition of shape_c for values from (0) to (100); "
+        "alter table shape_c_a add foreign key (pid) references shape_p on delete cascade; "
+        "grant select, delete on shape_p to authenticated; " + ON_DELETE.format(t="shape_c"),
+        "shape_c, shape_p",
+        ["shape_c"],
+    ),
+    "old-style inheritance: a delete through the parent, a key to its child": (
+        "create table shape_p (id int primary key); "
+        "create table shape_p_child () inherits (shape_p); "
+        "alter table shape_p_child add primary key (id); "
+        "create table shape_c (pid int references shape_p_child on delete cascade); "
+        "grant select, delete on shape_p to authenticated; " + ON_DELETE.format(t="shape_c"),
+        "shape_c, shape_p_child, shape_p",
+        ["shape_c"],
+    ),
+}
+
+
+#: name -> (SQL making it as the admin role, the tables dropped after): nothing runs as
+#: the owner on these triggers' events, and nothing is reported
+NOT_BY_OWNER: dict[str, tuple[str, str]] = {
+    "a SET NULL on a column that is not the partition key moves no row": (
+        "create table shape_p (id int primary key); "
+        "create table shape_c (id int, created date, pid int references shape_p "
+        "on delete set null) partition by range (created); "
+        "create table shape_c_a partition of shape_c for values from ('2026-01-01') "
+        "to ('2027-01-01'); "
+        "grant select, delete on shape_p to authenticated; "
+        + ON_DELETE.format(t="shape_c")
+        + "create trigger on_insert before insert on shape_c for each row "
+        "execute function shape_noop();",
+        "shape_c, shape_p",
+    ),
+    "an update of a column that is not the partition key moves no row": (
+        "create table shape_p (id int, k int, note text, primary key (id, k)) "
+        "partition by list (k); "
+        "create table shape_p_a partition of shape_p for values in (1); "
+        "create table shape_c (id int, pid int, pk int, "
+        "foreign key (pid, pk) references shape_p_a on delete cascade); "
+        "grant select, update (note) on shape_p to authenticated; " + ON_DELETE.format(t="shape_c"),
+        "shape_c, shape_p",
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", list(NOT_BY_OWNER))
+async def test_a_partitioned_table_whose_rows_cannot_move_reports_nothing(shape: str) -> None:
+    make, tables = NOT_BY_OWNER[shape]
+    database = test_database()
+    superuser_sql(database, NOOP + make)
+    try:
+        assert await asyncio.to_thread(owner_problems) == []
+    finally:
+        superuser_sql(
+            database, f"drop table if exists {tables}; drop function if exists shape_noop()"
+        )
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+async def test_every_partition_shape_is_reported_and_its_fix_clears_it(shape: str) -> None:
+    make, tables, expected = SHAPES[shape]
+    database = test_database()
+    superuser_sql(database, NOOP + make)
+    try:
+        found = await asyncio.to_thread(owner_problems)
+        assert sorted(p["table"] for p in found) == expected, found
+        assert {p["code"] for p in found} == {"trigger_runs_as_owner"}
+        for problem in found:
+            await asyncio.to_thread(follow, problem["fix"])
+        assert await asyncio.to_thread(owner_problems) == []
+    finally:
+        superuser_sql(
+            database, f"drop table if exists {tables}; drop function if exists shape_noop()"
+        )
+
+
+async def test_what_the_set_null_trigger_updates_reaches_partitions_and_children() -> None:
+    """The project's SET NULL trigger updates its table without ONLY, as the owner: on a
+    table partitioned on the key its rows move (a delete and an insert in partitions), and
+    an inheritance child's rows are updated too."""
+    from refresh.rls.check import registered_apps
+    from refresh.schema.state import declared_state
+
+    declared = {a.app_name: declared_state(a).state for a in registered_apps() if a.table_classes}
+    seeds = owner_rights.written_as_owner(owner_rights.set_null_keys(declared))
+    assert ("task", owner_rights.MOVE) in seeds  # member -> task.assignee_id
+    database = test_database()
+    superuser_sql(
+        database,
+        "set role refresh_admin; "
+        "create table shape_c (id int, pid int) partition by hash (pid); "
+        "create table shape_c_0 partition of shape_c for values with (modulus 2, remainder 0); "
+        "create table shape_c_1 partition of shape_c for values with (modulus 2, remainder 1); "
+        "create table shape_p (id int); create table shape_p_child () inherits (shape_p);",
+    )
+    connection = await asyncpg.connect(database.write_url)
+    try:
+        rows = await connection.fetch(
+            CHANGED_AS_OWNER, [], ["shape_c", "shape_p"], [owner_rights.MOVE] * 2
+        )
+        names = await connection.fetch(
+            "select oid, relname from pg_class where oid = any($1::oid[])",
+            [row["rel"] for row in rows],
+        )
+        name_of = {row["oid"]: row["relname"] for row in names}
+        events = {name_of[row["rel"]]: row["events"] for row in rows}
+        moved = owner_rights.INSERT | owner_rights.DELETE | owner_rights.UPDATE
+        assert events["shape_c_0"] == events["shape_c_1"] == moved
+        assert events["shape_p"] == events["shape_p_child"] == owner_rights.UPDATE
+    finally:
+        await connection.close()
+        superuser_sql(database, "drop table if exists shape_c, shape_p_child, shape_p")
