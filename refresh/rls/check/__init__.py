@@ -107,7 +107,8 @@ APP_CAUSES: dict[str, frozenset[str]] = {
     ),
     # its fix (`piccolo rls new APP`) writes the RLS migration too
     "schema_not_migrated": LIVE_DRIFT | {"rls_not_migrated", "placement_not_migrated"},
-    "migration_not_applied": LIVE_DRIFT,
+    # a project trigger function its migration redefines (refresh/rls/check/owner_rights.py)
+    "migration_not_applied": LIVE_DRIFT | {"trigger_runs_as_owner"},
     "migration_out_of_order": LIVE_DRIFT,
     # the migrations compared with the code lack what the lost file recorded
     "migration_file_missing": frozenset(

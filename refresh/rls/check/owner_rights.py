@@ -35,12 +35,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from piccolo.apps.migrations.tables import Migration
+
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.rls.check.exposure import EXTENSION_SCHEMAS, qualified
 from refresh.rls.check.problems import ADMIN_OWNS, Problem, owner_sql
 from refresh.rls.check.project_functions import (
     PROJECT_FUNCTIONS,
+    RLS_APP,
     Definition,
     definition,
     project_definitions,
@@ -271,7 +274,11 @@ def trigger_problem(row: Any, changed_as_owner: bool) -> Problem:
     return Problem("trigger_runs_as_owner", table, message, drop)
 
 
-def changed_function(row: Any, expected: Definition) -> Problem:
+def changed_function(row: Any, expected: Definition, applied: set[str]) -> Problem:
+    """The function differs from its migrations' last definition. When that migration has
+    not run here, the problem is the rls app's, explained by its migration_not_applied
+    (whose `forwards` creates the function as defined)."""
+    pending = expected.migration not in applied
     return Problem(
         "trigger_runs_as_owner",
         None,
@@ -279,6 +286,7 @@ def changed_function(row: Any, expected: Definition) -> Problem:
         "its migrations define (its body or SECURITY DEFINER differ): it runs as the owner, "
         "past RLS, under the project's name",
         owner_sql(expected.statement, row["owned"]),
+        RLS_APP if expected.migration and pending else None,
     )
 
 
@@ -287,6 +295,7 @@ async def owner_rights_problems(declared: dict[str, AppState]) -> list[Problem]:
     problems = [rule_problem(row) for row in await write_client.fetch(RULES, schemas)]
     keys = set_null_keys(declared)
     functions = project_definitions()
+    applied = set(await Migration.get_migrations_which_ran(app_name=RLS_APP))
     written = written_as_owner(keys)
     s = get_settings()
     roles = [s.authenticated_role, s.anonymous_role]
@@ -306,5 +315,5 @@ async def owner_rights_problems(declared: dict[str, AppState]) -> list[Problem]:
             continue
         if (words(row["body"]), row["definer"]) != (expected.words, expected.definer):
             reported.add(row["function"])
-            problems.append(changed_function(row, expected))
+            problems.append(changed_function(row, expected, applied))
     return problems

@@ -14,7 +14,7 @@ and says so rather than pass it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlparse
 from piccolo.apps.migrations.commands.base import BaseMigrationManager
@@ -36,6 +36,10 @@ class Definition:
     statement: str  # the migration's `create or replace function ...;`, roles filled in
     words: tuple[str, ...]  # its body, word by word (layout aside)
     definer: bool
+    migration: str = ""  # the ID of the rls migration that defines it last
+
+
+RLS_APP = "rls"
 
 
 def words(body: str) -> tuple[str, ...]:
@@ -54,7 +58,7 @@ def definition(statement: str) -> Definition:
 
 def project_definitions() -> dict[str, Definition]:
     """name -> the last definition of each project function in the rls migrations."""
-    folder = Finder().get_app_config("rls").resolved_migrations_folder_path
+    folder = Finder().get_app_config(RLS_APP).resolved_migrations_folder_path
     modules = BaseMigrationManager().get_migration_modules(folder)
     found: dict[str, Definition] = {}
     for migration_id in sorted(modules):
@@ -63,7 +67,7 @@ def project_definitions() -> dict[str, Definition]:
             bare = sqlparse.format(statement, strip_comments=True).strip()
             match = DEFINITION.match(bare)
             if match and match[1] in PROJECT_FUNCTIONS:
-                found[match[1]] = definition(statement)
+                found[match[1]] = replace(definition(statement), migration=migration_id)
     missing = [name for name in PROJECT_FUNCTIONS if name not in found]
     if missing:
         raise RuntimeError(

@@ -6,10 +6,12 @@ check names it; its printed fix, followed literally, clears it."""
 from __future__ import annotations
 
 import asyncio
+import types
 import uuid
 from typing import Any
 
 import asyncpg
+import pytest
 
 from tests.database import superuser_sql, test_database
 from tests.refresh.rls.test_check import check, follow
@@ -310,3 +312,44 @@ async def test_a_definer_trigger_two_cascades_away_is_dropped_not_made_invoker(
             f"delete from project where name = '{name}' "
             f"or (tenant_id = '{tenant_b.id}' and name = 'b')",
         )
+
+
+async def test_a_redefinition_not_yet_applied_is_explained_by_its_migration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new rls migration redefines audit_change() and has not run here: the function
+    differs from its last definition, and the report puts that under the migration's
+    migration_not_applied, whose `forwards` creates it as defined (not as a hand change
+    of its own)."""
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+    from piccolo.conf.apps import Finder
+
+    from refresh.rls.check import registered_apps, with_causes
+    from refresh.rls.check.migrations import applied_problems
+    from refresh.rls.check.owner_rights import owner_rights_problems
+    from refresh.rls.check.project_functions import project_definitions
+    from refresh.schema.state import declared_state
+
+    current = project_definitions()["audit_change"]
+    pending = types.SimpleNamespace(
+        ID="2099-01-01T00:00:00:000000",
+        VERSION="1",
+        DESCRIPTION="audit_change, redefined",
+        FORWARDS=current.statement.replace("begin", "begin perform 1;", 1),
+    )
+    load = BaseMigrationManager.get_migration_modules
+    rls = Finder().get_app_config("rls")
+
+    def with_pending(self: Any, folder: str) -> dict[str, Any]:
+        modules = dict(load(self, folder))
+        if folder == rls.resolved_migrations_folder_path:
+            modules[pending.ID] = pending
+        return modules
+
+    monkeypatch.setattr(BaseMigrationManager, "get_migration_modules", with_pending)
+    declared = {a.app_name: declared_state(a).state for a in registered_apps() if a.table_classes}
+    problems = with_causes(await owner_rights_problems(declared) + await applied_problems(rls))
+    [function] = [p for p in problems if p.code == "trigger_runs_as_owner"]
+    assert "function audit_change()" in function.message and function.app == "rls"
+    assert function.cause is not None and function.cause.code == "migration_not_applied"
+    assert pending.ID in function.cause.message
