@@ -26,6 +26,15 @@ def copy_project(tmp_path: Path) -> Path:
     return copy
 
 
+def ruff_check(copy: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ruff"), "check", "--output-format", "concise", "."],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+    )
+
+
 def lint_imports(copy: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports")],

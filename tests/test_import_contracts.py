@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.project_copy import copy_project, lint_imports
+from tests.project_copy import copy_project, lint_imports, ruff_check
 
 #: An endpoint of a new app that opens its own connection as the admin role.
 OWN_CONNECTION = """import asyncpg
@@ -64,3 +64,34 @@ def test_a_new_apps_wrong_imports_break_the_contracts_made_for_them(tmp_path: Pa
     assert "apps.invoices.tables -> apps.admin.site" in out
     assert "The platform imports no domain app" in out
     assert "refresh.web.invoices_hook -> apps.invoices.hooks" in out
+
+
+#: A helper of an app that builds an engine of its own from the settings' URL: no driver is
+#: imported, so only ruff's ban in apps/ruff.toml sees it.
+OWN_ENGINE = """from piccolo.engine.postgres import PostgresEngine
+
+from settings import get_settings
+
+ENGINE = PostgresEngine(config={"dsn": get_settings().write_database_url})
+"""
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_an_app_module_building_its_own_engine_fails_ruff(tmp_path: Path) -> None:
+    copy = copy_project(tmp_path)
+    clean = ruff_check(copy)
+    assert clean.returncode == 0, clean.stdout
+    (copy / "apps" / "projects" / "reports.py").write_text(OWN_ENGINE)
+    (copy / "apps" / "projects" / "totals.py").write_text(
+        "from piccolo import engine\n\nENGINE = engine.PostgresEngine(config={})\n"
+    )
+    # outside the apps (the platform's own engines) the same import stays allowed
+    (copy / "refresh" / "db" / "more_engines.py").write_text(OWN_ENGINE)
+    lint = ruff_check(copy)
+    assert lint.returncode == 1, lint.stdout
+    banned = [line for line in lint.stdout.splitlines() if "TID251" in line]
+    assert [line.split(":")[0] for line in banned] == [
+        "apps/projects/reports.py",
+        "apps/projects/totals.py",
+    ], lint.stdout
+    assert "an engine of its own would log in past RLS" in banned[0]

@@ -29,7 +29,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from piccolo.engine.postgres import PostgresEngine
+# the type of the engines it is handed (the app's, from refresh.db); it builds none
+from piccolo.engine.postgres import PostgresEngine  # noqa: TID251
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Scope
 
