@@ -96,6 +96,18 @@ TASK_FIELD_ERRORS = [
     ({"due_at": "next tuesday"}, "due_at"),
     ({"due_at": 1700000000}, "due_at"),
     ({"due_at": "1700000000"}, "due_at"),
+    # seconds since 1970 in the other shapes lax parsing reads, and a date alone
+    ({"due_at": "1700000000.0"}, "due_at"),
+    ({"due_at": "+1700000000"}, "due_at"),
+    ({"due_at": "1.7e9"}, "due_at"),
+    ({"due_at": "2026-12-01"}, "due_at"),
+    # the two instants asyncpg would store as -infinity and infinity, and one past the
+    # last day once in UTC (year 10000)
+    ({"due_at": "0001-01-01T00:00:00Z"}, "due_at"),
+    ({"due_at": "9999-12-31T23:59:59.999999Z"}, "due_at"),
+    ({"due_at": "9999-12-31T23:00:00-14:00"}, "due_at"),
+    ({"title": "a\x00b"}, "title"),
+    ({"tags": ["ok", "b\x00"]}, "tags"),
     ({"assignee_id": 5}, "assignee_id"),
     ({"project_id": "not-a-uuid"}, "project_id"),
 ]
@@ -181,6 +193,19 @@ async def test_text_the_database_cannot_store_is_422(client, tenant_a, raw):
         headers={**tenant_a.headers, "content-type": "application/json"},
     )
     assert_error(response, 422)
+    assert error_fields(response) == {"name"}  # refused by the model, which names it
+    assert await table_counts() == before
+
+
+async def test_a_body_of_thousands_of_unknown_fields_lists_the_first_twenty(client, tenant_a):
+    before = await table_counts()
+    body = {"name": "P", **{f"extra{i}": i for i in range(5_000)}}
+    response = await client.post("/api/projects", json=body, headers=admin(tenant_a))
+    assert_error(response, 422, "validation_error")
+    details = response.json()["error"]["details"]
+    assert [d["field"] for d in details[:20]] == [f"extra{i}" for i in range(20)]
+    assert details[20:] == [{"field": "", "message": "and 4980 more, not listed"}]
+    assert len(response.content) < 4_000
     assert await table_counts() == before
 
 
@@ -260,11 +285,22 @@ async def test_unknown_query_parameters_are_422(client, tenant_a, rows):
 
 @pytest.mark.parametrize(
     "params",
-    [{"q": "a\x00b"}, {"tag": "a\x00b"}, {"status": "todo\x00"}, {"due_before": "2026-13-01"}],
+    [
+        {"q": "a\x00b"},
+        {"tag": "a\x00b"},
+        {"status": "todo\x00"},
+        {"due_before": "2026-13-01"},
+        {"due_before": "1700000000"},
+        {"due_after": "0"},
+        {"due_after": "-1"},
+        {"due_before": "9999-12-31T23:59:59.999999Z"},
+    ],
 )
 async def test_query_values_the_database_cannot_take_are_422(client, tenant_a, params):
     response = await client.get("/api/tasks", params=params, headers=tenant_a.headers)
     assert_error(response, 422)
+    # the model names the parameter (status is a list: its first item)
+    assert {f.split(".")[0] for f in error_fields(response)} == set(params)
 
 
 async def test_no_request_is_answered_with_a_5xx(client, tenant_b):

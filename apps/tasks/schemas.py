@@ -4,21 +4,12 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from apps.tasks.tables import HIGHEST_PRIORITY, LOWEST_PRIORITY, TaskStatus
-from refresh.web.models import Strict, patch_model
+from refresh.web.models import ApiDatetime, Strict, patch_model
 
 Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\s,]+$")]
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("give a timezone, e.g. 2026-12-01T09:00:00Z")
-    return value
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
 class TaskCreate(Strict):
@@ -29,22 +20,13 @@ class TaskCreate(Strict):
     # strict: JSON `true` is not a priority (lax mode would store it as 1)
     priority: int = Field(default=3, ge=LOWEST_PRIORITY, le=HIGHEST_PRIORITY, strict=True)
     assignee_id: uuid.UUID | None = None
-    due_at: AwareDatetime | None = None
+    due_at: ApiDatetime | None = None
     tags: list[Tag] = Field(default_factory=list, max_length=20)
 
     @field_validator("tags")
     @classmethod
     def _unique(cls, tags: list[str]) -> list[str]:
         return list(dict.fromkeys(tags))
-
-    @field_validator("due_at", mode="before")
-    @classmethod
-    def _iso_only(cls, value: object) -> object:
-        # lax mode would read 1700000000 (or "1700000000") as seconds since 1970
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        if number or (isinstance(value, str) and value.strip().lstrip("-").isdigit()):
-            raise ValueError("must be an ISO 8601 date-time with a time zone")
-        return value
 
 
 if TYPE_CHECKING:  # a derived model is a value to mypy; for typing it is a TaskCreate
@@ -93,8 +75,8 @@ class TaskListQuery(Strict):
     assignee: uuid.UUID | Literal["none"] | None = Field(
         default=None, description="a member id, or none for unassigned tasks"
     )
-    due_before: AwareDatetime | None = None
-    due_after: AwareDatetime | None = None
+    due_before: ApiDatetime | None = None
+    due_after: ApiDatetime | None = None
     q: str | None = Field(
         default=None,
         min_length=1,

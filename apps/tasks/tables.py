@@ -49,6 +49,9 @@ class Task(TenantTable, Table):
     task_status_check = choices_check("status", TaskStatus)
     task_priority_check = Check(f"priority between {LOWEST_PRIORITY} and {HIGHEST_PRIORITY}")
     task_title_check = Check("length(btrim(title)) > 0")
+    # asyncpg reads the two ends of Python's datetime range as -infinity and infinity, and
+    # an infinite due date has no place in keyset paging by due_at (its cursor is finite)
+    task_due_at_finite = Check("isfinite(due_at)")
 
     @classmethod
     def get_readable(cls) -> Readable:

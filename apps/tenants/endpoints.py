@@ -41,6 +41,14 @@ MEMBER_COLUMNS = (
 )
 
 
+def export_headers(slug: str) -> dict[str, str]:
+    return {
+        "content-type": "application/gzip",
+        "content-disposition": f'attachment; filename="{slug}.jsonl.gz"',
+        "accept-ranges": "none",
+    }
+
+
 @api.route(
     "GET",
     "/tenant/export",
@@ -53,15 +61,16 @@ async def export_tenant(request: Request) -> Response:
     claims = claims_of(request)
     if claims.tenant_role != TenantRole.admin:
         raise HTTPException(403, "only tenant admins can export the tenant")
+    if request.method == "HEAD":
+        # A GET's headers without its body: no export is made, and none is audited
+        tenant = await Tenant.select(Tenant.slug).first()  # RLS: the caller's row only
+        return Response(status_code=200, headers=export_headers(found(tenant, "tenant")["slug"]))
     try:
         path, slug = await export_in_request(claims)
     except ExportRunning as running:
         raise HTTPException(429, str(running), headers={"retry-after": "10"}) from None
     request.state.after_commit = TemporaryFileResponse(
-        str(path),
-        functools.partial(remove, path),
-        media_type="application/gzip",
-        filename=f"{slug}.jsonl.gz",
+        str(path), functools.partial(remove, path), headers=export_headers(slug)
     )
     return Response(status_code=200)  # replaced by the file once committed
 

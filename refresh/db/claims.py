@@ -51,7 +51,9 @@ class Claims:
     @functools.cached_property
     def _json(self) -> str:
         # once per claims: a cached token's claims serve many requests
-        return json.dumps(self.payload, separators=(",", ":"))
+        # NaN and infinity are numbers to Python's JSON reader but not JSON: PostgreSQL's
+        # jsonb refuses them (build_claims turns the ValueError into a ClaimsError)
+        return json.dumps(self.payload, separators=(",", ":"), allow_nan=False)
 
 
 def build_claims(payload: dict[str, Any], via: Channel, check_membership: bool = True) -> Claims:
@@ -85,7 +87,13 @@ def build_claims(payload: dict[str, Any], via: Channel, check_membership: bool =
     if not check_membership:
         normalised[MEMBERSHIP] = "token"
     claims = Claims(tenant_id, subject, tenant_role, normalised)
-    if "\\u0000" in claims.as_json():
+    try:
+        as_json = claims.as_json()
+    except ValueError:
+        raise ClaimsError(
+            "token claims contain a number JSON cannot hold (NaN or infinity)"
+        ) from None
+    if "\\u0000" in as_json:
         # PostgreSQL's jsonb (auth.begin_request reads the claims as jsonb) has no NUL
         raise ClaimsError("token claims contain a NUL character")
     return claims

@@ -36,11 +36,21 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
+#: A body of thousands of unknown fields would otherwise be answered with a list several
+#: times its size; the first problems are what a client fixes first.
+MAX_DETAILS = 20
+
+
 def _details(exc: ValidationError) -> list[dict[str, str]]:
-    return [
+    errors = exc.errors(include_url=False, include_input=False)
+    details = [
         {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-        for e in exc.errors(include_url=False, include_input=False)
+        for e in errors[:MAX_DETAILS]
     ]
+    if len(errors) > MAX_DETAILS:
+        more = len(errors) - MAX_DETAILS
+        details.append({"field": "", "message": f"and {more} more, not listed"})
+    return details
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:

@@ -59,20 +59,31 @@ def error_body(code: str, message: str) -> bytes:
     return dumps({"error": {"code": code, "message": message}})
 
 
+RANGE_HEADERS = (b"range", b"if-range")
+
+
 class TemporaryFileResponse(FileResponse):
     """A file made for this one response (an export): `cleanup` removes it once the
     response is over, sent or not (sending failed half-way: the client left), or through
-    `discard` when it is never sent (refresh/web/middleware.py: the request failed)."""
+    `discard` when it is never sent (refresh/web/middleware.py: the request failed).
+
+    Always the whole file. A range of it cannot be resumed by a later request, which
+    makes a new file, and FileResponse answers a malformed Range with plain text: the
+    Range and If-Range headers are taken out of the scope, which is the one way
+    FileResponse offers (it reads them from the scope, and has no option to turn
+    ranges off)."""
 
     def __init__(
         self, path: str | os.PathLike[str], cleanup: Callable[[], None], **options: Any
     ) -> None:
         super().__init__(path, **options)
+        self.headers["accept-ranges"] = "none"
         self._cleanup: Callable[[], None] | None = cleanup
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(k, v) for k, v in scope.get("headers", ()) if k not in RANGE_HEADERS]
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__({**scope, "headers": headers}, receive, send)
         finally:
             self.discard()
 

@@ -119,15 +119,21 @@ class TokenVerifier:
         except jwt.ExpiredSignatureError:
             raise AuthError("token_expired", "token has expired") from None
         except jwt.ImmatureSignatureError:
-            raise AuthError("invalid_token", "token is not valid yet (nbf)") from None
+            raise AuthError("invalid_token", "token is not valid yet (nbf or iat)") from None
         except jwt.InvalidAudienceError:
             raise AuthError("invalid_token", "token audience is not accepted") from None
         except jwt.InvalidIssuerError:
             raise AuthError("invalid_token", "token issuer is not accepted") from None
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, OverflowError):
+            # OverflowError: PyJWT reads exp, nbf and iat with int(), which an infinite
+            # number (1e999 in the JSON) overflows
             raise AuthError("invalid_token", "token signature or claims are invalid") from None
         claims = claims_from_payload(payload, self.settings.membership_check)
-        return claims, float(payload["exp"]) + self.settings.jwt_leeway_seconds
+        try:
+            expires = float(payload["exp"]) + self.settings.jwt_leeway_seconds
+        except OverflowError:  # an integer beyond a float's range (10**400)
+            raise AuthError("invalid_token", "token exp claim is out of range") from None
+        return claims, expires
 
     async def _key_for(self, token: str, header: dict[str, Any]) -> Any:
         if str(header.get("alg", "")).startswith("HS"):

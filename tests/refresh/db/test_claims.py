@@ -49,3 +49,11 @@ def test_a_nul_in_any_claim_is_refused_as_a_bad_token() -> None:
     payload = {"sub": "a", "tenant_id": str(uuid.uuid4()), "name": "x\x00y"}
     with pytest.raises(ClaimsError, match="NUL"):
         build_claims(payload, Channel.api)
+
+
+@pytest.mark.parametrize("number", [float("inf"), float("-inf"), float("nan")])
+def test_a_number_json_cannot_hold_is_refused_as_a_bad_token(number: float) -> None:
+    # Python's JSON reader takes 1e999 and NaN; jsonb does not: a 401, never a 422 or 500
+    payload = {"sub": "a", "tenant_id": str(uuid.uuid4()), "score": number}
+    with pytest.raises(ClaimsError, match="NaN or infinity"):
+        build_claims(payload, Channel.api)

@@ -60,6 +60,34 @@ async def test_a_tenant_admin_downloads_their_tenant_only(client, tenant_a, tena
     assert await export_entries(tenant_b.id) == []
 
 
+async def test_a_range_gets_the_whole_file_and_head_makes_no_export(
+    client, tenant_a, tenant_b, temp_folder
+):
+    """A Range, well-formed or not, is ignored: each export is a new file, so a part of
+    one cannot be resumed from another. HEAD answers a GET's headers without making or
+    auditing an export; each tenant's admin gets their own tenant's file name."""
+    for tenant in (tenant_a, tenant_b):
+        admin = {"Authorization": f"Bearer {tenant.admin_token}"}
+        before = len(await export_entries(tenant.id))
+        head = await client.head("/api/tenant/export", headers=admin)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-type"] == "application/gzip"
+        assert f'filename="{tenant.slug}.jsonl.gz"' in head.headers["content-disposition"]
+        assert head.headers["accept-ranges"] == "none"
+        assert len(await export_entries(tenant.id)) == before
+        member_head = await client.head("/api/tenant/export", headers=tenant.headers)
+        assert member_head.status_code == 403
+
+        for range_header in ("bytes=abc", "bytes=999999-", "bytes=0-9"):
+            response = await client.get(
+                "/api/tenant/export", headers={**admin, "Range": range_header}
+            )
+            assert response.status_code == 200, response.text
+            assert "content-range" not in response.headers
+            Reader(io.BytesIO(gzip.decompress(response.content))).manifest  # noqa: B018
+        assert len(await export_entries(tenant.id)) == before + 3
+
+
 async def test_a_member_is_refused_and_nothing_is_recorded(client, tenant_a):
     before = await export_entries(tenant_a.id)
     response = await client.get("/api/tenant/export", headers=tenant_a.headers)

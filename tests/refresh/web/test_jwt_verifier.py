@@ -181,3 +181,31 @@ async def test_an_unsigned_token_is_refused_whatever_the_keys(alg, jwks_file):
 def test_none_is_no_algorithm_to_configure(jwks_file):
     with pytest.raises(ValueError, match="none"):
         settings(jwks_file=jwks_file, jwt_algorithms=["RS256", "none"])
+
+
+async def test_numbers_out_of_range_are_a_bad_token_not_a_server_error():
+    """Correctly signed, but exp is an integer beyond a float (10**400) or infinite
+    (1e999 in the JSON, which PyJWT's int() overflows), or a claim is NaN or infinite
+    (jsonb has neither): 401 invalid_token, as any other bad claim."""
+    secret = "s" * 40
+    verifier = TokenVerifier(settings(jwt_algorithms=["HS256"], jwt_secret=secret))
+    header = {"alg": "HS256", "typ": "JWT"}
+    for claims in (
+        json.dumps(payload(exp=10**400)),
+        json.dumps(payload()).replace('"exp": ', '"exp": 1e999, "was": '),
+        json.dumps(payload()).replace('"exp": ', '"nbf": 1e999, "exp": '),
+        json.dumps(payload(score=float("inf"))),
+        json.dumps(payload(score=float("nan"))),
+    ):
+        token = jwt.api_jws.encode(claims.encode(), secret, algorithm="HS256", headers=header)
+        with pytest.raises(AuthError) as refused:
+            await verifier.verify(token)
+        assert refused.value.code == "invalid_token", claims
+
+
+async def test_an_iat_in_the_future_is_named_in_the_message():
+    secret = "s" * 40
+    verifier = TokenVerifier(settings(jwt_algorithms=["HS256"], jwt_secret=secret))
+    token = jwt.encode(payload(iat=int(time.time()) + 3600), secret, algorithm="HS256")
+    with pytest.raises(AuthError, match=r"not valid yet \(nbf or iat\)"):
+        await verifier.verify(token)

@@ -41,6 +41,27 @@ async def test_the_file_is_removed_once_sent(tmp_path: Path) -> None:
     assert removed == [path]
 
 
+@pytest.mark.parametrize("range_header", [b"bytes=abc", b"bytes=999999-", b"bytes=0-9"])
+async def test_a_range_is_ignored_and_the_whole_file_sent(
+    tmp_path: Path, range_header: bytes
+) -> None:
+    """A range of an export made for this request cannot be resumed by another (which
+    makes a new file); FileResponse would answer a bad one in plain text."""
+    path = prepared(tmp_path)
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {**SCOPE, "headers": [(b"range", range_header), (b"if-range", b'"x"')]}
+    await TemporaryFileResponse(str(path), path.unlink)(scope, receive, send)
+    start = sent[0]
+    assert start["status"] == 200
+    assert (b"accept-ranges", b"none") in start["headers"]
+    assert not any(name == b"content-range" for name, _ in start["headers"])
+    assert sum(len(m.get("body", b"")) for m in sent) == 200_000
+
+
 async def test_the_file_is_removed_when_the_client_leaves_half_way(tmp_path: Path) -> None:
     path = prepared(tmp_path)
 
