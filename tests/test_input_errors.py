@@ -284,6 +284,19 @@ async def test_unknown_query_parameters_are_422(client, tenant_a, rows):
 
 
 @pytest.mark.parametrize(
+    "query", ["limit=1&limit=2", "sort=due_at&sort=priority&limit=5", "q=a&q=b"]
+)
+async def test_a_one_value_parameter_given_twice_is_422(client, tenant_a, query):
+    """Which one was meant? Not the last one silently; a list filter may repeat."""
+    response = await client.get(f"/api/tasks?{query}", headers=tenant_a.headers)
+    assert_error(response, 422, "validation_error")
+    [field] = error_fields(response)
+    assert query.count(f"{field}=") == 2
+    listed = await client.get("/api/tasks?status=todo&status=done", headers=tenant_a.headers)
+    assert listed.status_code == 200
+
+
+@pytest.mark.parametrize(
     "params",
     [
         {"q": "a\x00b"},

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -80,16 +81,26 @@ def is_list_field(annotation: Any) -> bool:
     return any(get_origin(a) is list for a in get_args(annotation))
 
 
+REPEATED = PydanticCustomError("repeated", "given more than once: give it once")
+
+
 def parse_query(request: Request, model: type[Model]) -> Model:
-    """Query parameters into a model: repeated keys become lists, unknown keys are errors."""
+    """Query parameters into a model: repeated keys become lists, unknown keys are errors,
+    and so is a key of one value given twice (`limit=1&limit=2`: which one was meant?)."""
     data: dict[str, Any] = {}
+    repeated: list[InitErrorDetails] = []
     for name in request.query_params:
         info = model.model_fields.get(name)
         if info is not None and is_list_field(info.annotation):
             values = [v for raw in request.query_params.getlist(name) for v in raw.split(",")]
             data[name] = [v for v in values if v != ""]
-        else:
-            data[name] = request.query_params[name]
+            continue
+        given = request.query_params.getlist(name)
+        if len(given) > 1:
+            repeated.append(InitErrorDetails(type=REPEATED, loc=(name,), input=given))
+        data[name] = given[-1]
+    if repeated:
+        raise QueryValidationError(ValidationError.from_exception_data(model.__name__, repeated))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
