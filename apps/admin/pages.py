@@ -139,11 +139,10 @@ async def start(request: Request) -> Response:
         tenant_id = uuid.UUID(raw if isinstance(raw, str) else "")
     except ValueError:
         return await view_as_page(request, "choose a tenant to view the admin as", 422)
-    tenant = tenant_root_table()
-    if not await tenant.exists().where(tenant._meta.primary_key == tenant_id):
-        return await view_as_page(request, "there is no such tenant", 422)
     writes = form.get("writes") == "1"
-    await start_view(request.cookies[SESSION_COOKIE], operator(request).username, tenant_id, writes)
+    token, username = request.cookies[SESSION_COOKIE], operator(request).username
+    if not await start_view(token, username, tenant_id, writes):
+        return await view_as_page(request, "there is no such tenant", 422)
     return RedirectResponse(admin_root(request), status_code=303)
 
 

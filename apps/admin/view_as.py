@@ -2,7 +2,8 @@
 impersonation of a role), read-only unless they chose to make changes.
 
 - The choice is kept on the server, with the operator's session (`sessions.viewing`):
-  no cookie or query parameter can make or change a view, it ends with the session, and
+  no cookie or query parameter can make or change a view, it ends with the session or
+  when the tenant is erased (or replaced by an import: apps/admin/erasure.py), and
   the gate (apps/admin/gate.py) honours it for operators only, so a staff login with
   the same column set would still see its own tenant.
 - While it lasts, the operator's admin requests reach the staff site in a request
@@ -31,6 +32,7 @@ from refresh.db.claims import Channel, Claims, TenantRole, build_claims
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.lifecycle.audit import Actor, record
+from refresh.tenancy.tables import tenant_root_table
 
 STATE_KEY = "admin_view"  # scope["state"] key of the View, for the banner
 CSRF_COOKIE = "csrftoken"  # piccolo-admin's (piccolo-api's CSRF middleware)
@@ -64,13 +66,24 @@ def read_only_message(view: View) -> str:
     )
 
 
-async def start_view(token: str, username: str, tenant_id: uuid.UUID, writes: bool = False) -> None:
+async def start_view(token: str, username: str, tenant_id: uuid.UUID, writes: bool = False) -> bool:
     """In the operator's transaction: the session views the tenant (with changes, if
-    chosen); the audit log says that this operator did, and how."""
+    chosen); the audit log says that this operator did, and how. False: no such tenant.
+
+    The tenant's row stays locked (KEY SHARE) until the operator's transaction ends: an
+    erase of the tenant waits for it, then ends this view (apps/admin/erasure.py), and a
+    view started after an erase finds no tenant."""
+    tenants = ident(tenant_root_table()._meta.tablename)
+    locked = await write_client.fetch(
+        f"select 1 from {tenants} where id = $1 for key share", tenant_id
+    )
+    if not locked:
+        return False
     await AdminSession.update(
         {AdminSession.viewing: tenant_id, AdminSession.viewing_writes: writes}
     ).where(AdminSession.token == token)
     await record_view(username, tenant_id, "view", read_only=not writes)
+    return True
 
 
 async def stop_view(token: str, username: str) -> None:

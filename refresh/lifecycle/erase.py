@@ -5,7 +5,9 @@ Children before parents (the reverse of the declared foreign keys' order), each 
 checked against the count taken under the tenant's row lock; then the tenant's audit
 entries go too, and one entry records the erasure: who, when, how many rows of each
 table. Erasure is for good: export first to keep a copy. Any failure rolls back
-everything.
+everything. What apps keep about the tenant outside its rows (an operator's view of it
+in the admin) ends in the same transaction: each app's `erasure` module, through the
+registry, since the platform imports no app.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from refresh.lifecycle.audit import Actor, record, remove_entries, system_actor
 from refresh.lifecycle.export import UnknownTenant, count_sql, find_tenant
 from refresh.lifecycle.progress import Progress
 from refresh.lifecycle.tables import TenantRows, tenant_tables
+from refresh.registry import contributions
 from refresh.tenancy.tables import tenant_root_table
+
+# Each app's module of that name may define `async def tenant_erased(connection,
+# tenant_id)`: called in the erase's transaction, after the tenant's rows are gone.
+ERASURE_MODULE = "erasure"
 
 
 class EraseFailed(RuntimeError):
@@ -88,6 +95,8 @@ async def erase_in(
         # Its entries, and those the deletes above just added: erasure means they go too.
         removed = await remove_entries(connection, tenant_id)
         progress.table_done(audit.name, removed)
+    for _, module in contributions(ERASURE_MODULE):
+        await module.tenant_erased(connection, tenant_id)
     await record(connection, actor, tenant_id, action, {"slug": slug, "rows": counts})
     for table in tables:
         left = await connection.fetchval(count_sql(table), tenant_id)
