@@ -1,5 +1,11 @@
 """The audit log's side of the lifecycle: a tenant's entries removed with it, and one entry
-per lifecycle action (export, import, erase) saying who did it and when."""
+per lifecycle action (export, import, erase) saying who did it and when.
+
+The tenant's staff read its audit entries (and get them in its export), so an entry names
+the kind of actor only (`operator`, `system:<command>`); which operator, or which
+operating-system user ran the command, goes to operator_action, which only operators
+read, under the entry's id.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +24,8 @@ from refresh.tenancy.tables import tenant_root_table
 class Actor:
     """Who acts, in the audit log's namespaces (refresh/rls/tables.py): `system:<command>`
     for the CLI (its connection's application_name, as the audit trigger writes it), or an
-    operator of the admin, whose name goes to operator_action."""
+    operator of the admin. `operator` is the person, for operator_action only: the
+    admin's `operator:<username>`, or the CLI's `os:<operating-system user>`."""
 
     actor: str
     via: str
@@ -34,16 +41,16 @@ async def system_actor(connection: Any) -> Actor:
         "select 'system:' || coalesce(nullif(current_setting('application_name'), ''),"
         " session_user::text)"
     )
-    return Actor(str(actor), "write client")
+    os_user = _os_user()
+    return Actor(str(actor), "write client", f"os:{os_user}" if os_user else None)
 
 
 async def record(
     connection: Any, actor: Actor, tenant_id: uuid.UUID, action: str, changes: dict[str, Any]
 ) -> uuid.UUID:
-    """One audit entry about the tenant as a whole (table: the tenant root, row: its id).
-    The operating-system user goes with it: the CLI's actor names the command only."""
+    """One audit entry about the tenant as a whole (table: the tenant root, row: its id),
+    and who of the operators (or which OS user of the CLI) made it, apart."""
     entry = uuid.uuid4()
-    details = {**changes, "os_user": _os_user()}
     await connection.execute(
         f"insert into {ident(AUDIT_LOG)}"
         " (id, created_at, actor, via, tenant_id, table_name, row_id, action, changes)"
@@ -55,7 +62,7 @@ async def record(
         tenant_root_table()._meta.tablename,
         str(tenant_id),
         action,
-        json.dumps(details),
+        json.dumps(changes),
     )
     if actor.operator is not None:
         await connection.execute(
