@@ -22,7 +22,7 @@ from refresh.db.sql import ident
 from refresh.lifecycle.audit import Actor, record, remove_entries, system_actor
 from refresh.lifecycle.export import UnknownTenant, count_sql, find_tenant
 from refresh.lifecycle.progress import Progress
-from refresh.lifecycle.tables import TenantRows, tenant_tables
+from refresh.lifecycle.tables import AUDIT_LOG, TenantRows, tenant_tables
 from refresh.registry import contributions
 from refresh.tenancy.tables import tenant_root_table
 
@@ -58,14 +58,35 @@ async def erase_tenant(
 ) -> dict[str, int]:
     """Erase the tenant (or, dry run, only count); returns the rows per table."""
     async with write_client.connection() as connection, whole_transaction(connection):
-        found = await find_tenant(connection, slug_or_id)
+        found = await find_tenant(connection, slug_or_id) or await leftovers(connection, slug_or_id)
         if found is None:
-            raise UnknownTenant(f"no tenant with slug or id {slug_or_id!r}")
+            raise UnknownTenant(
+                f"no tenant with slug or id {slug_or_id!r} (what is left of a tenant whose "
+                "row was deleted some other way is erased by its id: the tenant id in the "
+                "first line of its export, `zcat FILE | head -1`)"
+            )
         tenant_id, slug = found
         if dry_run:
             return await count_rows(connection, tenant_id)
         who = actor or await system_actor(connection)
         return await erase_in(connection, tenant_id, slug, who, stream)
+
+
+async def leftovers(connection: Any, slug_or_id: str) -> tuple[uuid.UUID, str] | None:
+    """(id, id) of a tenant whose row is gone but whose rows are not (its audit entries:
+    deleted by a path that skips the erase), or None. The erase removes them as it would
+    with the row: then its export can be imported again."""
+    try:
+        tenant_id = uuid.UUID(slug_or_id)
+    except ValueError:
+        return None
+    counts = await count_rows(connection, tenant_id)
+    # an erased tenant keeps the entry of its erasure: that is not a leftover
+    erasures = await connection.fetchval(
+        f"select count(*) from {ident(AUDIT_LOG)} where tenant_id = $1 and action = 'erase'",
+        tenant_id,
+    )
+    return (tenant_id, str(tenant_id)) if sum(counts.values()) > erasures else None
 
 
 async def count_rows(connection: Any, tenant_id: uuid.UUID) -> dict[str, int]:
