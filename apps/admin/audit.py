@@ -14,11 +14,12 @@ from starlette.requests import Request
 from apps.admin.checks import known_columns
 from refresh.rls.tables import AuditLog
 from refresh.tenancy.declarations import Audit, declaration_of
+from refresh.tenancy.naming import NO_TENANT as NO_TENANT_ID
 from refresh.tenancy.tables import tenant_root_table
 
 # Beyond this many tenants the schema would carry them all: ids are shown instead.
 MAX_TENANT_LABELS = 1000
-NO_TENANT = "00000000-0000-0000-0000-000000000000"  # a row of no tenant (a login)
+NO_TENANT = str(NO_TENANT_ID)  # a row of no tenant (a login)
 
 
 async def refuse_change(piccolo_crud: PiccoloCRUD, request: Request) -> None:

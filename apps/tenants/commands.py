@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import sys
 
 from apps.tenants.demo import first_member, seed_demo
 from apps.tenants.operations import create_tenant
-from apps.tenants.tables import SLUG_PATTERN, Tenant
+from apps.tenants.tables import Tenant, slug_problem
 from refresh.db.claims import TenantRole
 from refresh.db.clients import write_client
 from refresh.web.tokens import issue_token
 from settings import get_settings
-
-SLUG = re.compile(SLUG_PATTERN)
 
 
 async def create(slug: str, name: str = "") -> None:
@@ -22,10 +19,9 @@ async def create(slug: str, name: str = "") -> None:
     :param slug: lowercase letters, digits and dashes, e.g. acme
     :param name: the display name (default: the slug)
     """
-    if not SLUG.match(slug):
-        sys.exit(
-            "slug must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit"
-        )
+    problem = slug_problem(slug)
+    if problem:
+        sys.exit(f"slug {problem}")
     if await write_client.run(Tenant.exists().where(Tenant.slug == slug)):
         sys.exit(f"a tenant with slug {slug!r} exists already")
     tenant_id = await create_tenant(slug, name or slug)

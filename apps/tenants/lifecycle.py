@@ -3,19 +3,16 @@ commands. Each refusal is one line on stderr and exit status 1, and changes noth
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import asyncpg
 
-from apps.tenants.tables import SLUG_PATTERN
+from apps.tenants.tables import slug_problem
 from refresh.lifecycle.erase import EraseFailed, erase_tenant
 from refresh.lifecycle.export import UnknownTenant, export_tenant
 from refresh.lifecycle.fileformat import BadExport
 from refresh.lifecycle.restore import ImportRefused, import_tenant
-
-SLUG = re.compile(SLUG_PATTERN)
 
 
 async def export(slug: str, out: str = "") -> None:
@@ -47,8 +44,9 @@ async def import_(file: str, slug: str = "", replace: bool = False) -> None:
     :param replace: erase the tenant of the same id first (in the same transaction)
     """
     path = _existing_file(file)
-    if slug and not SLUG.match(slug):
-        sys.exit("--slug must be 1-63 lowercase letters, digits or dashes")
+    problem = slug_problem(slug) if slug else None
+    if problem:
+        sys.exit(f"--slug {problem}")
     try:
         manifest = await import_tenant(path, slug=slug or None, replace=replace)
     except (BadExport, ImportRefused) as exc:

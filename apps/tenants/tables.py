@@ -6,6 +6,8 @@ JWT's `tenant_id`. Tenant tables subclass `TenantTable` (refresh/tenancy/tables.
 
 from __future__ import annotations
 
+import re
+
 from piccolo.columns import UUID, Varchar
 from piccolo.columns.defaults.uuid import UUID4
 from piccolo.columns.readable import Readable
@@ -22,9 +24,23 @@ from refresh.tenancy.declarations import (
     row_security,
     tenant_rls,
 )
+from refresh.tenancy.naming import NO_TENANT, UUID_SHAPED, tenant_id_in
 from refresh.tenancy.tables import ReadClientTable, TenantTable, Timestamps
 
 SLUG_PATTERN = "^[a-z0-9][a-z0-9-]{0,62}$"
+SLUG_RULE = (
+    "1-63 lowercase letters, digits or dashes, starting with a letter or digit, "
+    "and not a tenant id (32 hex digits)"
+)
+
+
+def slug_problem(slug: str) -> str | None:
+    """Why `slug` cannot be a tenant's slug (the checks of `Tenant`, in Python, for the
+    CLI's and the admin's messages), or None."""
+    # fullmatch: re's `$` would accept a final newline, PostgreSQL's does not
+    if re.fullmatch(SLUG_PATTERN, slug) is None or tenant_id_in(slug) is not None:
+        return f"must be {SLUG_RULE}"
+    return None
 
 
 class Tenant(ReadClientTable, Timestamps, Table):
@@ -33,6 +49,12 @@ class Tenant(ReadClientTable, Timestamps, Table):
     name = Varchar(length=200, null=False)
 
     tenant_slug_format = Check(f"slug ~ '{SLUG_PATTERN}'")
+    # A slug that parses as a UUID would name another tenant's id wherever a command
+    # takes "slug or id" (refresh/tenancy/naming.py): lookups read such text as an id.
+    tenant_slug_not_an_id = Check(f"replace(slug, '-', '') !~ '{UUID_SHAPED}'")
+    # The nil id is the platform's "no tenant" (its own audit entries): a tenant with it
+    # would read them through its token and erase them with its own.
+    tenant_id_not_nil = Check(f"id <> '{NO_TENANT}'")
 
     # A request sees its own tenant row only, and cannot change it.
     rls = row_security(

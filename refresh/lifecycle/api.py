@@ -27,9 +27,10 @@ from refresh.db.clients import write_client
 from refresh.db.engines import READ_DB
 from refresh.db.transaction import begin_script
 from refresh.lifecycle.audit import Actor, record
-from refresh.lifecycle.export import assemble, discard, find_tenant, snapshot
+from refresh.lifecycle.export import assemble, discard, snapshot
 from refresh.lifecycle.fileformat import Manifest
 from refresh.lifecycle.migrations import migration_state
+from refresh.tenancy.naming import find_tenant
 
 #: The advisory lock key of a tenant's export ($1: the tenant id).
 EXPORT_LOCK_KEY = "hashtextextended('refresh.export:' || $1::text, 0)"

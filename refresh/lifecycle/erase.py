@@ -20,10 +20,11 @@ from typing import IO, Any
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.lifecycle.audit import Actor, record, remove_entries, system_actor
-from refresh.lifecycle.export import UnknownTenant, count_sql, find_tenant
+from refresh.lifecycle.export import UnknownTenant, count_sql
 from refresh.lifecycle.progress import Progress
 from refresh.lifecycle.tables import AUDIT_LOG, TenantRows, tenant_tables
 from refresh.registry import contributions
+from refresh.tenancy.naming import find_tenant
 from refresh.tenancy.tables import tenant_root_table
 
 # Each app's module of that name may define `async def tenant_erased(connection,

@@ -31,7 +31,7 @@ from refresh.lifecycle.fileformat import (
 from refresh.lifecycle.migrations import migration_state
 from refresh.lifecycle.progress import Progress
 from refresh.lifecycle.tables import TenantRows, exported_tables
-from refresh.tenancy.tables import tenant_root_table
+from refresh.tenancy.naming import find_tenant
 
 #: Rows fetched per round trip of the cursor: memory stays flat whatever the tenant's size.
 PREFETCH = 1000
@@ -57,14 +57,6 @@ async def begin_snapshot(connection: Any) -> None:
     """Times rendered in UTC, whatever the server's or the role's TimeZone, so that the
     same row always renders (and hashes) the same."""
     await connection.execute("set local timezone = 'UTC'")
-
-
-async def find_tenant(connection: Any, slug_or_id: str) -> tuple[uuid.UUID, str] | None:
-    root = ident(tenant_root_table()._meta.tablename)
-    row = await connection.fetchrow(
-        f"select id, slug from {root} where slug = $1 or id::text = $1", slug_or_id
-    )
-    return None if row is None else (row["id"], row["slug"])
 
 
 async def export_tenant(

@@ -28,6 +28,7 @@ from refresh.lifecycle.fileformat import BadExport, Manifest, Reader, TableEntry
 from refresh.lifecycle.migrations import differences, migration_state
 from refresh.lifecycle.progress import Progress
 from refresh.lifecycle.tables import AUDIT_LOG, TenantRows, exported_tables
+from refresh.tenancy.naming import NO_TENANT
 from refresh.tenancy.tables import tenant_root_table
 
 BATCH = 1000
@@ -74,6 +75,12 @@ async def import_tenant(
         reader = Reader(file)
         manifest = reader.manifest
         tables = _tables_of(manifest)
+        if uuid.UUID(manifest.tenant_id) == NO_TENANT:
+            # before any query: that tenant would own the platform's audit entries
+            raise ImportRefused(
+                f"the file's tenant id {NO_TENANT} is the platform's id of no tenant, which "
+                "no tenant may have (the file was edited)"
+            )
         async with write_client.connection() as connection:
             # In an operator's request its transaction's rollback on any refusal keeps
             # the import all or nothing; the settings below then last until it ends

@@ -6,15 +6,12 @@ from __future__ import annotations
 import uuid
 
 from refresh.db.clients import write_client
-from refresh.tenancy.tables import tenant_root_table
+from refresh.tenancy.naming import find_tenant
 
 
 async def find_tenant_id(slug_or_id: str) -> uuid.UUID | None:
-    """The id of the tenant with this id or slug, or None."""
-    tenant = tenant_root_table()
-    try:
-        condition = tenant._meta.primary_key == uuid.UUID(slug_or_id)
-    except ValueError:
-        condition = tenant._meta.get_column_by_name("slug") == slug_or_id
-    row = await write_client.run(tenant.select(tenant._meta.primary_key).where(condition).first())
-    return None if row is None else row["id"]
+    """The id of the tenant with this id or slug, or None: by id only when the text
+    parses as one, else by slug only (refresh/tenancy/naming.py)."""
+    async with write_client.connection() as connection:
+        found = await find_tenant(connection, slug_or_id)
+    return None if found is None else found[0]
