@@ -19,6 +19,8 @@ import uuid
 from pathlib import Path
 from typing import IO, Any, Literal
 
+import asyncpg
+
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.lifecycle.audit import Actor, record, remove_entries, system_actor
@@ -45,11 +47,12 @@ CLI_REMEDIES: dict[Remedy, str] = {
 
 class ImportRefused(RuntimeError):
     """The import cannot go ahead (the message says why); nothing was changed. `remedy`
-    names an option that would let it ("slug", "replace"), if one would."""
+    names an option that would let it ("slug", "replace"), if one would; `existing`, for
+    "replace", the slug of the tenant that replacing would erase."""
 
-    def __init__(self, reason: str, remedy: Remedy | None = None) -> None:
+    def __init__(self, reason: str, remedy: Remedy | None = None, existing: str = "") -> None:
         super().__init__(f"{reason}: {CLI_REMEDIES[remedy]}" if remedy else reason)
-        self.reason, self.remedy = reason, remedy
+        self.reason, self.remedy, self.existing = reason, remedy, existing
 
 
 def insert_sql(table: TenantRows) -> str:
@@ -68,9 +71,12 @@ async def import_tenant(
     *,
     slug: str | None = None,
     replace: bool = False,
+    replacing: str | None = None,
     actor: Actor | None = None,
     stream: IO[str] | None = None,
 ) -> Manifest:
+    """`replace`: erase the tenant of the file's id first, if it exists; `replacing`: only
+    if that tenant's slug is this one (what the admin's operator typed to confirm)."""
     with open_for_reading(Path(path)) as file:
         reader = Reader(file)
         manifest = reader.manifest
@@ -92,7 +98,9 @@ async def import_tenant(
                 who = actor or await system_actor(connection)
                 tenant_id = uuid.UUID(manifest.tenant_id)
                 target = slug or manifest.slug
-                replaced = await _make_room(connection, tenant_id, target, replace, who, stream)
+                replaced = await _make_room(
+                    connection, tenant_id, target, replace, replacing, who, stream
+                )
                 # Entries about this tenant that stay: erasures recorded before.
                 keep = [
                     r["id"]
@@ -163,10 +171,13 @@ async def _make_room(
     tenant_id: uuid.UUID,
     slug: str,
     replace: bool,
+    replacing: str | None,
     actor: Actor,
     stream: IO[str] | None,
 ) -> bool:
-    """Refuse an existing tenant unless `replace`; then erase it first. True if replaced."""
+    """Refuse an existing tenant unless `replace` (and, if given, `replacing` is its slug:
+    a confirmation names the tenant erased, not the slug imported); then erase it first.
+    True if replaced."""
     rows = await connection.fetch(
         f"select id, slug from {ident(tenant_root_table()._meta.tablename)}"
         " where id = $1 or slug = $2",
@@ -180,16 +191,20 @@ async def _make_room(
             raise ImportRefused(
                 f"the slug {slug!r} belongs to another tenant here ({row['id']})", "slug"
             )
-    if not replace:
+    existing = rows[0]["slug"]
+    if not replace or (replacing is not None and replacing != existing):
         raise ImportRefused(
-            f"the tenant {rows[0]['slug']!r} ({tenant_id}) exists in this database", "replace"
+            f"the tenant {existing!r} ({tenant_id}) exists in this database", "replace", existing
         )
-    await erase_in(connection, tenant_id, rows[0]["slug"], actor, stream)
+    await erase_in(connection, tenant_id, existing, actor, stream)
     return True
 
 
 def _with_slug(line: bytes, slug: str) -> bytes:
-    row = json.loads(line)
+    try:
+        row = json.loads(line)
+    except ValueError:
+        raise BadExport("the tenant's row is not JSON: the file is damaged") from None
     row["slug"] = slug
     return json.dumps(row).encode() + b"\n"
 
@@ -211,6 +226,11 @@ async def _insert(
             inserted = await connection.fetchval(sql, payload.decode(), tenant_id)
         except UnicodeDecodeError:
             raise BadExport(f"table {table.name}: a row is not UTF-8 text") from None
+        except asyncpg.StatementTooComplexError:  # the server's "increase max_stack_depth"
+            raise BadExport(
+                f"table {table.name}: a value is nested too deeply for a row of this table "
+                "(the file is damaged or was edited)"
+            ) from None
         if inserted != len(batch):
             raise ImportRefused(
                 f"table {table.name}: {len(batch) - inserted} rows belong to another tenant "
@@ -219,12 +239,21 @@ async def _insert(
         progress.advance(table.name, len(batch))
         batch.clear()
 
-    for line in rows:
-        batch.append(line)
-        if len(batch) == BATCH:
+    rows = iter(rows)
+    try:
+        for line in rows:
+            batch.append(line)
+            if len(batch) == BATCH:
+                await flush()
+        if batch:
             await flush()
-    if batch:
-        await flush()
+    except (asyncpg.PostgresError, BadExport, ImportRefused):
+        # A batch went in before the section's checksum was read (it is checked after
+        # its last row): a damaged file is reported as damaged, not as what the damage
+        # made the database or the count say. Reading the rest raises BadExport if so.
+        for _ in rows:
+            pass
+        raise
     progress.table_done(table.name, entry.rows)
 
 
