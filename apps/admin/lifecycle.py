@@ -44,7 +44,8 @@ def operator() -> Actor:
 
 async def export_form(request: Request, data: ExportForm) -> FileResponse:
     with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / f"{data.slug}.jsonl.gz"
+        # A name of our own: the typed text is looked up, never made into a path (`a/b`).
+        out = Path(folder) / "export.jsonl.gz"
         try:
             # a snapshot of its own (REPEATABLE READ), beside the operator's transaction
             manifest = await export_tenant(data.slug, out, io.StringIO(), own=True)
@@ -56,7 +57,7 @@ async def export_form(request: Request, data: ExportForm) -> FileResponse:
         await record(
             connection, operator(), uuid.UUID(manifest.tenant_id), "export", {"rows": rows}
         )
-    return FileResponse(contents, out.name, "application/gzip")
+    return FileResponse(contents, f"{manifest.slug}.jsonl.gz", "application/gzip")
 
 
 async def erase_form(request: Request, data: EraseForm) -> str:

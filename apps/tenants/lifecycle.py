@@ -4,6 +4,7 @@ commands. Each refusal is one line on stderr and exit status 1, and changes noth
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import asyncpg
@@ -31,6 +32,10 @@ async def export(slug: str, out: str = "") -> None:
         sys.exit(str(exc))
     except asyncpg.PostgresError as exc:  # e.g. a table declared but not migrated yet
         sys.exit(f"export failed, no file written: {exc}")
+    except OSError as exc:
+        if exc.filename is None:  # not a file's: the connection's, say
+            raise
+        sys.exit(f"--out: cannot write {out!r}, no file written: {exc.strerror or exc}")
     rows = sum(t.rows for t in manifest.tables)
     print(f"exported {manifest.slug} ({manifest.tenant_id}): {rows:,} rows to {out}")
 
@@ -84,7 +89,16 @@ def _existing_file(file: str) -> Path:
 
 
 def _writable_target(out: str) -> Path:
+    """`out`, once it can be written: refused up front in one line, before the snapshot
+    (an OSError from the export would reach targ, which prints it with the help text)."""
     target = Path(out)
+    if out.endswith("/") or target.is_dir():
+        sys.exit(f"--out: {out!r} is a directory, not a file")
     if not target.parent.is_dir():
         sys.exit(f"--out: no directory {str(target.parent)!r}")
+    try:  # the export writes its temporary files beside the target, then renames them
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}."):
+            pass
+    except OSError as exc:
+        sys.exit(f"--out: cannot write in {str(target.parent)!r}: {exc.strerror or exc}")
     return target

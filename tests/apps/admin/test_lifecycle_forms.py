@@ -16,6 +16,7 @@ from refresh.lifecycle.fileformat import Reader
 from settings import get_settings
 from tests.apps.admin.support import new_operator, new_staff, open_session
 from tests.refresh.lifecycle.support import generated_tenant, others_digest, rows_of
+from tests.refresh.lifecycle.test_refusals import NOBODY
 
 
 async def operator_of(entry_id) -> str | None:
@@ -113,3 +114,24 @@ async def test_an_erase_is_not_cut_by_the_operators_statement_timeout(
     gone = await rows_of(tenant_id)
     assert {name: len(rows) for name, rows in gone.items() if rows} == {"audit_log": 1}
     assert await others_digest(tenant_id) == others
+
+
+async def test_an_export_names_a_tenant_by_slug_or_id_and_never_builds_a_path_of_it(
+    app, tenant_a, tenant_b, no_server_errors
+):
+    """Whatever is typed is looked up, not made into the file's name: `a/b` is no tenant
+    (it was a 503, the path's folder missing); B's id downloads B, named by its slug."""
+    session = await open_session(app, await new_operator())
+    others = await others_digest(NOBODY)
+    for typed in ("a/b", "../x", str(NOBODY)):
+        refused = await session.post("/forms/export-a-tenant/", {"slug": typed})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["custom_form_error"] == f"no tenant with slug or id {typed!r}"
+    assert await others_digest(NOBODY) == others
+
+    download = await session.post("/forms/export-a-tenant/", {"slug": str(tenant_b.id)})
+    assert download.status_code == 200, download.text
+    assert f'filename="{tenant_b.slug}.jsonl.gz"' in download.headers["content-disposition"]
+    reader = Reader(io.BytesIO(gzip.decompress(download.content)))
+    assert reader.manifest.tenant_id == str(tenant_b.id)
+    assert str(tenant_a.id) not in gzip.decompress(download.content).decode()
