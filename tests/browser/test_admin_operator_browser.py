@@ -16,7 +16,12 @@ skip_or_fail_without_browser()
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from tests.browser.test_admin_browser import list_page, login, tenant_titles  # noqa: E402
+from tests.browser.test_admin_browser import (  # noqa: E402
+    list_page,
+    login,
+    open_from_sidebar,
+    tenant_titles,
+)
 
 if TYPE_CHECKING:
     from tests.browser.conftest import Server
@@ -34,8 +39,7 @@ def test_operators_open_the_rls_status_from_the_sidebar(
     page: Page, server: Server, tmp_path: Path
 ) -> None:
     login(page, "operator", "operator-demo")
-    page.get_by_role("link", name="RLS status").click()
-    expect(page).to_have_url(re.compile(re.escape(RLS_PAGE) + "$"))
+    open_from_sidebar(page, "RLS status", RLS_PAGE)
     expect(page.get_by_role("heading", name="Row-level security")).to_be_visible()
     tables = {
         r["relname"]
@@ -76,7 +80,7 @@ def test_an_operator_views_as_acme_read_only_then_stops(
     acme, globex = tenant_titles(db, "acme"), tenant_titles(db, "globex")
     views_before = db.fetchval("select count(*) from audit_log where action = 'view'")
     login(page, "operator", "operator-demo")
-    page.get_by_role("link", name="View as tenant").click()
+    open_from_sidebar(page, "View as tenant", "/admin/operator/view-as/")
     expect(page.get_by_role("heading", name="View the admin as a tenant")).to_be_visible()
     expect(page.locator("button[data-tenant]")).to_have_count(2)  # acme, globex
     shot(page, tmp_path, "view_as_picker", "View the admin as a tenant; acme and globex")
