@@ -307,6 +307,11 @@ async def test_a_one_value_parameter_given_twice_is_422(client, tenant_a, query)
         {"due_after": "0"},
         {"due_after": "-1"},
         {"due_before": "9999-12-31T23:59:59.999999Z"},
+        {"limit": "1.0"},
+        {"limit": "1_0"},
+        {"limit": " 5"},
+        {"priority_min": "4.0"},
+        {"priority_max": "0x4"},
     ],
 )
 async def test_query_values_the_database_cannot_take_are_422(client, tenant_a, params):
@@ -314,6 +319,19 @@ async def test_query_values_the_database_cannot_take_are_422(client, tenant_a, p
     assert_error(response, 422)
     # the model names the parameter (status is a list: its first item)
     assert {f.split(".")[0] for f in error_fields(response)} == set(params)
+
+
+@pytest.mark.parametrize("path", ["/api/tasks", "/api/projects", "/api/tasks/{task}/comments"])
+async def test_a_limit_in_decimal_digits_is_taken(client, tenant_a, rows, path):
+    """`limit=1.0` and `1_0` are refused (above); digits, a sign or leading zeros are a number."""
+    url = path.format(task=rows["task"])
+    for limit in ("1", "+1", "01"):
+        response = await client.get(url, params={"limit": limit}, headers=tenant_a.headers)
+        assert response.status_code == 200, response.text
+        assert len(response.json()["data"]) == 1
+    response = await client.get(url, params={"limit": "1_0"}, headers=tenant_a.headers)
+    assert_error(response, 422, "validation_error")
+    assert "decimal digits" in response.text
 
 
 async def test_no_request_is_answered_with_a_5xx(client, tenant_b):

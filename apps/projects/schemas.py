@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from apps.projects.tables import ProjectStatus
-from refresh.web.models import Strict, patch_model
+from refresh.web.models import QueryInt, Strict, patch_model
 
 
 class ProjectCreate(Strict):
@@ -35,7 +35,7 @@ class ProjectList(BaseModel):
 
 
 class ProjectListQuery(Strict):
-    limit: int = Field(default=50, ge=1, le=200)
+    limit: QueryInt = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=512)
     status: ProjectStatus | None = None
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from apps.tasks.tables import HIGHEST_PRIORITY, LOWEST_PRIORITY, TaskStatus
-from refresh.web.models import ApiDatetime, Strict, patch_model
+from refresh.web.models import ApiDatetime, QueryInt, Strict, patch_model
 
 Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\s,]+$")]
 
@@ -70,8 +70,8 @@ class TaskListQuery(Strict):
     status: list[TaskStatus] | None = Field(
         default=None, description="one or more, comma or repeat"
     )
-    priority_min: int | None = Field(default=None, ge=LOWEST_PRIORITY, le=HIGHEST_PRIORITY)
-    priority_max: int | None = Field(default=None, ge=LOWEST_PRIORITY, le=HIGHEST_PRIORITY)
+    priority_min: QueryInt | None = Field(default=None, ge=LOWEST_PRIORITY, le=HIGHEST_PRIORITY)
+    priority_max: QueryInt | None = Field(default=None, ge=LOWEST_PRIORITY, le=HIGHEST_PRIORITY)
     assignee: uuid.UUID | Literal["none"] | None = Field(
         default=None, description="a member id, or none for unassigned tasks"
     )
@@ -87,7 +87,7 @@ class TaskListQuery(Strict):
     project: uuid.UUID | None = None
     sort: Literal["created_at", "due_at", "priority"] = "created_at"
     order: Literal["asc", "desc"] = "desc"
-    limit: int = Field(default=50, ge=1, le=200)
+    limit: QueryInt = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=512)
 
 
@@ -115,5 +115,5 @@ class CommentList(BaseModel):
 
 
 class CommentListQuery(Strict):
-    limit: int = Field(default=50, ge=1, le=200)
+    limit: QueryInt = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=512)

@@ -101,3 +101,18 @@ def _zoned_and_storable(value: datetime) -> datetime:
 ApiDatetime = Annotated[
     datetime, BeforeValidator(_date_time_text), AfterValidator(_zoned_and_storable)
 ]
+
+
+INTEGER_MESSAGE = "must be a whole number in decimal digits, e.g. 50"
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def _integer_text(value: object) -> object:
+    if isinstance(value, str) and not _INTEGER.fullmatch(value):
+        raise ValueError(INTEGER_MESSAGE)
+    return value
+
+
+#: A whole number in a query: decimal digits only. pydantic's lax mode alone also reads
+#: `1.0` as 1 and `1_0` as 10 (Python's own int() spelling), which no client means.
+QueryInt = Annotated[int, BeforeValidator(_integer_text)]
