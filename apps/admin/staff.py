@@ -57,7 +57,8 @@ async def staff_create(username: str, tenant: str, password_env: str = "", email
 def login_sql() -> str:
     """An existing login, and the tenant its staff profile names (if it has one)."""
     return (
-        f"select u.id, u.superuser, p.tenant_id, t.slug from {ident(AdminUser._meta.tablename)} u"
+        "select u.id, u.superuser, u.admin, u.active, p.tenant_id, t.slug"
+        f" from {ident(AdminUser._meta.tablename)} u"
         f" left join {ident(StaffProfile._meta.tablename)} p on p.user_id = u.id"
         f" left join {ident(tenant_root_table()._meta.tablename)} t on t.id = p.tenant_id"
         " where u.username = $1"
@@ -75,6 +76,18 @@ async def reattach(
         sys.exit(
             f"a user named {username!r} exists already, as the staff of tenant"
             f" {login['slug']}: a login is the staff of one tenant only"
+        )
+    if not login["admin"]:
+        sys.exit(
+            f"a user named {username!r} exists already and is not an admin login"
+            " (no staff login of a tenant): choose another name"
+        )
+    if not login["active"]:
+        # Deactivated on purpose, perhaps: attaching it must not read as giving access back.
+        sys.exit(
+            f"a user named {username!r} exists already, deactivated: if it is to log in"
+            f" again, run `piccolo user change_permissions {username} --active=True`, then"
+            " this command again"
         )
     password = read_password(password_env) if password_env else ""
     async with write_client.transaction():

@@ -5,15 +5,25 @@ is an operator or another tenant's staff. Run as a developer runs it (a real sub
 
 from __future__ import annotations
 
+import re
+import shlex
 import uuid
 from pathlib import Path
 from typing import Any
 
+from apps.admin.tables import AdminUser
 from refresh.db.clients import write_client
 from refresh.lifecycle.erase import erase_tenant
 from refresh.lifecycle.export import export_tenant
 from refresh.lifecycle.restore import import_tenant
-from tests.apps.admin.support import PASSWORD, login, new_operator, new_staff, open_session
+from tests.apps.admin.support import (
+    PASSWORD,
+    login,
+    new_operator,
+    new_plain_admin,
+    new_staff,
+    open_session,
+)
 from tests.apps.tasks.support import fresh_tenant
 from tests.database import piccolo
 
@@ -80,3 +90,35 @@ async def test_a_login_that_is_staff_or_operator_is_not_attached(app: Any) -> No
         "admin", "staff-create", f"x-{uuid.uuid4().hex[:6]}", "--tenant", "nope", check=False
     )
     assert missing.returncode == 1 and "no tenant with slug 'nope'" in missing.stderr
+
+
+async def test_a_login_no_admin_may_use_is_not_attached(app: Any) -> None:
+    """Not an admin login (an app's own user): never made a tenant's staff by its name."""
+    a = await fresh_tenant("re-e")
+    username = f"app-user-{uuid.uuid4().hex[:6]}"
+    await AdminUser.create_user(
+        username=username, password=PASSWORD, email=f"{username}@example.com", admin=False
+    )
+    result = piccolo("admin", "staff-create", username, "--tenant", a.slug, check=False)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "is not an admin login" in result.stderr
+    assert await profiles(username) == []
+
+
+async def test_a_deactivated_login_is_attached_only_once_reactivated(app: Any) -> None:
+    a, b = await fresh_tenant("re-f"), await fresh_tenant("re-g")
+    username, of_b = await new_plain_admin(), await new_staff(b.id)
+    await AdminUser.update({AdminUser.active: False}).where(AdminUser.username == username)
+    refused = piccolo("admin", "staff-create", username, "--tenant", a.slug, check=False)
+    assert refused.returncode == 1 and "deactivated" in refused.stderr
+    assert await profiles(username) == []
+
+    # The advice, as printed: reactivate, then the same command again.
+    [advice] = re.findall(r"`piccolo ([^`]+)`", refused.stderr)
+    piccolo(*shlex.split(advice))
+    attached = piccolo("admin", "staff-create", username, "--tenant", a.slug)
+    assert "attached to tenant" in attached.stdout
+    assert await profiles(username) == [a.id]
+    staff = await open_session(app, username)
+    assert {r["id"] for r in await staff.rows("tenant")} == {str(a.id)}
+    assert await profiles(of_b) == [b.id]  # B's staff untouched
