@@ -1,6 +1,8 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.constraints import Check
 
+from refresh.schema.preflight import refuse_breaking_rows
+
 ID = "2026-12-06T16:51:58:196879"
 VERSION = "1.38.0"
 DESCRIPTION = "due dates are finite"
@@ -19,5 +21,9 @@ async def forwards():
         params={"condition": "isfinite(due_at)"},
         schema=None,
     )
+
+    # Rows that break a check are named before anything changes (a database upgraded
+    # with such rows would otherwise fail with PostgreSQL's "violated by some row").
+    refuse_breaking_rows(manager)
 
     return manager

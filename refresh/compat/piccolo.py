@@ -1,7 +1,7 @@
 """Piccolo: what a foreign key column references, the joins a query makes (and a condition
 added to one, and a Select whose joins can be rewritten), a new migration file's id and
-path, and what a Select selects, filters, orders and skips (for the deep pages'
-seek, refresh/tenancy/deep_pages.py).
+path, what a Select selects, filters, orders and skips (for the deep pages'
+seek, refresh/tenancy/deep_pages.py), and the checks a migration adds.
 
 tests/refresh/compat/test_piccolo.py fails if Piccolo changes either.
 """
@@ -17,6 +17,7 @@ from piccolo.columns import Column, ForeignKey
 from piccolo.columns.combination import And, Or
 from piccolo.columns.readable import Readable
 from piccolo.conf.apps import AppConfig
+from piccolo.constraints import Check
 from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
 from piccolo.table import Table
@@ -154,3 +155,18 @@ def selected_items(query: Select) -> list[Any]:  # type: ignore[type-arg]
     """What a Select selects (columns, readables, raw fragments), as given; empty for all
     columns. Kept in `columns_delegate.selected_columns`."""
     return list(query.columns_delegate.selected_columns)
+
+
+def added_checks(manager: Any) -> list[tuple[str, str, str]]:
+    """(table, check name, condition) of each check a migration (a MigrationManager) adds
+    to a table it does not create. Piccolo keeps them in `add_constraints.add_constraints`
+    (AddConstraintClass) and offers no accessor; a table the migration creates is skipped
+    as Piccolo's `_run_add_constraints` skips it (it is empty)."""
+    created = {table.class_name for table in manager.add_tables}
+    found = []
+    for added in manager.add_constraints.add_constraints:
+        constraint = added.constraint
+        if isinstance(constraint, Check) and added.table_class_name not in created:
+            table = f"{added.schema}.{added.tablename}" if added.schema else added.tablename
+            found.append((table, constraint._meta.name, constraint.get_condition_str()))
+    return found

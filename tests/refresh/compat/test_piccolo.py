@@ -12,6 +12,7 @@ from piccolo.conf.apps import Finder
 from piccolo.query.methods.select import Select
 
 from refresh.compat.piccolo import (
+    added_checks,
     drop_offset,
     has_filter,
     is_plain_select,
@@ -168,3 +169,29 @@ def test_a_select_shares_another_ones_filters_and_selection_is_read() -> None:
     assert selected_items(query) == [Task.id, readable]
     counted = select_with_filters_of(query, [QueryString("count(*) AS n")])
     assert str(counted) == 'SELECT ALL count(*) AS n FROM "task" WHERE "task"."priority" > 3'
+
+
+def test_added_checks_are_the_managers_on_existing_tables() -> None:
+    import asyncio
+    import importlib
+
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+    from piccolo.constraints import Check
+
+    migration = importlib.import_module("migrations.tasks.tasks_2026_12_06t16_51_58_196879")
+    manager = asyncio.run(migration.forwards())
+    assert added_checks(manager) == [("task", "task_due_at_finite", "isfinite(due_at)")]
+
+    fresh = MigrationManager(migration_id="x", app_name="x")
+    fresh.add_table(class_name="Gadget", tablename="gadget")
+    for table, name in (("Gadget", "gadget"), ("Task", "task")):
+        fresh.add_constraint(
+            table_class_name=table,
+            tablename=name,
+            constraint_name=f"{name}_size",
+            constraint_class=Check,
+            params={"condition": "size > 0"},
+            schema="app" if table == "Task" else None,
+        )
+    # A table the migration creates is empty: only the existing one is checked.
+    assert added_checks(fresh) == [("app.task", "task_size", "size > 0")]
