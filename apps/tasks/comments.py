@@ -1,4 +1,8 @@
-"""Comments on a task: members read and write; an author edits or deletes their own."""
+"""Comments on a task: members read and write; an author edits or deletes their own.
+
+Removing a member keeps their comments, with no author (the key's SET NULL): the
+discussion of a task does not lose its past when someone leaves; from then on only a
+tenant admin edits or deletes them."""
 
 from __future__ import annotations
 

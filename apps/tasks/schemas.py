@@ -102,8 +102,10 @@ class CommentPatch(CommentCreate):
 class Comment(BaseModel):
     id: uuid.UUID
     task_id: uuid.UUID
-    author_id: uuid.UUID
-    author_name: str
+    author_id: uuid.UUID | None = Field(
+        description="null once the author is no longer a member: their comments stay"
+    )
+    author_name: str | None
     body: str
     created_at: datetime
     updated_at: datetime

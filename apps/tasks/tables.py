@@ -62,7 +62,7 @@ class Task(TenantTable, Table):
 class Comment(TenantTable, Table):
     id = UUID(primary_key=True, default=UUID4())
     task_id = TenantForeignKey(Task, index=True)
-    author_id = TenantForeignKey(Member, index=True)
+    author_id = TenantForeignKey(Member, null=True, index=True, on_delete=OnDelete.set_null)
     body = Text(null=False)
 
     comment_body_check = Check("length(btrim(body)) > 0")

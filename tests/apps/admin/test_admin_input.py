@@ -140,6 +140,32 @@ async def test_a_comments_author_cannot_be_changed_in_the_admin(
         assert after["body"] == "edited"
 
 
+async def test_a_removed_members_comment_stays_authorless_in_the_admin(
+    sides: tuple[Side, Side],
+) -> None:
+    """A comment whose author was removed (author_id null): the edit form sends the null
+    back and the edit goes through; giving the comment to someone is refused."""
+    for side in sides:
+        orphan = uuid.uuid4()
+        await write_client.fetch(
+            "insert into comment (id, tenant_id, task_id, author_id, body)"
+            " values ($1, $2, $3, null, 'said by a former member') returning id",
+            orphan,
+            side.tenant.id,
+            uuid.UUID(side.task),
+        )
+        [row] = await write_client.fetch(
+            "select id from member where tenant_id = $1 limit 1", side.tenant.id
+        )
+        path = f"/tables/comment/{orphan}/"
+        assert_clean(await side.staff.patch(path, {"author_id": str(row["id"])}), 422)
+        saved = await side.staff.patch(path, {"author_id": None, "body": "moderated"})
+        assert saved.status_code == 200, saved.text
+        after = await comment_row(str(orphan))
+        assert after is not None and after["author_id"] is None
+        assert after["body"] == "moderated"
+
+
 async def test_database_errors_come_back_in_the_apis_words(sides: tuple[Side, Side]) -> None:
     for side in sides:
         before = await comment_row(side.comment)

@@ -148,6 +148,53 @@ async def test_author_deletes_own_comment(client, tenant_a):
     assert_error(again, 404, "not_found")
 
 
+async def test_removing_a_member_keeps_their_comments_without_an_author(client, tenant_a, tenant_b):
+    task = await a_task(client, tenant_a)
+    leaving, leaving_headers = await second_member(tenant_a)
+    kept = await comment(
+        client, tenant_a, task["id"], "said before leaving", headers=leaving_headers
+    )
+    mine = await comment(client, tenant_a, task["id"], "still mine")
+    b_task = await a_task(client, tenant_b)
+    _, b_headers = await second_member(tenant_b)
+    b_note = await comment(client, tenant_b, b_task["id"], "B's own", headers=b_headers)
+    b_before = await comment_row(b_note["id"])
+
+    admin_a = {"Authorization": f"Bearer {tenant_a.admin_token}"}
+    removed = await client.delete(f"/api/members/{leaving}", headers=admin_a)
+    assert removed.status_code == 204, removed.text
+
+    listed = await client.get(f"/api/tasks/{task['id']}/comments", headers=tenant_a.headers)
+    assert listed.status_code == 200
+    schemas.CommentList.model_validate(listed.json())
+    first, second = listed.json()["data"]
+    assert (first["id"], first["body"], first["author_id"], first["author_name"]) == (
+        kept["id"],
+        "said before leaving",
+        None,
+        None,
+    )
+    assert second == mine
+    assert await comment_row(b_note["id"]) == b_before  # B's rows are not touched
+
+    # without an author, only a tenant admin changes the comment
+    for method, body in (("PATCH", {"body": "not yours"}), ("DELETE", None)):
+        response = await client.request(
+            method,
+            f"/api/tasks/{task['id']}/comments/{kept['id']}",
+            json=body,
+            headers=tenant_a.headers,
+        )
+        assert_error(response, 403, "forbidden")
+    moderated = await client.patch(
+        f"/api/tasks/{task['id']}/comments/{kept['id']}",
+        json={"body": "moderated"},
+        headers=admin_a,
+    )
+    assert moderated.status_code == 200, moderated.text
+    assert moderated.json()["author_id"] is None and moderated.json()["body"] == "moderated"
+
+
 async def test_a_comment_is_only_reachable_under_its_own_task(client, tenant_a):
     task, other_task = await a_task(client, tenant_a), await a_task(client, tenant_a)
     note = await comment(client, tenant_a, task["id"])
