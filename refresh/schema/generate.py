@@ -31,6 +31,7 @@ from piccolo.conf.apps import AppConfig, Finder
 
 from refresh.compat.piccolo import new_migration_file
 from refresh.compat.piccolo_migration_imports import add_missing_key_imports
+from refresh.compat.piccolo_migration_preflight import add_check_preflight
 from refresh.schema.placement import write_placement_migration
 from refresh.schema.sqlgen import state_sql
 from refresh.schema.state import AppState, declared_state, migrated_state
@@ -155,11 +156,14 @@ def migration_files(app_config: AppConfig) -> set[Path]:
 
 
 async def write_piccolo_migration(app_config: AppConfig) -> None:
-    """Piccolo's auto migration of the app, with the imports it can leave out added."""
+    """Piccolo's auto migration of the app, with the imports it can leave out added and,
+    when it adds a check, the pre-flight naming the rows that break it."""
     before = migration_files(app_config)
     await new_piccolo_migration(app_config.app_name, auto=True)
     for written in migration_files(app_config) - before:
         add_missing_key_imports(written, app_config.table_classes)
+        if await add_check_preflight(written):
+            print(f"{written.name}: rows breaking its new checks are refused before it runs")
 
 
 async def write_migration(app_name: str, description: str = "") -> int:
