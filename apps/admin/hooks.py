@@ -117,11 +117,25 @@ def keep_stored_values(
     return hook
 
 
+def fixed_columns_given(fixed: frozenset[str]) -> Any:
+    """A new row names what no edit can change later (a comment's author): created empty,
+    it could never be set, and would pass for a row whose author was removed."""
+
+    async def hook(row: Table) -> Table:
+        missing = sorted(name for name in fixed if getattr(row, name, None) is None)
+        if missing:
+            raise read_only(f"{', '.join(missing)} must be given: an edit cannot set it later")
+        return row
+
+    return hook
+
+
 def hooks_for(table: type[Table], staff: bool, fixed: frozenset[str] = frozenset()) -> list[Hook]:
     pin = staff and TENANT_COLUMN in {c._meta.name for c in table._meta.columns}
     # Grouped by type: piccolo-api keeps only the last run of consecutive hooks of a type.
     return [
         Hook(HookType.pre_save, stamp_new_row),
+        *([Hook(HookType.pre_save, fixed_columns_given(fixed))] if fixed else []),
         *([Hook(HookType.pre_save, pin_tenant_on_save)] if pin else []),
         Hook(HookType.pre_patch, keep_stored_values(table, fixed, staff)),
         *([Hook(HookType.pre_patch, pin_tenant_on_patch)] if pin else []),

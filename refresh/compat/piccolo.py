@@ -157,16 +157,30 @@ def selected_items(query: Select) -> list[Any]:  # type: ignore[type-arg]
     return list(query.columns_delegate.selected_columns)
 
 
+def reshaped_tables(manager: Any) -> set[str]:
+    """Class names of the tables a migration creates, renames, moves to another schema, or
+    adds, renames or alters columns of: Piccolo runs a migration's raw steps before those
+    (`MigrationManager.run`), so a raw step still sees such a table in its old shape."""
+    return (
+        {table.class_name for table in manager.add_tables}
+        | {renamed.new_class_name for renamed in manager.rename_tables}
+        | {moved.class_name for moved in manager.change_table_schemas}
+        | set(manager.add_columns.table_class_names)
+        | set(manager.rename_columns.table_class_names)
+        | set(manager.alter_columns.table_class_names)
+    )
+
+
 def added_checks(manager: Any) -> list[tuple[str, str, str]]:
     """(table, check name, condition) of each check a migration (a MigrationManager) adds
-    to a table it does not create. Piccolo keeps them in `add_constraints.add_constraints`
-    (AddConstraintClass) and offers no accessor; a table the migration creates is skipped
-    as Piccolo's `_run_add_constraints` skips it (it is empty)."""
-    created = {table.class_name for table in manager.add_tables}
+    to a table it does not create or reshape (`reshaped_tables`: a check naming a column
+    the migration adds could not be tried before it). Piccolo keeps them in
+    `add_constraints.add_constraints` (AddConstraintClass) and offers no accessor."""
+    reshaped = reshaped_tables(manager)
     found = []
     for added in manager.add_constraints.add_constraints:
         constraint = added.constraint
-        if isinstance(constraint, Check) and added.table_class_name not in created:
+        if isinstance(constraint, Check) and added.table_class_name not in reshaped:
             table = f"{added.schema}.{added.tablename}" if added.schema else added.tablename
             found.append((table, constraint._meta.name, constraint.get_condition_str()))
     return found

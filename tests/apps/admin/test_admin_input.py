@@ -159,6 +159,12 @@ async def test_a_removed_members_comment_stays_authorless_in_the_admin(
         )
         path = f"/tables/comment/{orphan}/"
         assert_clean(await side.staff.patch(path, {"author_id": str(row["id"])}), 422)
+        # staff cannot make one: an author left empty could never be set
+        counts = await table_counts()
+        body = {"body": "no author", "task_id": side.task, "author_id": None}
+        error = assert_clean(await side.staff.post("/tables/comment/", body), 422)
+        assert "author_id must be given" in str(error), error
+        assert await table_counts() == counts
         saved = await side.staff.patch(path, {"author_id": None, "body": "moderated"})
         assert saved.status_code == 200, saved.text
         after = await comment_row(str(orphan))

@@ -160,6 +160,12 @@ async def test_removing_a_member_keeps_their_comments_without_an_author(client, 
     b_note = await comment(client, tenant_b, b_task["id"], "B's own", headers=b_headers)
     b_before = await comment_row(b_note["id"])
 
+    # B's admin cannot remove A's member, so cannot take the author off A's comments
+    admin_b = {"Authorization": f"Bearer {tenant_b.admin_token}"}
+    refused = await client.delete(f"/api/members/{leaving}", headers=admin_b)
+    assert_error(refused, 404, "not_found")
+    assert (await comment_row(kept["id"]))["author_id"] == uuid.UUID(leaving)
+
     admin_a = {"Authorization": f"Bearer {tenant_a.admin_token}"}
     removed = await client.delete(f"/api/members/{leaving}", headers=admin_a)
     assert removed.status_code == 204, removed.text

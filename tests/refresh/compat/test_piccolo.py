@@ -21,6 +21,7 @@ from refresh.compat.piccolo import (
     key_actions,
     new_migration_file,
     referenced_table,
+    reshaped_tables,
     select_offset,
     select_ordering,
     select_with_filters_of,
@@ -195,3 +196,35 @@ def test_added_checks_are_the_managers_on_existing_tables() -> None:
         )
     # A table the migration creates is empty: only the existing one is checked.
     assert added_checks(fresh) == [("app.task", "task_size", "size > 0")]
+
+
+def test_a_check_on_a_table_the_migration_reshapes_is_not_tried_first() -> None:
+    """The pre-flight runs before Piccolo's column steps: a check naming a column the same
+    migration adds, renames or alters would fail there on any database."""
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+    from piccolo.columns import Integer
+    from piccolo.constraints import Check
+
+    def with_check(manager: MigrationManager, table: str) -> MigrationManager:
+        manager.add_constraint(
+            table_class_name=table.capitalize(),
+            tablename=table,
+            constraint_name=f"{table}_weight_positive",
+            constraint_class=Check,
+            params={"condition": "weight > 0"},
+        )
+        return manager
+
+    added = MigrationManager(migration_id="x", app_name="x")
+    added.add_column("Gadget", "gadget", "weight", column_class=Integer, params={"null": True})
+    renamed = MigrationManager(migration_id="x", app_name="x")
+    renamed.rename_column("Gadget", "gadget", "mass", "weight")
+    altered = MigrationManager(migration_id="x", app_name="x")
+    altered.alter_column("Gadget", "gadget", "weight", params={"null": True})
+    moved = MigrationManager(migration_id="x", app_name="x")
+    moved.rename_table("Widget", "widget", "Gadget", "gadget")
+    for manager in (added, renamed, altered, moved):
+        assert reshaped_tables(manager) == {"Gadget"}
+        assert added_checks(with_check(manager, "gadget")) == []
+    untouched = with_check(MigrationManager(migration_id="x", app_name="x"), "gadget")
+    assert added_checks(untouched) == [("gadget", "gadget_weight_positive", "weight > 0")]

@@ -75,14 +75,22 @@ async def test_rls_new_adds_the_preflight_and_its_advice_clears_the_refusal(
     assert await scratch.sql("select * from gadget where tenant_id = $1", b) == b_rows
 
 
-async def test_a_migration_without_a_new_check_is_left_as_piccolo_wrote_it(
+async def test_a_check_on_a_column_added_with_it_is_left_to_postgresql(
     scratch: Scratch,
 ) -> None:
+    """Piccolo adds the column after a migration's raw steps, so a pre-flight could not
+    try the check there: the migration stays as Piccolo wrote it, and it runs."""
     scratch.migrated(GADGETS.format(gadget_extra=""))
     before = set(scratch.migrations.glob("*.py"))
-    extra = "    weight = Integer(null=True)\n"
-    scratch.write_tables(GADGETS.format(gadget_extra=extra), "[Colour, Gadget, Part]")
-    scratch.run("rls", "new", "gadgets")
+    extra = '    weight = Integer(null=True)\n    gadget_weight_positive = Check("weight > 0")\n'
+    scratch.write_tables(
+        CHECK_IMPORT + GADGETS.format(gadget_extra=extra), "[Colour, Gadget, Part]"
+    )
+    made = scratch.run("rls", "new", "gadgets")
     migration = newest_migration(scratch, before)
-    assert "refuse_breaking_rows" not in migration.read_text()
+    assert "gadget_weight_positive" in migration.read_text()
+    assert "refuse_breaking_rows" not in migration.read_text() + made.stdout + made.stderr
     assert await checks_added_by(migration) == []
+    scratch.run("migrations", "forwards", "all")
+    constraint = "select 1 from pg_constraint where conname = 'gadget_weight_positive'"
+    assert await scratch.sql(constraint) != []
