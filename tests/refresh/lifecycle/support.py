@@ -66,7 +66,10 @@ async def generated_tenant(slug: str, tasks: int, comments: int = 0) -> uuid.UUI
             with t as (select id, row_number() over (order by id) n from task where tenant_id = $1),
                  m as (select array_agg(id order by user_id) ids from member where tenant_id = $1)
             insert into comment (id, tenant_id, task_id, author_id, body)
-            select gen_random_uuid(), $1, t.id, m.ids[1 + t.n % 20], 'comment ' || t.n
+            -- every tenth by a removed member: no author
+            select gen_random_uuid(), $1, t.id,
+                   case when t.n % 10 = 0 then null else m.ids[1 + t.n % 20] end,
+                   'comment ' || t.n
               from t, m where t.n <= $2
             """,
             tenant_id,

@@ -35,7 +35,13 @@ def test_rows_breaking_a_new_check_are_named_and_nothing_changes() -> None:
     with scratch_database("preflight") as db:
         db.piccolo("migrations", "forwards", "all")
         db.piccolo("tenants", "demo")
-        db.piccolo("migrations", "backwards", "tasks", "--auto_agree")  # due dates finite
+        db.piccolo(  # back to before "due dates are finite" (and the migrations after it)
+            "migrations",
+            "backwards",
+            "tasks",
+            "--migration_id=2026-12-06T16:51:58:196879",
+            "--auto_agree",
+        )
         db.piccolo("migrations", "backwards", "tenants", "--auto_agree")  # slug not an id
         url = db.env["WRITE_DATABASE_URL"]
         acme = run(url, "select id from tenant where slug = 'acme'")[0]["id"]
