@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -138,17 +137,16 @@ def route_reads_through_pgbouncer(database: TestDatabase, settings: Any) -> None
 def piccolo(
     *args: str, check: bool = True, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `piccolo` CLI of this virtualenv against the test database."""
-    executable = Path(sys.executable).parent / "piccolo"
-    return subprocess.run(
-        [str(executable), *args],
-        capture_output=True,
-        text=True,
-        check=check,
-        cwd=Path(__file__).resolve().parents[1],
-        env={**os.environ, **(env or {})},
-        timeout=120,
+    """Run the real `piccolo` CLI of this virtualenv against the test database (its console
+    script, in an interpreter with the libraries already imported: tests/warm_cli.py)."""
+    from tests.warm_cli import warm_cli
+
+    result = warm_cli.run(
+        list(args), cwd=Path(__file__).resolve().parents[1], env={**os.environ, **(env or {})}
     )
+    if check:
+        result.check_returncode()
+    return result
 
 
 def drop_test_database() -> None:

@@ -1,0 +1,158 @@
+"""The real `piccolo` console script, run in a child forked from an interpreter that has
+already imported the third-party libraries the CLI loads (Piccolo, black, asyncpg,
+pydantic, ...).
+
+Why: the suites run the CLI about 500 times each, and most of a cold start is importing
+those libraries (bench/RESULTS.md has no figure for it: tests/test_warm_cli.py prints
+both). The child runs the console script file itself (`runpy`, as `python SCRIPT` does),
+with the call's own argv, environment, working directory and stdin, so the output, the
+exit status and the warnings' file:line are the cold CLI's. Nothing of the project is
+imported before the fork: its modules read the settings from the environment on import,
+and each call has its own. A call that needs a fresh interpreter (a cold start, measured
+memory) still runs `subprocess` itself.
+
+The server reads one JSON request per line on its stdin and answers on the pipe it was
+given, one call at a time.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+# What a cold `piccolo` imports before it reads piccolo_conf (python -X importtime)
+PRELOADED = (
+    "piccolo.main",
+    "piccolo.apps.migrations.auto.migration_manager",
+    "piccolo.apps.migrations.commands.new",
+    "piccolo.apps.migrations.commands.forwards",
+    "piccolo.apps.migrations.commands.backwards",
+    "piccolo_admin.endpoints",
+    "asyncpg",
+    "black",
+    "sqlparse",
+    "pydantic",
+    "pydantic_settings",
+    "jwt",
+    "targ",
+)
+TIMEOUT_SECONDS = 120
+
+
+def _serve(script: str, answer_fd: int) -> None:  # pragma: no cover - runs in the server process
+    import importlib
+    import runpy
+    import signal
+
+    for name in PRELOADED:
+        importlib.import_module(name)
+    answers = os.fdopen(answer_fd, "w")
+    for line in sys.stdin:
+        request = json.loads(line)
+        with tempfile.TemporaryDirectory() as scratch:
+            paths = {name: os.path.join(scratch, name) for name in ("in", "out", "err")}
+            Path(paths["in"]).write_text(request["stdin"])
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                answers.close()
+                for fd, name, mode in (
+                    (0, "in", os.O_RDONLY),
+                    (1, "out", os.O_WRONLY | os.O_CREAT),
+                    (2, "err", os.O_WRONLY | os.O_CREAT),
+                ):
+                    os.dup2(os.open(paths[name], mode), fd)
+                os.environ.clear()
+                os.environ.update(request["env"])
+                os.chdir(request["cwd"])
+                sys.argv = [script, *request["args"]]
+                sys.path[0] = os.path.dirname(script)
+                signal.alarm(TIMEOUT_SECONDS)
+                code: Any = 0
+                try:
+                    runpy.run_path(script, run_name="__main__")
+                except SystemExit as stop:
+                    code = stop.code
+                except BaseException:
+                    import traceback
+
+                    traceback.print_exc()
+                    code = 1
+                if code is not None and not isinstance(code, int):
+                    print(code, file=sys.stderr)
+                    code = 1
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code or 0)
+            _, status = os.waitpid(pid, 0)
+            answer = {
+                "returncode": os.waitstatus_to_exitcode(status),
+                "stdout": Path(paths["out"]).read_text(errors="replace"),
+                "stderr": Path(paths["err"]).read_text(errors="replace"),
+            }
+        answers.write(json.dumps(answer) + "\n")
+        answers.flush()
+
+
+class WarmCli:
+    """One server per test process, started at the first call."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._server: subprocess.Popen[str] | None = None
+        self._answers: Any = None
+
+    def _start(self) -> None:
+        read_end, write_end = os.pipe()
+        self._server = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                str(Path(sys.executable).parent / "piccolo"),
+                str(write_end),
+            ],
+            stdin=subprocess.PIPE,
+            pass_fds=(write_end,),
+            text=True,
+        )
+        os.close(write_end)
+        self._answers = os.fdopen(read_end)
+        atexit.register(self.stop)
+
+    def run(
+        self, args: list[str], cwd: Path, env: dict[str, str], stdin: str = ""
+    ) -> subprocess.CompletedProcess[str]:
+        with self._lock:
+            if self._server is None or self._server.poll() is not None:
+                self._start()
+            assert self._server is not None and self._server.stdin is not None
+            request = {"args": args, "cwd": str(cwd), "env": env, "stdin": stdin}
+            self._server.stdin.write(json.dumps(request) + "\n")
+            self._server.stdin.flush()
+            line = self._answers.readline()
+        if not line:
+            raise RuntimeError("the warm piccolo server stopped")
+        answer = json.loads(line)
+        return subprocess.CompletedProcess(
+            ["piccolo", *args], answer["returncode"], answer["stdout"], answer["stderr"]
+        )
+
+    def stop(self) -> None:
+        if self._server is not None and self._server.poll() is None:
+            assert self._server.stdin is not None
+            self._server.stdin.close()
+            self._server.wait(timeout=10)
+
+
+warm_cli = WarmCli()
+
+if __name__ == "__main__":
+    _serve(sys.argv[1], int(sys.argv[2]))
