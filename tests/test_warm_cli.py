@@ -1,5 +1,5 @@
 """The warm CLI (tests/warm_cli.py) answers as the cold console script does: same output,
-same exit status, the call's own environment, stdin and working directory; and the
+same exit status, the call's own environment and working directory; and the
 project is never imported before the fork."""
 
 from __future__ import annotations
@@ -44,14 +44,24 @@ def test_output_and_status_are_the_cold_clis() -> None:
     same(warm, cold("rls", "check", "--json", env=renamed))
 
 
-def test_stdin_cwd_and_a_warnings_origin_are_the_calls(tmp_path: Path) -> None:
+def test_the_working_directory_and_a_warnings_origin_are_the_calls(tmp_path: Path) -> None:
     """Outside the project no piccolo_conf is found; on a database not migrated, Piccolo
     warns from the console script's own line."""
     env = {**os.environ, "PICCOLO_CONF": "no_such_conf_module"}
-    warm = warm_cli.run(["--help"], cwd=tmp_path, env=env, stdin="typed\n")
+    warm = warm_cli.run(["--help"], cwd=tmp_path, env=env)
     script = str(Path(sys.executable).parent / "piccolo")
-    run = {"capture_output": True, "text": True, "input": "typed\n", "timeout": 120}
-    same(warm, subprocess.run([script, "--help"], cwd=tmp_path, env=env, **run))
+    same(
+        warm,
+        subprocess.run(
+            [script, "--help"],
+            cwd=tmp_path,
+            env=env,
+            input="typed\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ),
+    )
     assert "Can't import the APP_REGISTRY" in warm.stdout
     with scratch_database("warm") as db:
         warm = db.piccolo("rls", "status", check=False)

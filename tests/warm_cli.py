@@ -3,13 +3,12 @@ already imported the third-party libraries the CLI loads (Piccolo, black, asyncp
 pydantic, ...).
 
 Why: the suites run the CLI about 500 times each, and most of a cold start is importing
-those libraries (bench/RESULTS.md has no figure for it: tests/test_warm_cli.py prints
-both). The child runs the console script file itself (`runpy`, as `python SCRIPT` does),
-with the call's own argv, environment, working directory and stdin, so the output, the
-exit status and the warnings' file:line are the cold CLI's. Nothing of the project is
-imported before the fork: its modules read the settings from the environment on import,
-and each call has its own. A call that needs a fresh interpreter (a cold start, measured
-memory) still runs `subprocess` itself.
+those libraries (README, "Tests"). The child runs the console script file itself (`runpy`,
+as `python SCRIPT` does), with the call's own argv, environment and working directory
+(stdin empty), so the output, the exit status and the warnings' file:line are the cold
+CLI's. Nothing of the project is imported before the fork: its modules read the settings
+from the environment on import, and each call has its own. A call that needs a fresh
+interpreter (a cold start, its memory measured, a terminal) still runs `subprocess`.
 
 The server reads one JSON request per line on its stdin and answers on the pipe it was
 given, one call at a time.
@@ -20,12 +19,13 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # What a cold `piccolo` imports before it reads piccolo_conf (python -X importtime)
 PRELOADED = (
@@ -48,58 +48,70 @@ TIMEOUT_SECONDS = 120
 
 def _serve(script: str, answer_fd: int) -> None:  # pragma: no cover - runs in the server process
     import importlib
-    import runpy
-    import signal
 
     for name in PRELOADED:
         importlib.import_module(name)
     answers = os.fdopen(answer_fd, "w")
     for line in sys.stdin:
         request = json.loads(line)
-        with tempfile.TemporaryDirectory() as scratch:
-            paths = {name: os.path.join(scratch, name) for name in ("in", "out", "err")}
-            Path(paths["in"]).write_text(request["stdin"])
+        # not TemporaryDirectory: its finalizer would run in the child's atexit below
+        scratch = tempfile.mkdtemp(prefix="warm-cli-")
+        try:
+            paths = {"in": os.devnull, "out": f"{scratch}/out", "err": f"{scratch}/err"}
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
                 answers.close()
-                for fd, name, mode in (
-                    (0, "in", os.O_RDONLY),
-                    (1, "out", os.O_WRONLY | os.O_CREAT),
-                    (2, "err", os.O_WRONLY | os.O_CREAT),
-                ):
-                    os.dup2(os.open(paths[name], mode), fd)
-                os.environ.clear()
-                os.environ.update(request["env"])
-                os.chdir(request["cwd"])
-                sys.argv = [script, *request["args"]]
-                sys.path[0] = os.path.dirname(script)
-                signal.alarm(TIMEOUT_SECONDS)
-                code: Any = 0
-                try:
-                    runpy.run_path(script, run_name="__main__")
-                except SystemExit as stop:
-                    code = stop.code
-                except BaseException:
-                    import traceback
-
-                    traceback.print_exc()
-                    code = 1
-                if code is not None and not isinstance(code, int):
-                    print(code, file=sys.stderr)
-                    code = 1
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code or 0)
+                _run_in_child(script, request, paths)
             _, status = os.waitpid(pid, 0)
             answer = {
                 "returncode": os.waitstatus_to_exitcode(status),
                 "stdout": Path(paths["out"]).read_text(errors="replace"),
                 "stderr": Path(paths["err"]).read_text(errors="replace"),
             }
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         answers.write(json.dumps(answer) + "\n")
         answers.flush()
+
+
+def _run_in_child(script: str, request: dict[str, Any], paths: dict[str, str]) -> NoReturn:
+    import runpy
+    import signal
+
+    code: Any = 1
+    try:
+        for fd, name, mode in (
+            (0, "in", os.O_RDONLY),
+            (1, "out", os.O_WRONLY | os.O_CREAT),
+            (2, "err", os.O_WRONLY | os.O_CREAT),
+        ):
+            os.dup2(os.open(paths[name], mode), fd)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.chdir(request["cwd"])
+        sys.argv = [script, *request["args"]]
+        sys.path[0] = os.path.dirname(script)
+        signal.alarm(TIMEOUT_SECONDS)
+        try:
+            runpy.run_path(script, run_name="__main__")
+            code = 0
+        except SystemExit as stop:
+            code = stop.code
+        if code is not None and not isinstance(code, int):
+            print(code, file=sys.stderr)
+            code = 1
+        atexit._run_exitfuncs()  # as an interpreter's exit would; os._exit skips them
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code or 0)
 
 
 class WarmCli:
@@ -128,13 +140,13 @@ class WarmCli:
         atexit.register(self.stop)
 
     def run(
-        self, args: list[str], cwd: Path, env: dict[str, str], stdin: str = ""
+        self, args: list[str], cwd: Path, env: dict[str, str]
     ) -> subprocess.CompletedProcess[str]:
         with self._lock:
             if self._server is None or self._server.poll() is not None:
                 self._start()
             assert self._server is not None and self._server.stdin is not None
-            request = {"args": args, "cwd": str(cwd), "env": env, "stdin": stdin}
+            request = {"args": args, "cwd": str(cwd), "env": env}
             self._server.stdin.write(json.dumps(request) + "\n")
             self._server.stdin.flush()
             line = self._answers.readline()
