@@ -69,6 +69,20 @@ def test_the_working_directory_and_a_warnings_origin_are_the_calls(tmp_path: Pat
     assert f"{script}:8: Warning" in warm.stderr and "haven't been run" in warm.stderr
 
 
+def test_the_calls_pythonpath_is_searched(tmp_path: Path) -> None:
+    """A scratch project's piccolo_conf is found through PYTHONPATH, which a running
+    interpreter no longer reads: the child sets its own."""
+    (tmp_path / "warm_probe_conf.py").write_text(
+        "from piccolo.conf.apps import AppRegistry\n"
+        "APP_REGISTRY = AppRegistry(apps=['piccolo.apps.user.piccolo_app'])\n"
+    )
+    env = {"PYTHONPATH": str(tmp_path), "PICCOLO_CONF": "warm_probe_conf"}
+    warm = piccolo("user", "nosuchcommand", check=False, env=env)
+    same(warm, cold("user", "nosuchcommand", env=env))
+    assert "Can't import the APP_REGISTRY" not in warm.stdout, warm.stdout
+    assert "change_password" in warm.stdout, warm.stdout
+
+
 def test_nothing_of_the_project_is_imported_before_the_fork() -> None:
     """Its modules read the settings on import: each call must import them afresh."""
     probe = (

@@ -4,8 +4,8 @@ pydantic, ...).
 
 Why: the suites run the CLI about 500 times each, and most of a cold start is importing
 those libraries (README, "Tests"). The child runs the console script file itself (`runpy`,
-as `python SCRIPT` does), with the call's own argv, environment and working directory
-(stdin empty), so the output, the exit status and the warnings' file:line are the cold
+as `python SCRIPT` does), with the call's own argv, environment (PYTHONPATH too) and working
+directory (stdin empty), so the output, the exit status and the warnings' file:line are the cold
 CLI's. Nothing of the project is imported before the fork: its modules read the settings
 from the environment on import, and each call has its own. A call that needs a fresh
 interpreter (a cold start, its memory measured, a terminal) still runs `subprocess`.
@@ -51,6 +51,10 @@ def _serve(script: str, answer_fd: int) -> None:  # pragma: no cover - runs in t
 
     for name in PRELOADED:
         importlib.import_module(name)
+    # sys.path as a cold start builds it is [script dir, *PYTHONPATH, *the rest]; the
+    # interpreter read this server's PYTHONPATH, so each child puts its call's own
+    own = [os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    rest = [p for p in sys.path[1:] if p not in own]
     answers = os.fdopen(answer_fd, "w")
     for line in sys.stdin:
         request = json.loads(line)
@@ -63,7 +67,7 @@ def _serve(script: str, answer_fd: int) -> None:  # pragma: no cover - runs in t
             pid = os.fork()
             if pid == 0:
                 answers.close()
-                _run_in_child(script, request, paths)
+                _run_in_child(script, request, paths, rest)
             _, status = os.waitpid(pid, 0)
             answer = {
                 "returncode": os.waitstatus_to_exitcode(status),
@@ -76,7 +80,9 @@ def _serve(script: str, answer_fd: int) -> None:  # pragma: no cover - runs in t
         answers.flush()
 
 
-def _run_in_child(script: str, request: dict[str, Any], paths: dict[str, str]) -> NoReturn:
+def _run_in_child(
+    script: str, request: dict[str, Any], paths: dict[str, str], rest: list[str]
+) -> NoReturn:
     import runpy
     import signal
 
@@ -92,7 +98,8 @@ def _run_in_child(script: str, request: dict[str, Any], paths: dict[str, str]) -
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
         sys.argv = [script, *request["args"]]
-        sys.path[0] = os.path.dirname(script)
+        given = request["env"].get("PYTHONPATH", "").split(os.pathsep)
+        sys.path[:] = [os.path.dirname(script), *(os.path.abspath(p) for p in given if p), *rest]
         signal.alarm(TIMEOUT_SECONDS)
         try:
             runpy.run_path(script, run_name="__main__")
