@@ -11,12 +11,17 @@ from the environment on import, and each call has its own. A call that needs a f
 interpreter (a cold start, its memory measured, a terminal) still runs `subprocess`.
 
 The server reads one JSON request per line on its stdin and answers on the pipe it was
-given, one call at a time.
+given, one call at a time: calls from several threads wait for each other, so a test of
+concurrent CLI runs must start its own processes. A call past its time limit is killed
+(SIGALRM: exit status -14, where `subprocess.run` would raise TimeoutExpired). What an
+interpreter fixes at its start (the hash seed, PYTHONWARNINGS, -X options) is the
+server's: no test sets them for a call.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import shutil
@@ -100,6 +105,7 @@ def _run_in_child(
         sys.argv = [script, *request["args"]]
         given = request["env"].get("PYTHONPATH", "").split(os.pathsep)
         sys.path[:] = [os.path.dirname(script), *(os.path.abspath(p) for p in given if p), *rest]
+        tempfile.tempdir = None  # the server's mkdtemp cached its own TMPDIR
         signal.alarm(TIMEOUT_SECONDS)
         try:
             runpy.run_path(script, run_name="__main__")
@@ -116,9 +122,10 @@ def _run_in_child(
         traceback.print_exc()
         code = 1
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code or 0)
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(BaseException):
+                stream.flush()
+        os._exit(code or 0)  # never back into the server's loop
 
 
 class WarmCli:
@@ -154,11 +161,19 @@ class WarmCli:
                 self._start()
             assert self._server is not None and self._server.stdin is not None
             request = {"args": args, "cwd": str(cwd), "env": env}
-            self._server.stdin.write(json.dumps(request) + "\n")
-            self._server.stdin.flush()
-            line = self._answers.readline()
-        if not line:
-            raise RuntimeError("the warm piccolo server stopped")
+            try:
+                self._server.stdin.write(json.dumps(request) + "\n")
+                self._server.stdin.flush()
+                line = self._answers.readline()
+                if not line:
+                    raise RuntimeError("the warm piccolo server stopped")
+            except BaseException:
+                # an answer left in the pipe would be read as the next call's
+                self._server.kill()
+                self._server.wait()
+                self._server = None
+                self._answers.close()
+                raise
         answer = json.loads(line)
         return subprocess.CompletedProcess(
             ["piccolo", *args], answer["returncode"], answer["stdout"], answer["stderr"]
