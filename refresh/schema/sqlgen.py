@@ -6,6 +6,8 @@ settings when the migration runs, so one migration serves every configuration.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from refresh.db.sql import ident, quote_literal
 from refresh.schema.sharding_sql import (
     create_unset_trigger,
@@ -128,10 +130,13 @@ def key_sql(table: str, before: TableState, after: TableState) -> tuple[list[str
     rekeyed = before.tenant_keyed != after.tenant_keyed
     drops, creates = [], []
     for name, key in sorted(before.tenant_keys.items()):
-        if after.tenant_keys.get(name) != key:
-            drops += drop_tenant_key(table, name, key)
-        elif rekeyed:  # the same key made again: its index can stay
-            drops += drop_tenant_key(table, name, key, keep_index=True)
+        wanted = after.tenant_keys.get(name)
+        if wanted == key and not rekeyed:
+            continue
+        # The same key made again, or only its delete action changed: the index on the
+        # same columns can stay, rather than be rebuilt under the migration's locks.
+        same_columns = wanted is not None and replace(key, on_delete=wanted.on_delete) == wanted
+        drops += drop_tenant_key(table, name, key, keep_index=same_columns)
     for name, key in sorted(after.tenant_keys.items()):
         if rekeyed or before.tenant_keys.get(name) != key:
             creates += create_tenant_key(table, name, key)

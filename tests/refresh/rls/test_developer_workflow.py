@@ -279,3 +279,39 @@ def test_an_applied_migration_whose_file_is_gone_is_named_and_restoring_it_clear
     assert edit.startswith(f"restore {rls_migration} (e.g. `git checkout HEAD -- ")
     rls_migration.write_text(kept)  # the edit, followed
     assert scratch.problems() == []
+
+
+async def test_a_keys_new_delete_action_keeps_its_index(scratch: Scratch) -> None:
+    """Changing only `on_delete` remakes the constraint, not its index: on a big table the
+    index would be rebuilt under the migration's locks for nothing. Both ways."""
+    scratch.migrated(GADGETS.format(gadget_extra=""))
+    a = uuid.uuid4()
+    await scratch.sql("insert into tenant (id, slug, name) values ($1, 'ga', 'A')", a)
+    [gadget] = await scratch.as_tenant(a, "insert into gadget (name) values ('g') returning id")
+    await scratch.as_tenant(a, "insert into part (gadget_id, label) values ($1, 'p')", gadget["id"])
+    key_and_index = (
+        "select c.confdeltype::text as action, i.oid as index from pg_constraint c, pg_class i"
+        " where c.conname = 'part_gadget_same_tenant' and i.relname = 'part_tenant_gadget_idx'"
+    )
+    [cascade] = await scratch.sql(key_and_index)
+    assert cascade["action"] == "c"
+
+    restrict = "from piccolo.columns.base import OnDelete\n" + GADGETS.format(
+        gadget_extra=""
+    ).replace("TenantForeignKey(Gadget)", "TenantForeignKey(Gadget, on_delete=OnDelete.restrict)")
+    scratch.write_tables(restrict, "[Colour, Gadget, Part]")
+    scratch.run("rls", "new", "gadgets")
+    newest = sorted(scratch.migrations.glob("gadgets_*.py"))[-1].read_text()
+    assert "drop constraint if exists part_gadget_same_tenant" in newest
+    assert "references gadget (tenant_id, id) on delete restrict;" in newest
+    assert "drop index" not in newest
+    scratch.run("migrations", "forwards", "all")
+    assert scratch.run("rls", "check").stdout.startswith("✓")
+    [restricted] = await scratch.sql(key_and_index)
+    assert dict(restricted) == {"action": "r", "index": cascade["index"]}
+    with pytest.raises(asyncpg.RestrictViolationError):  # the new action holds
+        await scratch.as_tenant(a, "delete from gadget where id = $1", gadget["id"])
+
+    scratch.run("migrations", "backwards", "gadgets", "--auto_agree")
+    [back] = await scratch.sql(key_and_index)
+    assert dict(back) == {"action": "c", "index": cascade["index"]}
