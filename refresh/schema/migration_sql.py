@@ -8,7 +8,9 @@ never changes after it ran); role names are the only parameters, written as
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
@@ -36,12 +38,19 @@ def render(sql: str) -> str:
     return PLACEHOLDER.sub(lambda m: values[m[0][1:-1]], sql)
 
 
-async def execute(sql: str) -> None:
-    """Run a script inside the migration's transaction, one statement at a time (see
-    statements()); a script of comments only (an adopted change) runs nothing."""
+@asynccontextmanager
+async def migration_connection() -> AsyncIterator[Any]:
+    """The connection of the running migration's transaction (piccolo_conf.DB's)."""
     engine = engine_finder()
     assert isinstance(engine, PostgresEngine), "piccolo_conf.DB must be a PostgresEngine"
     async with connection_of(engine) as connection:
+        yield connection
+
+
+async def execute(sql: str) -> None:
+    """Run a script inside the migration's transaction, one statement at a time (see
+    statements()); a script of comments only (an adopted change) runs nothing."""
+    async with migration_connection() as connection:
         for statement in statements(render(sql)):
             await connection.execute(statement)
 

@@ -12,12 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from piccolo.engine import engine_finder
-from piccolo.engine.postgres import PostgresEngine
-
 from refresh.compat.piccolo import added_checks
-from refresh.db.connection import connection_of
 from refresh.db.sql import ident
+from refresh.schema.migration_sql import migration_connection
 
 
 class RowsBreakNewCheck(Exception):
@@ -35,10 +32,8 @@ def refuse_breaking_rows(manager: Any) -> None:
     """Adds the pre-flight to a migration: call it once the migration's checks are added."""
 
     async def preflight() -> None:
-        engine = engine_finder()
-        assert isinstance(engine, PostgresEngine), "piccolo_conf.DB must be a PostgresEngine"
         problems = []
-        async with connection_of(engine) as connection:
+        async with migration_connection() as connection:
             for table, name, condition in added_checks(manager):
                 found = breaking_rows_sql(table, condition)
                 count = await connection.fetchval(f"select count(*) from ({found}) breaking")
