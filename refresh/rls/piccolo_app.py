@@ -7,6 +7,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig, Command
 
 from refresh.compat.targ import accepts_spaced_options
+from refresh.rls import APP_NAME
 from refresh.rls.commands import (
     bootstrap,
     check,
@@ -22,8 +23,8 @@ from refresh.rls.tables import AuditLog, OperatorAction
 ROOT = Path(__file__).resolve().parents[2]
 
 APP_CONFIG = AppConfig(
-    app_name="rls",
-    migrations_folder_path=ROOT / "migrations" / "rls",
+    app_name=APP_NAME,
+    migrations_folder_path=ROOT / "migrations" / APP_NAME,
     table_classes=[AuditLog, OperatorAction],
     migration_dependencies=[],
     commands=[

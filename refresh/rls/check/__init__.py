@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from piccolo.conf.apps import AppConfig, Finder
 
+from refresh.rls import APP_NAME as RLS_APP
 from refresh.rls.check.citus import citus_problems
 from refresh.rls.check.exposure import exposure_problems
 from refresh.rls.check.indexes import index_problems
@@ -126,7 +127,7 @@ def registered_apps() -> list[AppConfig]:
     return [
         config
         for config in registry.app_configs.values()
-        if config.table_classes or config.app_name in ("rls", PLACEMENT_APP)
+        if config.table_classes or config.app_name in (RLS_APP, PLACEMENT_APP)
     ]
 
 

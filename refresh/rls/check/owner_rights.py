@@ -39,11 +39,11 @@ from piccolo.apps.migrations.tables import Migration
 
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
+from refresh.rls import APP_NAME as RLS_APP
 from refresh.rls.check.exposure import EXTENSION_SCHEMAS, qualified
 from refresh.rls.check.problems import ADMIN_OWNS, Problem, owner_sql
 from refresh.rls.check.project_functions import (
     PROJECT_FUNCTIONS,
-    RLS_APP,
     Definition,
     definition,
     project_definitions,

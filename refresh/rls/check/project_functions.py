@@ -21,6 +21,7 @@ from piccolo.apps.migrations.commands.base import BaseMigrationManager
 from piccolo.conf.apps import Finder
 
 from refresh.db.sql import statements
+from refresh.rls import APP_NAME as RLS_APP
 from refresh.schema.migration_sql import render
 
 PROJECT_FUNCTIONS = ("audit_change", "set_updated_at")
@@ -37,9 +38,6 @@ class Definition:
     words: tuple[str, ...]  # its body, word by word (layout aside)
     definer: bool
     migration: str = ""  # the ID of the rls migration that defines it last
-
-
-RLS_APP = "rls"
 
 
 def words(body: str) -> tuple[str, ...]:
