@@ -8,10 +8,11 @@ tests/refresh/compat/test_piccolo.py fails if Piccolo changes either.
 
 from __future__ import annotations
 
+import copy
 import datetime
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from piccolo.columns import Column, ForeignKey
 from piccolo.columns.combination import And, Or
@@ -19,6 +20,7 @@ from piccolo.columns.readable import Readable
 from piccolo.conf.apps import AppConfig
 from piccolo.constraints import Check
 from piccolo.query.methods.select import Select
+from piccolo.query.mixins import OffsetDelegate, OrderBy, OrderByDelegate, WhereDelegate
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
@@ -103,6 +105,22 @@ def select_offset(query: Select) -> int:  # type: ignore[type-arg]
 
 def drop_offset(query: Select) -> None:  # type: ignore[type-arg]
     query.offset_delegate._offset = None
+
+
+AnySelect = TypeVar("AnySelect", bound=Select)  # type: ignore[type-arg]
+
+
+def with_own_paging(query: AnySelect) -> AnySelect:
+    """A copy of a Select sharing all but its WHERE, ORDER BY and OFFSET, which the copy
+    may change without changing the query (awaited again, with another offset, say). A
+    Select has no copy(): its parts are delegates, and these three are replaced."""
+    other = copy.copy(query)
+    other.where_delegate = WhereDelegate(_where=query.where_delegate._where)
+    items = list(query.order_by_delegate._order_by.order_by_items)
+    other.order_by_delegate = OrderByDelegate(_order_by=OrderBy(order_by_items=items))
+    other.offset_delegate = OffsetDelegate()
+    other.offset_delegate._offset = query.offset_delegate._offset
+    return other
 
 
 def select_ordering(query: Select) -> list[tuple[Any, bool]]:  # type: ignore[type-arg]

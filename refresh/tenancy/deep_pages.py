@@ -18,12 +18,18 @@ sends no cursor, and neither library has a hook in the query, so a tenant table'
 The rows are the OFFSET's: the key is total (the primary key ends it; ties of the other
 columns are in no defined order in SQL, and the key gives them one, the same in every
 statement). Only what PostgreSQL's row comparison expresses exactly is sought: an order
-on the table's own NOT NULL columns, all in one direction; filters that are column
-conditions on the table's own columns (no raw SQL, nothing through a join); a selection
-of columns and readables (a raw expression, such as a window function, would see only
-the rows from the boundary on). Any other query keeps its OFFSET. The statements run in
-the query's transaction, under its policies; like two requests for two pages, they see
-rows written between them (READ COMMITTED), which may move a page by that many rows.
+on the table's own NOT NULL columns, all in one direction; filters that are conditions
+on the table's own columns compared with values (no raw SQL, nothing through a join,
+no column or SQL as the value); a selection of columns and readables whose joins follow
+declared foreign keys to a unique column (a raw expression, such as a window function,
+would see only the rows from the boundary on; `join_on` may join several rows to one).
+Any other query keeps its OFFSET. The boundary travels as text and is cast back to each
+column's own type in the database, so a value Python reads otherwise (an interval's
+'1 year', a timestamp past year 9999) compares as it is stored. The query itself is not
+changed: the seek runs on a copy, so it may be awaited again with another offset. The
+statements run in the query's transaction, under its policies; like two requests for
+two pages, they see rows written between them (READ COMMITTED), which may move a page by
+that many rows.
 """
 
 from __future__ import annotations
@@ -34,10 +40,12 @@ from typing import Any
 from piccolo.columns import Column
 from piccolo.columns.combination import Where, WhereRaw
 from piccolo.columns.readable import Readable
+from piccolo.query.base import Query
 from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
 
 from refresh.compat.piccolo import (
+    AnySelect,
     drop_offset,
     is_plain_select,
     select_offset,
@@ -45,6 +53,7 @@ from refresh.compat.piccolo import (
     select_with_filters_of,
     selected_items,
     where_conditions,
+    with_own_paging,
 )
 
 # Below it an OFFSET reads a few pages' rows, less than the boundary's extra round trip.
@@ -89,16 +98,44 @@ def seek_key(query: Select) -> SeekKey | None:  # type: ignore[type-arg]
     return SeekKey(tuple(columns), ordering[0][1], added)
 
 
+def joins_one_row_each(column: Column) -> bool:
+    """Whether the joins a selected column reaches through (`project_id.name`) follow
+    declared foreign keys to a primary key or unique column, so that they keep the table's
+    rows as they are; `join_on` joins on any column and may join several rows to one."""
+    for key in column._meta.call_chain:
+        declared = {c._meta.name for c in key._meta.table._meta.foreign_key_columns}
+        target = key._foreign_key_meta.resolved_target_column
+        if key._meta.name not in declared or not (target._meta.primary_key or target._meta.unique):
+            return False
+    return True
+
+
+def selects_rows_of_its_table(item: Any) -> bool:
+    if isinstance(item, Readable):
+        return all(joins_one_row_each(column) for column in item.columns)
+    return isinstance(item, Column) and joins_one_row_each(item)
+
+
+def compares_with_values(condition: Any, table: Any) -> bool:
+    """A condition on one of the table's own columns against values: neither a column
+    (`Task.title != Task.project_id.name`) nor SQL, which may name a join that the
+    boundary's statement does not have."""
+    if not isinstance(condition, Where) or not own_column(condition.column, table):
+        return False
+    values = condition.values if isinstance(condition.values, list | tuple) else [condition.values]
+    return not any(isinstance(v, Column | QueryString | Query) for v in [condition.value, *values])
+
+
 def seekable(query: Select) -> SeekKey | None:  # type: ignore[type-arg]
     """The key to seek on when the query's OFFSET is deep and the seek gives the same
     rows; None otherwise (most queries: no OFFSET, decided without a statement)."""
     if select_offset(query) < DEEP_OFFSET or not is_plain_select(query):
         return None
-    if not all(isinstance(item, Column | Readable) for item in selected_items(query)):
+    if not all(selects_rows_of_its_table(item) for item in selected_items(query)):
         return None
-    for condition in where_conditions(query.where_delegate):
-        if not isinstance(condition, Where) or not own_column(condition.column, query.table):
-            return None
+    conditions = where_conditions(query.where_delegate)
+    if not all(compares_with_values(condition, query.table) for condition in conditions):
+        return None
     return seek_key(query)
 
 
@@ -106,12 +143,20 @@ def sql_name(column: Column) -> str:
     return column._meta.get_full_name(with_alias=False)
 
 
+@dataclass(frozen=True)
+class Boundary:
+    """The key of a page's first row: each column's value as text and its type's name."""
+
+    values: tuple[str, ...]
+    types: tuple[str, ...]
+
+
 async def boundary_of(
     query: Select,  # type: ignore[type-arg]
     key: SeekKey,
     offset: int,
     node: str | None,
-) -> list[Any] | None:
+) -> Boundary | None:
     """The key of the row at `offset` in the query's order, or None past the last row."""
     from_start = True
     if offset >= FROM_THE_END:
@@ -122,29 +167,36 @@ async def boundary_of(
             return None
         from_start = offset <= total // 2
         offset = offset if from_start else total - 1 - offset
-    names = [QueryString(f'{sql_name(c)} AS "seek_{i}"') for i, c in enumerate(key.columns)]
+    names = []
+    for i, column in enumerate(key.columns):
+        names.append(QueryString(f'{sql_name(column)}::text AS "seek_{i}"'))
+        names.append(QueryString(f'pg_typeof({sql_name(column)})::text AS "seek_type_{i}"'))
     boundary = select_with_filters_of(query, names)
     boundary.order_by(*key.columns, ascending=key.ascending == from_start)
     rows = await boundary.offset(offset).limit(1).run(node=node)
-    return [rows[0][f"seek_{i}"] for i in range(len(key.columns))] if rows else None
+    if not rows:
+        return None
+    indexes = range(len(key.columns))
+    return Boundary(
+        tuple(rows[0][f"seek_{i}"] for i in indexes),
+        tuple(rows[0][f"seek_type_{i}"] for i in indexes),
+    )
 
 
-async def seek_deep_page(
-    query: Select,  # type: ignore[type-arg]
-    key: SeekKey,
-    node: str | None,
-) -> None:
-    """Turn the deep OFFSET of `query` (`seekable` gave its key) into a seek from its
-    page's first row, in place (only once the boundary is known: a failed read leaves the
-    query as it was)."""
-    values = await boundary_of(query, key, select_offset(query), node)
-    drop_offset(query)
+async def seek_deep_page(query: AnySelect, key: SeekKey, node: str | None) -> AnySelect:
+    """The query (`seekable` gave its key) with its deep OFFSET turned into a seek from
+    its page's first row: a copy, the query itself unchanged."""
+    boundary = await boundary_of(query, key, select_offset(query), node)
+    sought = with_own_paging(query)
+    drop_offset(sought)
     if key.primary_key_added:
-        query.order_by(key.columns[-1], ascending=key.ascending)
-    if values is None:
-        query.where(WhereRaw("false"))  # past the last row: an empty page, as OFFSET's
-        return
+        sought.order_by(key.columns[-1], ascending=key.ascending)
+    if boundary is None:
+        sought.where(WhereRaw("false"))  # past the last row: an empty page, as OFFSET's
+        return sought
     names = ", ".join(sql_name(c) for c in key.columns)
-    placeholders = ", ".join("{}" for _ in key.columns)
+    # a type name as pg_typeof() gives it is one the parser reads back (regtype's output)
+    values = ", ".join(f"CAST(CAST({{}} AS text) AS {name})" for name in boundary.types)
     operator = ">=" if key.ascending else "<="
-    query.where(WhereRaw(f"({names}) {operator} ({placeholders})", *values))
+    sought.where(WhereRaw(f"({names}) {operator} ({values})", *boundary.values))
+    return sought

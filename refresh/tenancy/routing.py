@@ -90,9 +90,10 @@ class RoutedSelect(JoinRewritingSelect):
         **kwargs: Any,
     ) -> list[dict[str, Any]]:
         key = seekable(self)
-        if key is not None:
-            await seek_deep_page(self, key, node)
-        return await super().run(node=node, in_pool=in_pool, use_callbacks=use_callbacks, **kwargs)
+        query = self if key is None else await seek_deep_page(self, key, node)
+        return await super(RoutedSelect, query).run(
+            node=node, in_pool=in_pool, use_callbacks=use_callbacks, **kwargs
+        )
 
     def runs_as_select(self) -> bool:
         """Whether run() adds nothing to Select's for this query: it seeks no deep page

@@ -27,6 +27,7 @@ from refresh.compat.piccolo import (
     select_with_filters_of,
     selected_items,
     where_conditions,
+    with_own_paging,
 )
 
 
@@ -124,6 +125,25 @@ def test_a_selects_offset_and_ordering_are_read_and_the_offset_dropped() -> None
     assert select_offset(query) == 0
     assert str(query).endswith("LIMIT 25")
     assert select_offset(Select(table=Task)) == 0
+
+
+def test_a_copy_with_own_paging_changes_without_changing_the_select() -> None:
+    from piccolo.columns.combination import WhereRaw
+
+    from apps.tasks.tables import Task
+
+    query = Select(table=Task, columns_list=[Task.id]).where(Task.priority > 1)
+    query = query.order_by(Task.id).offset(1500).limit(25)
+    before = str(query)
+    other = with_own_paging(query)
+    drop_offset(other)
+    other.order_by(Task.title).where(WhereRaw("false"))
+    assert str(query) == before
+    assert str(other) == (
+        'SELECT ALL "task"."id" AS "id" FROM "task" WHERE ("task"."priority" > 1 AND false)'
+        ' ORDER BY "task"."id" ASC, "task"."title" ASC LIMIT 25'
+    )
+    assert type(other) is type(query) and selected_items(other) == [Task.id]
 
 
 def test_a_plain_select_is_told_from_one_with_more_than_filters_and_paging() -> None:
