@@ -1,7 +1,9 @@
 """The query constructors of a table sharded by tenant, each naming its tenant
 (refresh/tenancy/routing.py says why). TenantTable and the audit log mix this in, listed
 before Table, so Piccolo's instance methods (save, remove, refresh) and piccolo-api's CRUD,
-which build their queries through these classmethods, are routed too."""
+which build their queries through these classmethods, are routed too. Raw SQL given to
+their where() is parenthesised (refresh/compat/piccolo.py GroupedWhereDelegate): a raw
+`x OR y` would otherwise escape the tenant condition added before it."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from piccolo.query.methods import Count, Delete, Exists, Objects, Select, Update
 from piccolo.querystring import Selectable
 from piccolo.table import Table
 
+from refresh.compat.piccolo import group_raw_filters
 from refresh.tenancy.routing import (
     RoutedDelete,
     RoutedSelect,
@@ -29,29 +32,27 @@ class TenantRouted:
     @classmethod
     def select(cls, *columns: Selectable | str, exclude_secrets: bool = False) -> Select[Any]:
         table: type[Table] = cls  # type: ignore[assignment]
-        query = RoutedSelect(
-            table=table,
-            columns_list=columns,
-            exclude_secrets=exclude_secrets,
+        query = group_raw_filters(
+            RoutedSelect(table=table, columns_list=columns, exclude_secrets=exclude_secrets)
         )
         where = tenant_where(table)
         return query if where is None else query.where(where)
 
     @classmethod
     def objects(cls, *prefetch: ForeignKey[Any] | list[ForeignKey[Any]]) -> Objects[Any]:
-        query = super().objects(*prefetch)  # type: ignore[misc]
+        query = group_raw_filters(super().objects(*prefetch))  # type: ignore[misc]
         where = tenant_where(cls)  # type: ignore[arg-type]
         return query if where is None else query.where(where)
 
     @classmethod
     def count(cls, column: Column | None = None, distinct: Sequence[Column] | None = None) -> Count:
-        query = super().count(column, distinct)  # type: ignore[misc]
+        query = group_raw_filters(super().count(column, distinct))  # type: ignore[misc]
         where = tenant_where(cls)  # type: ignore[arg-type]
         return query if where is None else query.where(where)
 
     @classmethod
     def exists(cls) -> Exists[Any]:
-        query = super().exists()  # type: ignore[misc]
+        query = group_raw_filters(super().exists())  # type: ignore[misc]
         where = tenant_where(cls)  # type: ignore[arg-type]
         return query if where is None else query.where(where)
 
@@ -59,8 +60,10 @@ class TenantRouted:
     def delete(cls, force: bool = False) -> Delete:
         table: type[Table] = cls  # type: ignore[assignment]
         where = tenant_where(table)
-        query = RoutedDelete(table=table, force=force, routed=where is not None)
-        return query if where is None else query.where(where)
+        query = group_raw_filters(RoutedDelete(table=table, force=force, routed=where is not None))
+        if where is not None:
+            query.where(where)
+        return query.routing_added_filter()
 
     @classmethod
     def update(
@@ -79,9 +82,10 @@ class TenantRouted:
         moved_to = pop_tenant(table, values)
         where = tenant_where(table)
         routed = where is not None or moved_to is not None
-        query = RoutedUpdate(table=table, force=force, routed=routed).values(values)
+        query = group_raw_filters(RoutedUpdate(table=table, force=force, routed=routed))
+        query.values(values)
         if where is not None:
-            query = query.where(where)
+            query.where(where)
         if moved_to is not None:
-            query = query.where(tenant_column(table) == moved_to)
-        return query
+            query.where(tenant_column(table) == moved_to)
+        return query.routing_added_filter()

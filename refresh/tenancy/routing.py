@@ -32,6 +32,7 @@ from piccolo.table import Table
 
 from refresh.compat.piccolo import (
     JoinRewritingSelect,
+    current_filter,
     has_filter,
     join_with_condition,
     joined_keys,
@@ -128,8 +129,31 @@ class WriteRouting:
     def __init__(self, *args: Any, routed: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.routed = routed
+        self.added_filter: Any = None
+
+    def routing_added_filter(self) -> Any:
+        """Note that the filter the query has so far is routing's (the request's tenant, a
+        tenant_id among an update's values), not its caller's: returns the query."""
+        self.added_filter = current_filter(self.where_delegate)
+        return self
+
+    def _validate(self) -> None:
+        """Piccolo refuses a write with no filter unless forced (`Task.delete()` without
+        `.where`); routing's own tenant condition is no filter of the caller's, so the
+        check sees the query without it, and a forgotten where in a request is refused
+        rather than wiping the tenant's rows."""
+        delegate = self.where_delegate
+        if self.added_filter is None or current_filter(delegate) is not self.added_filter:
+            super()._validate()  # type: ignore[misc]
+            return
+        self.where_delegate = type(delegate)()
+        try:
+            super()._validate()  # type: ignore[misc]
+        finally:
+            self.where_delegate = delegate
 
     async def run(self, node: str | None = None, in_pool: bool = True) -> Any:
+        self._validate()  # the caller's query, before a tenant found below is added
         if not self.routed:
             self.routed = True
             tenant = await sole_tenant(self.table, self.where_delegate, node)
@@ -139,11 +163,11 @@ class WriteRouting:
 
 
 class RoutedUpdate(WriteRouting, Update):  # type: ignore[type-arg]
-    __slots__ = ("routed",)
+    __slots__ = ("added_filter", "routed")
 
 
 class RoutedDelete(WriteRouting, Delete):
-    __slots__ = ("routed",)
+    __slots__ = ("added_filter", "routed")
 
 
 async def sole_tenant(table: type[Table], where: Any, node: str | None) -> uuid.UUID | None:

@@ -13,7 +13,9 @@ from piccolo.query.methods.select import Select
 
 from refresh.compat.piccolo import (
     added_checks,
+    current_filter,
     drop_offset,
+    group_raw_filters,
     has_filter,
     is_plain_select,
     join_with_condition,
@@ -144,6 +146,24 @@ def test_a_copy_with_own_paging_changes_without_changing_the_select() -> None:
         ' ORDER BY "task"."id" ASC, "task"."title" ASC LIMIT 25'
     )
     assert type(other) is type(query) and selected_items(other) == [Task.id]
+
+
+def test_raw_conditions_are_grouped_only_by_the_grouped_delegate() -> None:
+    """Piccolo writes a raw condition as it is inside `(a AND b)`; if it ever groups it
+    itself, GroupedWhereDelegate is no longer needed (the first assertion fails)."""
+    from piccolo.columns.combination import WhereRaw
+    from piccolo.querystring import QueryString
+
+    from apps.tasks.tables import Task
+
+    def rendered(query: Select) -> str:  # type: ignore[type-arg]
+        query.where(Task.priority == 1).where(WhereRaw("x OR y"), QueryString("z OR {}", 5))
+        return str(query).split(" WHERE ")[1]
+
+    assert rendered(Select(table=Task)) == '(("task"."priority" = 1 AND x OR y) AND z OR 5)'
+    grouped = group_raw_filters(Select(table=Task))
+    assert rendered(grouped) == '(("task"."priority" = 1 AND (x OR y)) AND (z OR 5))'
+    assert current_filter(Select(table=Task).where_delegate) is None
 
 
 def test_a_plain_select_is_told_from_one_with_more_than_filters_and_paging() -> None:

@@ -192,3 +192,73 @@ def test_a_deep_page_cannot_be_frozen() -> None:
         .limit(25)
     )
     assert shallow.params == {"project"} and f"OFFSET {DEEP_OFFSET - 1}" in shallow.sql
+
+
+async def test_raw_sql_with_an_or_stays_inside_the_tenant_condition(
+    app: Any, tenant_a: TenantFixture, tenant_b: TenantFixture
+) -> None:
+    """Raw SQL given to where() is parenthesised: `tenant AND x OR y` would let the OR's
+    other side match every tenant's rows (on Citus a query to every shard; outside a
+    request, with a tenant_id among an update's values, a write to another tenant)."""
+    from piccolo.columns.combination import WhereRaw
+    from piccolo.querystring import QueryString
+
+    from apps.projects.tables import Project
+    from apps.tasks.tables import Task
+    from refresh.db.clients import write_client
+
+    either = "task.priority = 1 OR task.priority = 2"
+    async with request_of(tenant_a):
+        for query in (
+            Task.select(Task.id).where(WhereRaw(either)),
+            Task.select(Task.id).where(QueryString(either)),
+            Task.count().where(WhereRaw(either)),
+            Task.update({Task.priority: 3}).where(WhereRaw(either)),
+            Task.delete().where(WhereRaw(either)),
+        ):
+            assert f"= '{tenant_a.id}' AND (task.priority = 1 OR task.priority = 2))" in str(
+                query
+            ), str(query)
+
+    insert = "insert into project (tenant_id, name) values ($1, 'or') returning id"
+    [a] = await write_client.fetch(insert, tenant_a.id)
+    [b] = await write_client.fetch(insert, tenant_b.id)
+    async with write_client.transaction():  # an operator's write, no RLS
+        touched = await write_client.run(
+            Project.update({Project.tenant_id: tenant_a.id, Project.description: "touched"})
+            .where(WhereRaw("project.id = {} OR project.id = {}", a["id"], b["id"]))
+            .returning(Project.id)
+        )
+    assert [row["id"] for row in touched] == [a["id"]]
+    [left] = await write_client.fetch("select description from project where id = $1", b["id"])
+    assert left["description"] != "touched"
+
+
+async def test_a_write_without_a_filter_is_refused_in_a_request_too(
+    app: Any, tenant_a: TenantFixture
+) -> None:
+    """Piccolo refuses `delete()`/`update()` without a where unless forced; the tenant
+    condition routing adds is not the caller's filter, so a forgotten where is refused
+    rather than wiping the tenant's rows. Forced, it writes that tenant's rows only."""
+    from piccolo.query.methods.delete import DeletionError
+    from piccolo.query.methods.update import UpdateError
+
+    from apps.projects.tables import Project
+    from refresh.db.clients import write_client
+
+    async with request_of(tenant_a):
+        await Project.insert(Project(name="kept", tenant_id=tenant_a.id))
+        with pytest.raises(DeletionError):
+            await Project.delete()
+        with pytest.raises(UpdateError):
+            await Project.update({Project.description: "everything"})
+        assert await Project.count() >= 1
+        forced = await Project.update({Project.description: "forced"}, force=True).returning(
+            Project.tenant_id
+        )
+        assert {row["tenant_id"] for row in forced} == {tenant_a.id}
+    async with write_client.transaction():  # outside a request: a tenant among the values
+        with pytest.raises(UpdateError):
+            await write_client.run(
+                Project.update({Project.tenant_id: tenant_a.id, Project.description: "all"})
+            )
