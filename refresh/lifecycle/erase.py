@@ -4,10 +4,11 @@ transaction.
 Children before parents (the reverse of the declared foreign keys' order), each delete
 checked against the count taken under the tenant's row lock; then the tenant's audit
 entries go too, and one entry records the erasure: who, when, how many rows of each
-table. Erasure is for good: export first to keep a copy. Any failure rolls back
-everything. What apps keep about the tenant outside its rows (an operator's view of it
-in the admin) ends in the same transaction: each app's `erasure` module, through the
-registry, since the platform imports no app.
+table. The nil id (NO_TENANT) is refused: the platform's own audit entries carry it.
+Erasure is for good: export first to keep a copy. Any failure rolls back everything.
+What apps keep about the tenant outside its rows (an operator's view of it in the admin)
+ends in the same transaction: each app's `erasure` module, through the registry, since
+the platform imports no app.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from refresh.lifecycle.export import UnknownTenant, count_sql
 from refresh.lifecycle.progress import Progress
 from refresh.lifecycle.tables import AUDIT_LOG, TenantRows, tenant_tables
 from refresh.registry import contributions
-from refresh.tenancy.naming import find_tenant
+from refresh.tenancy.naming import NO_TENANT, find_tenant, tenant_id_in
 from refresh.tenancy.tables import tenant_root_table
 
 # Each app's module of that name may define `async def tenant_erased(connection,
@@ -58,6 +59,7 @@ async def erase_tenant(
     stream: IO[str] | None = None,
 ) -> dict[str, int]:
     """Erase the tenant (or, dry run, only count); returns the rows per table."""
+    refuse_no_tenant(tenant_id_in(slug_or_id))  # before any query
     async with write_client.connection() as connection, whole_transaction(connection):
         found = await find_tenant(connection, slug_or_id) or await leftovers(connection, slug_or_id)
         if found is None:
@@ -71,6 +73,16 @@ async def erase_tenant(
             return await count_rows(connection, tenant_id)
         who = actor or await system_actor(connection)
         return await erase_in(connection, tenant_id, slug, who, stream)
+
+
+def refuse_no_tenant(tenant_id: uuid.UUID | None) -> None:
+    """The nil id names no tenant, but the platform's own audit entries (logins, staff
+    profiles) carry it: `leftovers` would take them for what is left of a tenant."""
+    if tenant_id == NO_TENANT:
+        raise UnknownTenant(
+            f"{NO_TENANT} is the platform's id of no tenant, not a tenant's: its audit "
+            "entries are the platform's own (logins, staff profiles); nothing erased"
+        )
 
 
 async def leftovers(connection: Any, slug_or_id: str) -> tuple[uuid.UUID, str] | None:
@@ -103,6 +115,7 @@ async def erase_in(
     action: str = "erase",
 ) -> dict[str, int]:
     """Erase inside the caller's transaction, then record `action` in the audit log."""
+    refuse_no_tenant(tenant_id)
     root = ident(tenant_root_table()._meta.tablename)
     # Writes of this tenant check their key to its row: they wait until this commits.
     await connection.execute(f"select 1 from {root} where id = $1 for update", tenant_id)

@@ -13,6 +13,7 @@ import pytest
 
 from refresh.db.clients import write_client
 from refresh.lifecycle.fileformat import Reader
+from refresh.tenancy.naming import NO_TENANT
 from settings import get_settings
 from tests.apps.admin.support import new_operator, new_staff, open_session
 from tests.refresh.lifecycle.support import generated_tenant, others_digest, rows_of
@@ -135,3 +136,21 @@ async def test_an_export_names_a_tenant_by_slug_or_id_and_never_builds_a_path_of
     reader = Reader(io.BytesIO(gzip.decompress(download.content)))
     assert reader.manifest.tenant_id == str(tenant_b.id)
     assert str(tenant_a.id) not in gzip.decompress(download.content).decode()
+
+
+async def test_the_nil_tenant_cannot_be_erased_from_the_form(
+    app: Any, tenant_a: Any, tenant_b: Any
+) -> None:
+    """The platform's own audit entries (logins, staff profiles) carry the nil id: erasing
+    it by that id deleted them, and who of the operators made them."""
+    session = await open_session(app, await new_operator())
+    await new_staff(tenant_b.id)  # platform entries, made by the command line's login
+    others = await others_digest(NOBODY)  # every tenant's rows, the nil id's entries too
+    nil = str(NO_TENANT)
+    refused = await session.post("/forms/erase-a-tenant/", {"slug": nil, "confirm": f"erase {nil}"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["custom_form_error"] == (
+        f"{nil} is the platform's id of no tenant, not a tenant's: its audit entries are "
+        "the platform's own (logins, staff profiles); nothing erased"
+    )
+    assert await others_digest(NOBODY) == others

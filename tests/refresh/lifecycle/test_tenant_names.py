@@ -13,7 +13,10 @@ import asyncpg
 import pytest
 
 from refresh.db.clients import write_client
+from refresh.lifecycle.erase import erase_tenant
+from refresh.lifecycle.export import UnknownTenant
 from refresh.tenancy.naming import NO_TENANT, find_tenant
+from tests.apps.admin.support import new_staff
 from tests.refresh.lifecycle.support import generated_tenant, rows_of, run_cli
 from tests.refresh.lifecycle.test_refusals import NOBODY, lines_of, refused, rehash, rewritten
 
@@ -119,3 +122,33 @@ async def test_a_lookup_is_by_id_or_by_slug_never_both(tenant_a, tenant_b):
         assert await find_tenant(connection, tenant_b.id.hex) == (tenant_b.id, "tenant-b")
         assert await find_tenant(connection, str(NO_TENANT)) is None
         assert await find_tenant(connection, str(NOBODY)) is None
+
+
+async def platform_entries() -> list[dict[str, Any]]:
+    """The platform's own audit entries (logins, staff profiles), and who made them."""
+    return await write_client.fetch(
+        "select a.id, a.action, o.operator from audit_log a"
+        " left join operator_action o on o.id = a.id where a.tenant_id = $1 order by a.id",
+        NO_TENANT,
+    )
+
+
+async def test_the_nil_tenant_is_never_erased(tenant_a: Any, tenant_b: Any) -> None:
+    """The nil id has no tenant row, but it has audit entries: `erase` by id took them for
+    what is left of an erased tenant and deleted the platform's history."""
+    await new_staff(tenant_a.id)  # a login and a staff profile: platform entries
+    entries = await platform_entries()
+    assert entries
+    for text in (str(NO_TENANT), NO_TENANT.hex):  # the id, however it is spelled
+        for dry_run in (True, False):
+            with pytest.raises(UnknownTenant, match="the platform's id of no tenant"):
+                await erase_tenant(text, dry_run=dry_run)
+        for flags in ([], ["--dry-run"]):
+            message = await refused(["tenants", "erase", text, *flags], "nothing erased")
+            assert message.strip() == (
+                "00000000-0000-0000-0000-000000000000 is the platform's id of no tenant, not "
+                "a tenant's: its audit entries are the platform's own (logins, staff "
+                "profiles); nothing erased"
+            )
+    assert await platform_entries() == entries
+    assert (await rows_of(tenant_b.id))["tenant"]
