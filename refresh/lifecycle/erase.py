@@ -33,6 +33,10 @@ from refresh.tenancy.tables import tenant_root_table
 ERASURE_MODULE = "erasure"
 
 
+#: The advisory lock key of an erase of a tenant's leftovers ($1: the tenant id).
+ERASE_LOCK_KEY = "hashtextextended('refresh.erase:' || $1::text, 0)"
+
+
 class EraseFailed(RuntimeError):
     """A delete removed a different number of rows than counted: nothing was erased."""
 
@@ -61,7 +65,10 @@ async def erase_tenant(
     """Erase the tenant (or, dry run, only count); returns the rows per table."""
     refuse_no_tenant(tenant_id_in(slug_or_id))  # before any query
     async with write_client.connection() as connection, whole_transaction(connection):
-        found = await find_tenant(connection, slug_or_id) or await leftovers(connection, slug_or_id)
+        found = await find_tenant(connection, slug_or_id)
+        leftover = found is None
+        if found is None:
+            found = await leftovers(connection, slug_or_id)
         if found is None:
             raise UnknownTenant(
                 f"no tenant with slug or id {slug_or_id!r} (what is left of a tenant whose "
@@ -72,7 +79,7 @@ async def erase_tenant(
         if dry_run:
             return await count_rows(connection, tenant_id)
         who = actor or await system_actor(connection)
-        return await erase_in(connection, tenant_id, slug, who, stream)
+        return await erase_in(connection, tenant_id, slug, who, stream, leftover=leftover)
 
 
 def refuse_no_tenant(tenant_id: uuid.UUID | None) -> None:
@@ -93,6 +100,9 @@ async def leftovers(connection: Any, slug_or_id: str) -> tuple[uuid.UUID, str] |
         tenant_id = uuid.UUID(slug_or_id)
     except ValueError:
         return None
+    # No row to lock (erase_in): two erases of the same leftovers take turns here, and
+    # the second finds only the first one's entry, which is no leftover.
+    await connection.execute(f"select pg_advisory_xact_lock({ERASE_LOCK_KEY})", str(tenant_id))
     counts = await count_rows(connection, tenant_id)
     # an erased tenant keeps the entry of its erasure: that is not a leftover
     erasures = await connection.fetchval(
@@ -113,12 +123,24 @@ async def erase_in(
     actor: Actor,
     stream: IO[str] | None = None,
     action: str = "erase",
+    leftover: bool = False,
 ) -> dict[str, int]:
-    """Erase inside the caller's transaction, then record `action` in the audit log."""
+    """Erase inside the caller's transaction, then record `action` in the audit log.
+    `leftover`: the tenant's row is gone already (`leftovers`), there is none to lock."""
     refuse_no_tenant(tenant_id)
     root = ident(tenant_root_table()._meta.tablename)
     # Writes of this tenant check their key to its row: they wait until this commits.
-    await connection.execute(f"select 1 from {root} where id = $1 for update", tenant_id)
+    locked = await connection.fetchval(
+        f"select true from {root} where id = $1 for update", tenant_id
+    )
+    if not locked and not leftover:
+        # Another erase (or an import replacing the tenant) held the row first, and took
+        # it away when it committed: going on would delete that erase's entry and record
+        # one of nothing.
+        raise UnknownTenant(
+            f"no tenant {slug!r} ({tenant_id}) any more: it was erased while this waited "
+            "for it; nothing erased"
+        )
     counts = await count_rows(connection, tenant_id)
     progress = Progress("erase", sum(counts.values()), stream)
     tables = tenant_tables()

@@ -25,7 +25,7 @@ from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.lifecycle.audit import Actor, record, remove_entries, system_actor
 from refresh.lifecycle.erase import erase_in, whole_transaction
-from refresh.lifecycle.export import PREFETCH, begin_snapshot, rows_sql
+from refresh.lifecycle.export import PREFETCH, UnknownTenant, begin_snapshot, rows_sql
 from refresh.lifecycle.fileformat import BadExport, Manifest, Reader, TableEntry, open_for_reading
 from refresh.lifecycle.migrations import differences, migration_state
 from refresh.lifecycle.progress import Progress
@@ -196,7 +196,13 @@ async def _make_room(
         raise ImportRefused(
             f"the tenant {existing!r} ({tenant_id}) exists in this database", "replace", existing
         )
-    await erase_in(connection, tenant_id, existing, actor, stream)
+    try:
+        await erase_in(connection, tenant_id, existing, actor, stream)
+    except UnknownTenant:  # an erase took it away while this waited for its row
+        raise ImportRefused(
+            f"the tenant {existing!r} ({tenant_id}) was erased while this import waited to "
+            "replace it: import the file again"
+        ) from None
     return True
 
 
