@@ -20,7 +20,7 @@ from starlette.requests import Request
 
 from refresh.db.clients import write_client
 from refresh.db.engines import WRITE_DB
-from refresh.lifecycle.audit import Actor, record
+from refresh.lifecycle.audit import Actor, record_while_present
 from refresh.lifecycle.erase import EraseFailed, erase_tenant
 from refresh.lifecycle.export import UnknownTenant, export_tenant
 
@@ -54,9 +54,15 @@ async def export_form(request: Request, data: ExportForm) -> FileResponse:
         contents = io.BytesIO(out.read_bytes())
     async with write_client.connection() as connection:  # the operator's transaction
         rows = {t.name: t.rows for t in manifest.tables}
-        await record(
+        # The snapshot was read on a connection of its own: an erase may have come in
+        # between, and its rows must not leave after it.
+        if not await record_while_present(
             connection, operator(), uuid.UUID(manifest.tenant_id), "export", {"rows": rows}
-        )
+        ):
+            raise ValueError(
+                f"no tenant {manifest.slug!r} ({manifest.tenant_id}) any more: it was erased "
+                "while the export read it; nothing downloaded"
+            )
     return FileResponse(contents, f"{manifest.slug}.jsonl.gz", "application/gzip")
 
 

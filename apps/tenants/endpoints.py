@@ -19,7 +19,7 @@ from starlette.responses import Response
 from apps.tenants import schemas
 from apps.tenants.tables import Member, Tenant
 from refresh.db.claims import TenantRole
-from refresh.lifecycle.api import ExportRunning, export_in_request, remove
+from refresh.lifecycle.api import ExportRunning, TenantGone, export_in_request, remove
 from refresh.web.api import Api
 from refresh.web.requests import claims_of, found
 from refresh.web.resources import Resource
@@ -55,7 +55,7 @@ def export_headers(slug: str) -> dict[str, str]:
     summary="The caller's tenant exported (tenant admins): every row of every tenant table, "
     "as the file `piccolo tenants export` writes (gzip JSON lines), streamed; audited",
     tag=TAG,
-    errors=(403, 429),
+    errors=(403, 404, 429),
 )
 async def export_tenant(request: Request) -> Response:
     claims = claims_of(request)
@@ -69,6 +69,8 @@ async def export_tenant(request: Request) -> Response:
         path, slug = await export_in_request(claims)
     except ExportRunning as running:
         raise HTTPException(429, str(running), headers={"retry-after": "10"}) from None
+    except TenantGone as gone:  # erased meanwhile: nothing of it leaves
+        raise HTTPException(404, str(gone)) from None
     request.state.after_commit = TemporaryFileResponse(
         str(path), functools.partial(remove, path), headers=export_headers(slug)
     )

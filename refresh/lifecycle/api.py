@@ -26,7 +26,7 @@ from refresh.db.claims import Claims
 from refresh.db.clients import write_client
 from refresh.db.engines import READ_DB
 from refresh.db.transaction import begin_script
-from refresh.lifecycle.audit import Actor, record
+from refresh.lifecycle.audit import Actor, record_while_present
 from refresh.lifecycle.export import assemble, discard, snapshot
 from refresh.lifecycle.fileformat import Manifest
 from refresh.lifecycle.migrations import migration_state
@@ -40,6 +40,10 @@ class ExportRunning(Exception):
     """An export of this tenant is in progress (this worker's or another's)."""
 
 
+class TenantGone(LookupError):
+    """The caller's tenant is not there (any more: erased while the export read it)."""
+
+
 async def export_in_request(claims: Claims) -> tuple[Path, str]:
     """The caller's tenant exported to a temporary .jsonl.gz file; (path, slug)."""
     transaction: Any = READ_DB.current_transaction.get()
@@ -51,7 +55,7 @@ async def export_in_request(claims: Claims) -> tuple[Path, str]:
         raise ExportRunning("an export of this tenant is already running")
     found = await find_tenant(connection, str(claims.tenant_id))  # RLS: its own row only
     if found is None:
-        raise LookupError("tenant not found")
+        raise TenantGone("tenant not found")
     # Piccolo's migration table is not the request roles': read as the system.
     with write_client.outside_request("the migration state, for a tenant admin's export"):
         async with write_client.connection() as system:
@@ -66,7 +70,13 @@ async def export_in_request(claims: Claims) -> tuple[Path, str]:
         with write_client.outside_request("audit a tenant admin's export of their tenant"):
             async with write_client.connection() as system:
                 actor = Actor(f"api:{claims.user_id}", "api")
-                await record(system, actor, claims.tenant_id, "export", {"rows": rows})
+                changes = {"rows": rows}
+                # The row was read unlocked, the snapshot on another connection: an erase
+                # may have come in between, and its rows must not leave after it.
+                if not await record_while_present(
+                    system, actor, claims.tenant_id, "export", changes
+                ):
+                    raise TenantGone("tenant not found")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)  # no export left behind a failure
         raise

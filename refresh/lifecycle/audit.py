@@ -9,6 +9,7 @@ read, under the entry's id.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import uuid
@@ -73,6 +74,30 @@ async def record(
             actor.operator,
         )
     return entry
+
+
+async def record_while_present(
+    connection: Any, actor: Actor, tenant_id: uuid.UUID, action: str, changes: dict[str, Any]
+) -> bool:
+    """`record`, if the tenant's row is still there; False (nothing recorded) otherwise.
+
+    For an action read on another connection than the entry's (an export): an erase in
+    between would leave the entry of a tenant that is gone. The row is locked (KEY SHARE)
+    from the check to the end of the entry's transaction only, a few statements, not for
+    the export's whole read: an erase running now is waited for and then finds here no
+    tenant; one that starts after waits for the entry and erases it with the rest."""
+    async with contextlib.AsyncExitStack() as stack:
+        if not connection.is_in_transaction():
+            await stack.enter_async_context(connection.transaction())
+        present = await connection.fetchval(
+            f"select true from {ident(tenant_root_table()._meta.tablename)}"
+            " where id = $1 for key share",
+            tenant_id,
+        )
+        if not present:
+            return False
+        await record(connection, actor, tenant_id, action, changes)
+        return True
 
 
 async def remove_entries(

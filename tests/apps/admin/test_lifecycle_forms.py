@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from refresh.db.clients import write_client
+from refresh.lifecycle.erase import erase_tenant
+from refresh.lifecycle.export import export_tenant
 from refresh.lifecycle.fileformat import Reader
 from refresh.tenancy.naming import NO_TENANT
 from settings import get_settings
@@ -154,3 +156,37 @@ async def test_the_nil_tenant_cannot_be_erased_from_the_form(
         "the platform's own (logins, staff profiles); nothing erased"
     )
     assert await others_digest(NOBODY) == others
+
+
+async def test_an_export_of_a_tenant_erased_meanwhile_downloads_nothing(
+    app: Any, tenant_a: Any, tenant_b: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export reads its snapshot on a connection of its own, then records itself in
+    the operator's transaction: an erase in between left an `export` entry of the erased
+    tenant, and its rows were downloaded after the erase. Paused after the read here."""
+    slug = f"adm-gone-{uuid.uuid4().hex[:6]}"
+    tenant_id = await generated_tenant(slug, tasks=5)
+    session = await open_session(app, await new_operator())
+    others = await others_digest(tenant_id)
+    read, resume = asyncio.Event(), asyncio.Event()
+
+    async def paused(*args: Any, **kwargs: Any) -> Any:
+        manifest = await export_tenant(*args, **kwargs)
+        read.set()
+        await resume.wait()
+        return manifest
+
+    monkeypatch.setattr("apps.admin.lifecycle.export_tenant", paused)
+    download = asyncio.ensure_future(session.post("/forms/export-a-tenant/", {"slug": slug}))
+    await asyncio.wait_for(read.wait(), 30)
+    await erase_tenant(slug, stream=io.StringIO())
+    resume.set()
+    refused = await download
+    assert refused.status_code == 422, refused.headers  # not the file
+    assert refused.json()["custom_form_error"] == (
+        f"no tenant {slug!r} ({tenant_id}) any more: it was erased while the export read "
+        "it; nothing downloaded"
+    )
+    gone = await rows_of(tenant_id)
+    assert {name: len(rows) for name, rows in gone.items() if rows} == {"audit_log": 1}
+    assert await others_digest(tenant_id) == others
