@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import json
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,10 @@ from typing import IO, Any, cast
 FORMAT = "refresh-tenant-export"
 VERSION = 1
 GZIP_MAGIC = b"\x1f\x8b"
+
+#: What reading a damaged file raises: gzip's errors (BadGzipFile is an OSError, EOFError
+#: for a cut stream) and zlib's, for a corrupt compressed block, which is neither.
+DAMAGED = (OSError, EOFError, zlib.error)
 
 
 class BadExport(ValueError):
@@ -122,7 +127,7 @@ class Reader:
     def _line(self, what: str) -> bytes:
         try:
             line = self.stream.readline()
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except DAMAGED as exc:
             raise BadExport(
                 f"the file is damaged near line {self.line_number + 1}: {exc}"
             ) from None
@@ -161,7 +166,7 @@ class Reader:
         """Nothing may follow the last section (and gzip checks its CRC here, at the end)."""
         try:
             rest = self.stream.read(1)
-        except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        except DAMAGED as exc:
             raise BadExport(f"the file is damaged after line {self.line_number}: {exc}") from None
         if rest:
             raise BadExport(f"unexpected data after line {self.line_number}")

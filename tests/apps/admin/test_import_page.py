@@ -15,7 +15,12 @@ import pytest
 from refresh.db.clients import write_client
 from settings import get_settings
 from tests.apps.admin.support import AdminSession, new_operator, new_staff, open_session
-from tests.refresh.lifecycle.support import generated_tenant, others_digest, rows_of
+from tests.refresh.lifecycle.support import (
+    corrupt_deflate,
+    generated_tenant,
+    others_digest,
+    rows_of,
+)
 from tests.routes import test_routes
 
 PAGE = "/admin/operator/import/"
@@ -134,6 +139,7 @@ async def test_a_damaged_or_foreign_file_imports_nothing(app, tenant_a, tenant_b
     for body, expected in (
         (gzip.compress(edited), "checksum"),
         (bad_crc, "the file is damaged"),
+        (corrupt_deflate(good), "the file is damaged near line 1"),  # zlib's error: was a 500
         (good[:-4], "the file is damaged"),
         (b"name,title\n1,hello\n", "the manifest (line 1) is damaged"),
         (b"", "the file ends early"),

@@ -167,3 +167,17 @@ def run_cli(*args: str) -> Run:
 
 def counts(rows: dict[str, list[Any]]) -> dict[str, int]:
     return {name: len(found) for name, found in rows.items()}
+
+
+def deflate_start(gzipped: bytes) -> int:
+    """Where a gzip file's compressed data begins: after the fixed header (10 bytes) and
+    the file name, when its FNAME flag says there is one (Python's gzip writes it)."""
+    return gzipped.index(b"\0", 10) + 1 if gzipped[3] & 0x08 else 10
+
+
+def corrupt_deflate(gzipped: bytes) -> bytes:
+    """A gzip file whose first compressed block claims the reserved block type (11): zlib
+    refuses it as soon as it is read, whatever the data (a byte flipped at random may
+    decompress to other bytes, or only fail at the CRC)."""
+    start = deflate_start(gzipped)
+    return gzipped[:start] + bytes([gzipped[start] | 0b110]) + gzipped[start + 1 :]
