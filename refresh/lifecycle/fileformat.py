@@ -34,6 +34,14 @@ GZIP_MAGIC = b"\x1f\x8b"
 #: for a cut stream) and zlib's, for a corrupt compressed block, which is neither.
 DAMAGED = (OSError, EOFError, zlib.error)
 
+#: The longest line read, its newline included. A row's line is `to_jsonb(row)::text`, and
+#: PostgreSQL caps a jsonb value at 2^28 - 1 bytes (the width of its offsets): the text is
+#: about that value's size (longer only by JSON's escapes of quotes, backslashes and
+#: control characters), and the import inserts rows as elements of one jsonb value, under
+#: the same cap. A longer line is damage, or a decompression bomb: 400 MB of one byte
+#: gzip to 400 KB, and an unbounded readline held all of it, twice, while joining it.
+MAX_LINE = 1 << 28
+
 
 class BadExport(ValueError):
     """The file is not an export this code can read, or it is damaged."""
@@ -116,22 +124,29 @@ def open_for_reading(path: Path) -> IO[bytes]:
 
 
 class Reader:
-    """Reads an export line by line (bounded memory), checking its structure: the
-    sections in the manifest's order, each with the manifest's row count and checksum."""
+    """Reads an export line by line (bounded memory: no line longer than MAX_LINE),
+    checking its structure: the sections in the manifest's order, each with the
+    manifest's row count and checksum."""
 
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream = stream
+        self.max_line = MAX_LINE
         self.line_number = 0
         self.manifest = Manifest.from_line(self._line("the manifest"))
 
     def _line(self, what: str) -> bytes:
         try:
-            line = self.stream.readline()
+            line = self.stream.readline(self.max_line + 1)  # never more in memory
         except DAMAGED as exc:
             raise BadExport(
                 f"the file is damaged near line {self.line_number + 1}: {exc}"
             ) from None
         self.line_number += 1
+        if len(line) > self.max_line:
+            raise BadExport(
+                f"line {self.line_number} ({what}) is longer than {self.max_line:,} bytes, "
+                "more than any row can be: the file is damaged or not an export"
+            )
         if not line.endswith(b"\n"):
             raise BadExport(f"the file ends early: line {self.line_number} ({what}) is missing")
         return line
