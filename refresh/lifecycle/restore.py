@@ -34,6 +34,11 @@ from refresh.tenancy.naming import NO_TENANT
 from refresh.tenancy.tables import tenant_root_table
 
 BATCH = 1000
+#: A batch goes in sooner once its rows reach this many bytes: it is held three times (the
+#: lines, the JSON array, its text), and the server parses it as one jsonb value, which
+#: PostgreSQL caps at 256 MB (1,000 rows of 300 KB were refused). With lines bounded by
+#: MAX_LINE (fileformat.py), the import's memory is bounded too.
+BATCH_BYTES = 16 << 20
 
 
 #: What to do about a refusal with a remedy, in the command's words; the admin's import
@@ -246,11 +251,14 @@ async def _insert(
         batch.clear()
 
     rows = iter(rows)
+    size = 0
     try:
         for line in rows:
             batch.append(line)
-            if len(batch) == BATCH:
+            size += len(line)
+            if len(batch) == BATCH or size >= BATCH_BYTES:
                 await flush()
+                size = 0
         if batch:
             await flush()
     except (asyncpg.PostgresError, BadExport, ImportRefused):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import tracemalloc
 import uuid
 import zlib
@@ -18,7 +19,7 @@ from typing import IO, Any, cast
 
 import pytest
 
-from refresh.lifecycle import fileformat
+from refresh.lifecycle import fileformat, restore
 from refresh.lifecycle.fileformat import BadExport, Reader
 from refresh.lifecycle.restore import import_tenant
 from tests.refresh.lifecycle.support import generated_tenant, others_digest, rows_of, run_cli
@@ -94,5 +95,31 @@ async def test_a_row_longer_than_any_row_is_refused_before_it_fills_memory(
         f"line {at + 1} (a row of task) is longer than 1,048,576 bytes, more than any row "
         "can be: the file is damaged or not an export"
     )
+    assert await others_digest(NOBODY) == others
+    assert not (await rows_of(tenant_id))["tenant"]
+
+
+async def test_long_rows_go_in_before_a_batch_fills_memory(
+    exported: tuple[uuid.UUID, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines each under the limit, but a thousand of them made one batch: it was held
+    three times before it went to the database (and one over 256 MB was refused there,
+    as a jsonb value too large). Here 64 lines of 512 KiB, batches of 1 MiB."""
+    monkeypatch.setattr(restore, "BATCH_BYTES", MiB, raising=False)
+    tenant_id, path = exported
+    lines = lines_of(path)
+    at = first_row_of(lines, "task")
+    manifest = json.loads(lines[0])
+    (task,) = [t for t in manifest["tables"] if t["name"] == "task"]
+    task["rows"] = 64
+    head = [json.dumps(manifest).encode() + b"\n", *lines[1 : at - 1]]
+    head.append(fileformat.section_line("task", 64))
+    long_rows = path.with_name("long.jsonl.gz")
+    long_rows.write_bytes(gzipped(*head, repeat=b"a" * (MiB // 2 - 1) + b"\n", times=64))
+    others = await others_digest(NOBODY)
+    with peak_memory() as peak, pytest.raises(BadExport) as refused:
+        await import_tenant(long_rows, stream=io.StringIO())
+    assert peak[0] < 8 * MiB, f"{peak[0]:,} bytes"  # all in one batch: over 32 MiB
+    assert str(refused.value).startswith("checksum mismatch in table task")  # not JSON rows
     assert await others_digest(NOBODY) == others
     assert not (await rows_of(tenant_id))["tenant"]
