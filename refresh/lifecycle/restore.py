@@ -14,7 +14,6 @@ entry recording the import.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -29,7 +28,8 @@ from refresh.lifecycle.export import PREFETCH, UnknownTenant, begin_snapshot, ro
 from refresh.lifecycle.fileformat import BadExport, Manifest, Reader, TableEntry, open_for_reading
 from refresh.lifecycle.migrations import differences, migration_state
 from refresh.lifecycle.progress import Progress
-from refresh.lifecycle.tables import AUDIT_LOG, TenantRows, exported_tables
+from refresh.lifecycle.sections import tables_of, with_slug
+from refresh.lifecycle.tables import AUDIT_LOG, TenantRows
 from refresh.tenancy.naming import NO_TENANT
 from refresh.tenancy.tables import tenant_root_table
 
@@ -85,7 +85,7 @@ async def import_tenant(
     with open_for_reading(Path(path)) as file:
         reader = Reader(file)
         manifest = reader.manifest
-        tables = _tables_of(manifest)
+        tables = tables_of(manifest)
         if uuid.UUID(manifest.tenant_id) == NO_TENANT:
             # before any query: that tenant would own the platform's audit entries
             raise ImportRefused(
@@ -119,7 +119,7 @@ async def import_tenant(
                         await remove_entries(connection, tenant_id, keep)
                     rows = reader.rows(entry)
                     if table.key == "id" and slug:
-                        rows = (_with_slug(line, slug) for line in rows)
+                        rows = (with_slug(line, slug) for line in rows)
                     await _insert(connection, table, entry, rows, tenant_id, progress)
                     if not table.is_audit_log:
                         # Statistics that know the rows just inserted: the foreign key
@@ -144,22 +144,6 @@ async def import_tenant(
                     },
                 )
     return manifest
-
-
-def _tables_of(manifest: Manifest) -> list[tuple[TenantRows, TableEntry]]:
-    """The manifest's tables must be this code's tenant tables, in the same order."""
-    expected = exported_tables()
-    names = [e.name for e in manifest.tables]
-    if names != [t.name for t in expected]:
-        missing = sorted({t.name for t in expected} - set(names))
-        extra = sorted(set(names) - {t.name for t in expected})
-        raise BadExport(
-            "the file's tables are not this database's tenant tables"
-            + (f"; not in the file: {', '.join(missing)}" if missing else "")
-            + (f"; unknown here: {', '.join(extra)}" if extra else "")
-            + ("" if missing or extra else "; they are in another order")
-        )
-    return list(zip(expected, manifest.tables, strict=True))
 
 
 async def _check_migrations(connection: Any, manifest: Manifest) -> None:
@@ -209,15 +193,6 @@ async def _make_room(
             "replace it: import the file again"
         ) from None
     return True
-
-
-def _with_slug(line: bytes, slug: str) -> bytes:
-    try:
-        row = json.loads(line)
-    except ValueError:
-        raise BadExport("the tenant's row is not JSON: the file is damaged") from None
-    row["slug"] = slug
-    return json.dumps(row).encode() + b"\n"
 
 
 async def _insert(
