@@ -28,7 +28,7 @@ from refresh.lifecycle.export import PREFETCH, UnknownTenant, begin_snapshot, ro
 from refresh.lifecycle.fileformat import BadExport, Manifest, Reader, TableEntry, open_for_reading
 from refresh.lifecycle.migrations import differences, migration_state
 from refresh.lifecycle.progress import Progress
-from refresh.lifecycle.sections import tables_of, with_slug
+from refresh.lifecycle.sections import tables_of, tenant_row, with_slug
 from refresh.lifecycle.tables import AUDIT_LOG, TenantRows
 from refresh.tenancy.naming import NO_TENANT
 from refresh.tenancy.tables import tenant_root_table
@@ -92,6 +92,7 @@ async def import_tenant(
                 f"the file's tenant id {NO_TENANT} is the platform's id of no tenant, which "
                 "no tenant may have (the file was edited)"
             )
+        tenant = tenant_row(reader, tables[0])
         async with write_client.connection() as connection:
             # In an operator's request its transaction's rollback on any refusal keeps
             # the import all or nothing; the settings below then last until it ends
@@ -117,7 +118,7 @@ async def import_tenant(
                 for table, entry in tables:
                     if table.is_audit_log:
                         await remove_entries(connection, tenant_id, keep)
-                    rows = reader.rows(entry)
+                    rows = tenant if table.key == "id" else reader.rows(entry)
                     if table.key == "id" and slug:
                         rows = (with_slug(line, slug) for line in rows)
                     await _insert(connection, table, entry, rows, tenant_id, progress)

@@ -77,7 +77,8 @@ def tenant_tables() -> list[TenantRows]:
 
 def dependency_order(tables: list[TenantRows]) -> list[TenantRows]:
     """Parents first, from the declared foreign keys (Piccolo's and TenantForeignKeys);
-    ties keep registry order, so the order is stable; the audit log last."""
+    ties keep registry order, so the order is stable, but for the tenant's own row, first
+    (an import reads it before the rest: restore.py); the audit log last."""
     names = {t.name for t in tables}
     parents = {
         t.name: {
@@ -92,7 +93,9 @@ def dependency_order(tables: list[TenantRows]) -> list[TenantRows]:
     placed: set[str] = set()
     pending = [t for t in tables if not t.is_audit_log]
     while pending:
-        ready = [t for t in pending if parents[t.name] <= placed]
+        ready = sorted(
+            (t for t in pending if parents[t.name] <= placed), key=lambda t: t.key != "id"
+        )
         if not ready:
             cycle = ", ".join(sorted(t.name for t in pending))
             raise DependencyCycle(f"the foreign keys of these tables form a cycle: {cycle}")

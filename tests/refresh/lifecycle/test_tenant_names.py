@@ -5,6 +5,7 @@ and changes nothing, seen from the other tenant's side too."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -152,3 +153,45 @@ async def test_the_nil_tenant_is_never_erased(tenant_a: Any, tenant_b: Any) -> N
             )
     assert await platform_entries() == entries
     assert (await rows_of(tenant_b.id))["tenant"]
+
+
+def with_manifest_slug(path: Path, slug: str, name: str) -> Path:
+    lines = lines_of(path)
+    manifest = json.loads(lines[0])
+    manifest["tenant"]["slug"] = slug
+    return rewritten(path, [json.dumps(manifest).encode() + b"\n", *lines[1:]], name)
+
+
+async def test_a_manifest_slug_other_than_its_tenant_rows_is_refused(
+    exported: tuple[uuid.UUID, Path], tenant_b: Any
+) -> None:
+    """The import checked and recorded the tenant under the manifest's slug, never compared
+    with the tenant's row it inserts: another tenant's slug there refused the file for
+    that tenant's sake, a free one imported it while reporting and auditing a slug the
+    tenant never had. Each way, and the row edited instead, is an edited file."""
+    tenant_id, path = exported
+    (row,) = rows_of_file(path)
+    manifest, *rest = lines_of(path)
+    edited_row = [
+        manifest,
+        *(line.replace(f'"slug": "{row["slug"]}"'.encode(), b'"slug": "zzz-row"') for line in rest),
+    ]
+    cases = [
+        (with_manifest_slug(path, tenant_b.slug, "b.jsonl"), tenant_b.slug, row["slug"]),
+        (with_manifest_slug(path, "zzz-other", "free.jsonl"), "zzz-other", row["slug"]),
+        (rewritten(path, rehash(edited_row), "row.jsonl"), row["slug"], "zzz-row"),
+    ]
+    for edited, named, held in cases:
+        message = await refused(["tenants", "import", str(edited)], "the file was edited")
+        assert message.strip() == (
+            f"import refused, nothing changed: the manifest names the tenant {named!r} "
+            f"({tenant_id}), but the file's tenant row is {held!r} ({tenant_id}): the file "
+            "was edited"
+        )
+    assert not (await rows_of(tenant_id))["tenant"]
+
+
+def rows_of_file(path: Path) -> list[dict[str, Any]]:
+    """The tenant rows of an export (its first section)."""
+    lines = lines_of(path)
+    return [json.loads(line) for line in lines[2 : 2 + json.loads(lines[1])["rows"]]]
