@@ -10,16 +10,29 @@ import asyncio
 import contextlib
 import io
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from refresh.db.clients import write_client
 from refresh.lifecycle.erase import erase_tenant
 from refresh.lifecycle.export import UnknownTenant, export_tenant
 from refresh.lifecycle.restore import ImportRefused, import_tenant
 from tests.refresh.lifecycle.support import counts, generated_tenant, others_digest, rows_of
+
+#: The race tests wait for pg_locks to show a session waiting: on a Citus cluster
+#: the waits do not show on the coordinator; not yet made to run on a cluster.
+ONE_SERVER_ONLY = "one server only: the races synchronise on the coordinator's lock waits"
+
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("TEST_CITUS") == "1",
+    reason=ONE_SERVER_ONLY,
+)
 
 
 async def waiting_for_locks(count: int) -> None:
@@ -36,13 +49,13 @@ async def waiting_for_locks(count: int) -> None:
 
 
 @contextlib.asynccontextmanager
-async def held(sql: str, tenant_id: uuid.UUID) -> AsyncIterator[None]:
+async def held(sql: str, *args: Any) -> AsyncIterator[None]:
     """`sql` (a locking select) in a transaction of another connection, until the end."""
     async with write_client.own_connection() as holder:
         transaction = holder.transaction()
         await transaction.start()
         try:
-            await holder.execute(sql, tenant_id)
+            await holder.execute(sql, *args)
             yield
         finally:
             await transaction.rollback()
