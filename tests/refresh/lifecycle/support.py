@@ -165,6 +165,19 @@ def run_cli(*args: str) -> Run:
         )
 
 
+async def exported_and_erased(
+    folder: Path, prefix: str, tasks: int, name: str
+) -> tuple[uuid.UUID, Path]:
+    """A new tenant of `tasks` tasks exported by the command to folder/name (gzip when the
+    name ends in .gz), then erased by the command: (its id, the file)."""
+    slug = f"{prefix}-{uuid.uuid4().hex[:6]}"
+    tenant_id = await generated_tenant(slug, tasks=tasks)
+    path = folder / name
+    assert run_cli("tenants", "export", slug, "--out", str(path)).returncode == 0
+    assert run_cli("tenants", "erase", slug).returncode == 0
+    return tenant_id, path
+
+
 def counts(rows: dict[str, list[Any]]) -> dict[str, int]:
     return {name: len(found) for name, found in rows.items()}
 

@@ -16,10 +16,9 @@ from refresh.lifecycle.fileformat import BadExport
 from refresh.lifecycle.restore import import_tenant
 from tests.refresh.lifecycle.support import (
     corrupt_deflate,
-    generated_tenant,
+    exported_and_erased,
     others_digest,
     rows_of,
-    run_cli,
 )
 from tests.refresh.lifecycle.test_refusals import NOBODY, refused
 
@@ -27,12 +26,8 @@ from tests.refresh.lifecycle.test_refusals import NOBODY, refused
 @pytest.fixture(scope="module")
 async def exported(tmp_path_factory: Any, tenant_a: Any, tenant_b: Any) -> tuple[uuid.UUID, Path]:
     """A tenant exported (gzip) and then erased."""
-    slug = f"gz-{uuid.uuid4().hex[:6]}"
-    tenant_id = await generated_tenant(slug, tasks=30)
-    path = tmp_path_factory.mktemp("export") / "tenant.jsonl.gz"
-    assert run_cli("tenants", "export", slug, "--out", str(path)).returncode == 0
-    assert run_cli("tenants", "erase", slug).returncode == 0
-    return tenant_id, path
+    folder = tmp_path_factory.mktemp("export")
+    return await exported_and_erased(folder, "gz", 30, "tenant.jsonl.gz")
 
 
 async def test_a_corrupt_compressed_block_is_a_damaged_file(

@@ -22,7 +22,7 @@ import pytest
 from refresh.lifecycle import fileformat, restore
 from refresh.lifecycle.fileformat import BadExport, Reader
 from refresh.lifecycle.restore import import_tenant
-from tests.refresh.lifecycle.support import generated_tenant, others_digest, rows_of, run_cli
+from tests.refresh.lifecycle.support import exported_and_erased, others_digest, rows_of
 from tests.refresh.lifecycle.test_refusals import NOBODY, first_row_of, lines_of
 
 LIMIT = 1 << 20
@@ -71,12 +71,8 @@ def test_a_first_line_with_no_end_is_refused_before_it_fills_memory(one_mib_line
 @pytest.fixture(scope="module")
 async def exported(tmp_path_factory: Any, tenant_a: Any, tenant_b: Any) -> tuple[uuid.UUID, Path]:
     """A tenant exported (plain JSON lines) and then erased."""
-    slug = f"long-{uuid.uuid4().hex[:6]}"
-    tenant_id = await generated_tenant(slug, tasks=10)
-    path = tmp_path_factory.mktemp("export") / "tenant.jsonl"
-    assert run_cli("tenants", "export", slug, "--out", str(path)).returncode == 0
-    assert run_cli("tenants", "erase", slug).returncode == 0
-    return tenant_id, path
+    folder = tmp_path_factory.mktemp("export")
+    return await exported_and_erased(folder, "long", 10, "tenant.jsonl")
 
 
 async def test_a_row_longer_than_any_row_is_refused_before_it_fills_memory(

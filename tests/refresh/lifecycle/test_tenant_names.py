@@ -19,7 +19,7 @@ from refresh.lifecycle.erase import erase_tenant
 from refresh.lifecycle.export import UnknownTenant
 from refresh.tenancy.naming import NO_TENANT, find_tenant
 from tests.apps.admin.support import new_staff
-from tests.refresh.lifecycle.support import generated_tenant, rows_of, run_cli
+from tests.refresh.lifecycle.support import exported_and_erased, rows_of, run_cli
 from tests.refresh.lifecycle.test_refusals import NOBODY, lines_of, refused, rehash, rewritten
 
 
@@ -37,12 +37,8 @@ def uuid_shaped(tenant_id: uuid.UUID) -> list[str]:
 @pytest.fixture(scope="module")
 async def exported(tmp_path_factory, tenant_a, tenant_b):
     """A tenant of 30 tasks, exported (plain JSON lines) and then erased."""
-    slug = f"named-{uuid.uuid4().hex[:6]}"
-    tenant_id = await generated_tenant(slug, tasks=30)
-    path = tmp_path_factory.mktemp("export") / "tenant.jsonl"
-    assert run_cli("tenants", "export", slug, "--out", str(path)).returncode == 0
-    assert run_cli("tenants", "erase", slug).returncode == 0
-    return tenant_id, path
+    folder = tmp_path_factory.mktemp("export")
+    return await exported_and_erased(folder, "named", 30, "tenant.jsonl")
 
 
 def with_nil_id(path: Path, tenant_id: uuid.UUID) -> Path:
