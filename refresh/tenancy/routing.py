@@ -153,7 +153,6 @@ class WriteRouting:
             self.where_delegate = delegate
 
     async def run(self, node: str | None = None, in_pool: bool = True) -> Any:
-        self._validate()  # the caller's query, before a tenant found below is added
         if not self.routed:
             self.routed = True
             tenant = await sole_tenant(self.table, self.where_delegate, node)
