@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,7 +24,7 @@ from refresh.lifecycle.erase import erase_tenant
 from refresh.web.tokens import issue_token
 from settings import get_settings
 from tests.refresh.lifecycle.support import counts, generated_tenant, others_digest, rows_of
-from tests.refresh.lifecycle.test_erase_races import ONE_SERVER_ONLY, held, waiting_for_locks
+from tests.refresh.lifecycle.test_erase_races import held, waiting_for_locks
 
 
 async def export_paused_after_its_read(
@@ -77,10 +76,6 @@ async def test_an_erase_committed_during_an_export_leaves_no_export_entry(
     assert await others_digest(tenant_id) == others
 
 
-@pytest.mark.skipif(
-    os.environ.get("TEST_CITUS") == "1",
-    reason=ONE_SERVER_ONLY,
-)
 async def test_an_export_waits_for_a_running_erase_and_then_records_nothing(
     client: httpx.AsyncClient, tenant_b: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
