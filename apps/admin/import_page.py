@@ -32,7 +32,8 @@ from apps.admin.lifecycle import operator as operator_actor
 from apps.admin.pages import csrf_field, form_of, page
 from apps.tenants.tables import slug_problem
 from refresh.lifecycle.fileformat import BadExport
-from refresh.lifecycle.restore import ImportRefused, import_tenant
+from refresh.lifecycle.refusal import ImportRefused
+from refresh.lifecycle.restore import import_tenant
 from refresh.web.errors import pg_error
 
 TITLE = "Import a tenant"

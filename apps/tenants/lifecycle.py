@@ -13,7 +13,8 @@ from apps.tenants.tables import slug_problem
 from refresh.lifecycle.erase import EraseFailed, erase_tenant
 from refresh.lifecycle.export import UnknownTenant, export_tenant
 from refresh.lifecycle.fileformat import BadExport
-from refresh.lifecycle.restore import ImportRefused, import_tenant
+from refresh.lifecycle.refusal import ImportRefused
+from refresh.lifecycle.restore import import_tenant
 
 
 async def export(slug: str, out: str = "") -> None:

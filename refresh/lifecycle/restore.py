@@ -3,12 +3,12 @@ the same migration state (moving a tenant between databases is an export here an
 import there).
 
 All or nothing, in one transaction on the write client: the rows go in with their ids,
-parents first, in batches (bounded memory); the database checks every key as usual. The
-file is checked as it is read (structure, every table's checksum, every row of the
-tenant the manifest names) and the rows inserted are read back and hashed again before
-the commit, so the tenant in the database is the file's, row by row. The audit entries
-the triggers write while the rows go in are replaced by the exported history and one
-entry recording the import.
+parents first, in batches (bounded memory: refresh/lifecycle/inserting.py); the database
+checks every key as usual. The file is checked as it is read (structure, every table's
+checksum, every row of the tenant the manifest names) and the rows inserted are read back
+and hashed again before the commit, so the tenant in the database is the file's, row by
+row. The audit entries the triggers write while the rows go in are replaced by the
+exported history and one entry recording the import.
 """
 
 from __future__ import annotations
@@ -16,59 +16,22 @@ from __future__ import annotations
 import hashlib
 import uuid
 from pathlib import Path
-from typing import IO, Any, Literal
-
-import asyncpg
+from typing import IO, Any
 
 from refresh.db.clients import write_client
 from refresh.db.sql import ident
 from refresh.lifecycle.audit import Actor, record, remove_entries, system_actor
 from refresh.lifecycle.erase import erase_in, whole_transaction
 from refresh.lifecycle.export import PREFETCH, UnknownTenant, begin_snapshot, rows_sql
-from refresh.lifecycle.fileformat import BadExport, Manifest, Reader, TableEntry, open_for_reading
+from refresh.lifecycle.fileformat import Manifest, Reader, TableEntry, open_for_reading
+from refresh.lifecycle.inserting import insert_rows
 from refresh.lifecycle.migrations import differences, migration_state
 from refresh.lifecycle.progress import Progress
+from refresh.lifecycle.refusal import ImportRefused
 from refresh.lifecycle.sections import tables_of, tenant_row, with_slug
 from refresh.lifecycle.tables import AUDIT_LOG, TenantRows
 from refresh.tenancy.naming import NO_TENANT
 from refresh.tenancy.tables import tenant_root_table
-
-BATCH = 1000
-#: A batch goes in sooner once its rows reach this many bytes: it is held three times (the
-#: lines, the JSON array, its text), and the server parses it as one jsonb value, which
-#: PostgreSQL caps at 256 MB (1,000 rows of 300 KB were refused). With lines bounded by
-#: MAX_LINE (fileformat.py), the import's memory is bounded too.
-BATCH_BYTES = 16 << 20
-
-
-#: What to do about a refusal with a remedy, in the command's words; the admin's import
-#: page words it as its form (apps/admin/import_page.py).
-Remedy = Literal["slug", "replace"]
-CLI_REMEDIES: dict[Remedy, str] = {
-    "slug": "import under another slug with --slug NEW",
-    "replace": "--replace erases it and imports the file in its place, in one transaction",
-}
-
-
-class ImportRefused(RuntimeError):
-    """The import cannot go ahead (the message says why); nothing was changed. `remedy`
-    names an option that would let it ("slug", "replace"), if one would; `existing`, for
-    "replace", the slug of the tenant that replacing would erase."""
-
-    def __init__(self, reason: str, remedy: Remedy | None = None, existing: str = "") -> None:
-        super().__init__(f"{reason}: {CLI_REMEDIES[remedy]}" if remedy else reason)
-        self.reason, self.remedy, self.existing = reason, remedy, existing
-
-
-def insert_sql(table: TenantRows) -> str:
-    """A batch of rows (a JSON array) into the table, keeping only the rows of tenant $2:
-    the caller compares the count, so a row of another tenant refuses the file."""
-    name = ident(table.name)
-    return (
-        f"with inserted as (insert into {name} select * from"
-        f" jsonb_populate_recordset(null::{name}, $1::jsonb) r where r.{ident(table.key)} = $2"
-        " returning 1) select count(*) from inserted"
-    )
 
 
 async def import_tenant(
@@ -121,7 +84,7 @@ async def import_tenant(
                     rows = tenant if table.key == "id" else reader.rows(entry)
                     if table.key == "id" and slug:
                         rows = (with_slug(line, slug) for line in rows)
-                    await _insert(connection, table, entry, rows, tenant_id, progress)
+                    await insert_rows(connection, table, entry, rows, tenant_id, progress)
                     if not table.is_audit_log:
                         # Statistics that know the rows just inserted: the foreign key
                         # checks of the next tables are planned from them (without, the
@@ -194,57 +157,6 @@ async def _make_room(
             "replace it: import the file again"
         ) from None
     return True
-
-
-async def _insert(
-    connection: Any,
-    table: TenantRows,
-    entry: TableEntry,
-    rows: Any,
-    tenant_id: uuid.UUID,
-    progress: Progress,
-) -> None:
-    sql = insert_sql(table)
-    batch: list[bytes] = []
-
-    async def flush() -> None:
-        payload = b"[" + b",".join(line.rstrip(b"\n") for line in batch) + b"]"
-        try:
-            inserted = await connection.fetchval(sql, payload.decode(), tenant_id)
-        except UnicodeDecodeError:
-            raise BadExport(f"table {table.name}: a row is not UTF-8 text") from None
-        except asyncpg.StatementTooComplexError:  # the server's "increase max_stack_depth"
-            raise BadExport(
-                f"table {table.name}: a value is nested too deeply for a row of this table "
-                "(the file is damaged or was edited)"
-            ) from None
-        if inserted != len(batch):
-            raise ImportRefused(
-                f"table {table.name}: {len(batch) - inserted} rows belong to another tenant "
-                f"than the manifest's ({tenant_id}); the file was edited"
-            )
-        progress.advance(table.name, len(batch))
-        batch.clear()
-
-    rows = iter(rows)
-    size = 0
-    try:
-        for line in rows:
-            batch.append(line)
-            size += len(line)
-            if len(batch) == BATCH or size >= BATCH_BYTES:
-                await flush()
-                size = 0
-        if batch:
-            await flush()
-    except (asyncpg.PostgresError, BadExport, ImportRefused):
-        # A batch went in before the section's checksum was read (it is checked after
-        # its last row): a damaged file is reported as damaged, not as what the damage
-        # made the database or the count say. Reading the rest raises BadExport if so.
-        for _ in rows:
-            pass
-        raise
-    progress.table_done(table.name, entry.rows)
 
 
 async def _verify(

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from refresh.lifecycle.restore import BATCH
+from refresh.lifecycle.inserting import BATCH
 from tests.refresh.lifecycle.support import generated_tenant, rows_of, run_cli
 from tests.refresh.lifecycle.test_refusals import (
     first_row_of,

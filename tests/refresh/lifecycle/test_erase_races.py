@@ -19,7 +19,8 @@ from typing import Any
 from refresh.db.clients import write_client
 from refresh.lifecycle.erase import erase_tenant
 from refresh.lifecycle.export import UnknownTenant, export_tenant
-from refresh.lifecycle.restore import ImportRefused, import_tenant
+from refresh.lifecycle.refusal import ImportRefused
+from refresh.lifecycle.restore import import_tenant
 from tests.refresh.lifecycle.support import counts, generated_tenant, others_digest, rows_of
 
 ON_CITUS = os.environ.get("TEST_CITUS") == "1"

@@ -19,7 +19,7 @@ from typing import IO, Any, cast
 
 import pytest
 
-from refresh.lifecycle import fileformat, restore
+from refresh.lifecycle import fileformat, inserting
 from refresh.lifecycle.fileformat import BadExport, Reader
 from refresh.lifecycle.restore import import_tenant
 from tests.refresh.lifecycle.support import exported_and_erased, others_digest, rows_of
@@ -101,7 +101,7 @@ async def test_long_rows_go_in_before_a_batch_fills_memory(
     """Lines each under the limit, but a thousand of them made one batch: it was held
     three times before it went to the database (and one over 256 MB was refused there,
     as a jsonb value too large). Here 64 lines of 512 KiB, batches of 1 MiB."""
-    monkeypatch.setattr(restore, "BATCH_BYTES", MiB, raising=False)
+    monkeypatch.setattr(inserting, "BATCH_BYTES", MiB)  # raises if it moves again
     tenant_id, path = exported
     lines = lines_of(path)
     at = first_row_of(lines, "task")
