@@ -13,13 +13,17 @@
   do not. Everything else (JSON, health, metrics) loads nothing at all.
   tests/browser/test_csp_browser.py renders both pages under their policy and fails on
   any violation the browser reports.
-No route speaks WebSocket, and the request path (refresh/web/middleware.py) authenticates
-HTTP only: a WebSocket handshake is refused before any app sees it.
+A redirect's Location names the path alone, whatever Host the request claimed
+(refresh/web/redirects.py). No route speaks WebSocket, and the request path
+(refresh/web/middleware.py) authenticates HTTP only: a WebSocket handshake is refused
+before any app sees it.
 """
 
 from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from refresh.web.redirects import claimed_host, relative_redirect
 
 
 def policy(*directives: str) -> bytes:
@@ -73,9 +77,12 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
+                own = list(message.get("headers", []))
+                if 300 <= message["status"] < 400:
+                    own = relative_redirect(own, claimed_host(scope))
+                present = {name.lower() for name, _ in own}
                 extra = [(n, v) for n, v in headers if n not in present]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                message = {**message, "headers": [*own, *extra]}
             await send(message)
 
         await self.app(scope, receive, with_headers)
