@@ -29,6 +29,7 @@ from refresh.compat.piccolo import new_migration_file
 from refresh.db.clients import write_client
 from refresh.schema.distribution import Placement, citus_installed, plan_distribution
 from refresh.schema.migration_sql import raw_migration
+from refresh.schema.refusal import MigrationRefused
 from refresh.schema.state import declared_state, migrated_state
 
 APP_NAME = "placement"
@@ -59,8 +60,8 @@ async def forwards():
 '''
 
 
-class PlacementError(Exception):
-    pass
+class PlacementError(MigrationRefused):
+    """Placing the tables is refused (a table Citus cannot shard as declared, a step back)."""
 
 
 def placed_last(registry: AppRegistry) -> AppRegistry:

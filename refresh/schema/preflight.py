@@ -15,9 +15,10 @@ from typing import Any
 from refresh.compat.piccolo import added_checks
 from refresh.db.sql import ident
 from refresh.schema.migration_sql import migration_connection
+from refresh.schema.refusal import MigrationRefused
 
 
-class RowsBreakNewCheck(Exception):
+class RowsBreakNewCheck(MigrationRefused):
     """Existing rows break a check the migration adds: nothing was changed."""
 
 

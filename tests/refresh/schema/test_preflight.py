@@ -58,6 +58,13 @@ def test_rows_breaking_a_new_check_are_named_and_nothing_changes() -> None:
         output = refused.stdout + refused.stderr
         assert "1 row of tenant breaks the check tenant_slug_not_an_id" in output, output
         assert "nothing was changed" in output and "Traceback" not in output
+        # the refusal alone, ending the output: not targ's "The command failed." with
+        # the command's whole help after it
+        assert refused.returncode == 1
+        assert refused.stderr.endswith(
+            "nothing was changed: correct those rows, then run the migrations again\n"
+        ), refused.stderr
+        assert "The command failed" not in output and "--trace" not in output, output
         constraints = "select conname from pg_constraint where conname = any($1)"
         names = ["tenant_slug_not_an_id", "tenant_id_not_nil", "task_due_at_finite"]
         assert run(url, constraints, names) == []
