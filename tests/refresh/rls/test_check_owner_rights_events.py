@@ -1,5 +1,5 @@
 """`piccolo rls check` counts a trigger as run by the owner only for the changes the owner
-makes to its table (refresh/rls/check/owner_rights.py, CHANGED_AS_OWNER): a cascade
+makes to its table (refresh/rls/check/owner_rights_sql.py, CHANGED_AS_OWNER): a cascade
 deletes, SET NULL updates, the audit trigger inserts. A trigger on other events fires
 only for the request's own statements, as the request's role, and is not reported; and
 a table's rows change with its parent's (partitions, old-style inheritance), which keys
@@ -15,8 +15,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from refresh.rls.check import owner_rights
-from refresh.rls.check.owner_rights import CHANGED_AS_OWNER
+from refresh.rls.check import owner_rights, owner_rights_sql
+from refresh.rls.check.owner_rights_sql import CHANGED_AS_OWNER
 from tests.database import superuser_sql, test_database
 from tests.refresh.rls.test_check import follow
 from tests.refresh.rls.test_check_owner_rights import a_touched
@@ -274,7 +274,7 @@ async def test_what_the_set_null_trigger_updates_reaches_partitions_and_children
 
     declared = {a.app_name: declared_state(a).state for a in registered_apps() if a.table_classes}
     seeds = owner_rights.written_as_owner(owner_rights.set_null_keys(declared))
-    assert ("task", owner_rights.MOVE) in seeds  # member -> task.assignee_id
+    assert ("task", owner_rights_sql.MOVE) in seeds  # member -> task.assignee_id
     database = test_database()
     superuser_sql(
         database,
@@ -287,7 +287,7 @@ async def test_what_the_set_null_trigger_updates_reaches_partitions_and_children
     connection = await asyncpg.connect(database.write_url)
     try:
         rows = await connection.fetch(
-            CHANGED_AS_OWNER, [], ["shape_c", "shape_p"], [owner_rights.MOVE] * 2
+            CHANGED_AS_OWNER, [], ["shape_c", "shape_p"], [owner_rights_sql.MOVE] * 2
         )
         names = await connection.fetch(
             "select oid, relname from pg_class where oid = any($1::oid[])",
@@ -295,9 +295,9 @@ async def test_what_the_set_null_trigger_updates_reaches_partitions_and_children
         )
         name_of = {row["oid"]: row["relname"] for row in names}
         events = {name_of[row["rel"]]: row["events"] for row in rows}
-        moved = owner_rights.INSERT | owner_rights.DELETE | owner_rights.UPDATE
+        moved = owner_rights_sql.INSERT | owner_rights_sql.DELETE | owner_rights_sql.UPDATE
         assert events["shape_c_0"] == events["shape_c_1"] == moved
-        assert events["shape_p"] == events["shape_p_child"] == owner_rights.UPDATE
+        assert events["shape_p"] == events["shape_p_child"] == owner_rights_sql.UPDATE
     finally:
         await connection.close()
         superuser_sql(database, "drop table if exists shape_c, shape_p_child, shape_p")
