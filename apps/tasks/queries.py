@@ -14,9 +14,9 @@ from piccolo.query.methods.select import Select
 
 from apps.tasks.schemas import TaskListQuery
 from apps.tasks.tables import Task
-from refresh.compat.piccolo_frozen import FrozenWithParams, Param
+from refresh.compat.piccolo_frozen import Param
 from refresh.db.transaction import plan_for_values
-from refresh.tenancy.routing import request_tenant
+from refresh.tenancy.frozen import FrozenForTenants
 from refresh.web.pagination import SortKey, after_cursor, order_by, page
 
 SORT_KEYS = {
@@ -88,20 +88,21 @@ def ordered(select: Select[Any], sort: str, descending: bool, limit: int) -> Sel
     return select.order_by(order_by(key), Task.id, ascending=not descending).limit(limit + 1)
 
 
-# Built once per tenant, not per request (bench/RESULTS.md: building the select was the
-# largest share of a request's CPU). Per tenant: inside a request, the table's queries
-# name the request's tenant as a constant (refresh/tenancy/routing.py). Lazily: nothing
-# is compiled at import.
+# Built once, not per request (bench/RESULTS.md: building the select was the largest
+# share of a request's CPU), for every tenant (refresh/tenancy/frozen.py). Lazily:
+# nothing is compiled at import.
 @functools.lru_cache(maxsize=4096)
-def unfiltered_page(tenant: uuid.UUID | None, sort: str, descending: bool, limit: int) -> Any:
+def unfiltered_page(sort: str, descending: bool, limit: int) -> FrozenForTenants:
     """The first page without filters (the common request), frozen."""
-    return FrozenWithParams(ordered(Task.select(*COLUMNS), sort, descending, limit))
+    return FrozenForTenants(Task, lambda: ordered(Task.select(*COLUMNS), sort, descending, limit))
 
 
-@functools.lru_cache(maxsize=4096)
-def by_id(tenant: uuid.UUID | None) -> FrozenWithParams:
+@functools.cache
+def by_id() -> FrozenForTenants:
     # .limit(1) as .first() would: the SQL of first(), whose proxy cannot be frozen
-    return FrozenWithParams(Task.select(*COLUMNS).where(Task.id == Param("id")).limit(1))
+    return FrozenForTenants(
+        Task, lambda: Task.select(*COLUMNS).where(Task.id == Param("id")).limit(1)
+    )
 
 
 # The parameters that do not change the statement's shape beyond unfiltered_page's key.
@@ -116,7 +117,7 @@ async def list_tasks(query: TaskListQuery) -> dict[str, Any]:
     descending = query.order == "desc"
     key = sort_key(query.sort, descending)
     if is_unfiltered(query):
-        frozen = unfiltered_page(request_tenant(Task), query.sort, descending, query.limit)
+        frozen = unfiltered_page(query.sort, descending, query.limit)
         rows = await frozen.rows()
         return page(rows, query.limit, key, descending)
     if not query.model_fields_set <= UNFILTERED | {"cursor"}:
@@ -132,5 +133,5 @@ async def list_tasks(query: TaskListQuery) -> dict[str, Any]:
 
 
 async def fetch_task(task_id: uuid.UUID) -> dict[str, Any] | None:
-    rows = await by_id(request_tenant(Task)).rows(id=task_id)
+    rows = await by_id().rows(id=task_id)
     return rows[0] if rows else None

@@ -95,6 +95,8 @@ class FrozenWithParams:
         assert compiled is not None  # freeze() compiled it
         self.sql, self._args = compiled
         self.params = {a.name for a in self._args if isinstance(a, Param)}
+        #: The values the query holds (its arguments that are not `Param`s).
+        self.fixed_values = tuple(a for a in self._args if not isinstance(a, Param))
         # Each run copies both, with the run's values in place of the `Param`s.
         self._querystring = Snapshot(querystrings[0])
         self._query = Snapshot(query)

@@ -20,8 +20,10 @@ auth.begin_request) then read a large tenant's 200,000 rows to sort them for a p
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from piccolo.columns import Column
@@ -38,6 +40,7 @@ from refresh.compat.piccolo import (
     joined_keys,
     referenced_table,
 )
+from refresh.compat.piccolo_frozen import Param
 from refresh.db.transaction import RequestTransaction
 from refresh.tenancy.declarations import TENANT_COLUMN
 from refresh.tenancy.deep_pages import DEEP_OFFSET, seek_deep_page, seekable
@@ -180,9 +183,27 @@ async def sole_tenant(table: type[Table], where: Any, node: str | None) -> uuid.
     return rows[0][TENANT_COLUMN] if len(rows) == 1 else None
 
 
+#: The name of the request's tenant in a query built for every tenant (tenant_as_param).
+TENANT_PARAM = "request_tenant"
+_TENANT_AS_PARAM: ContextVar[bool] = ContextVar("refresh_tenant_as_param", default=False)
+
+
+@contextlib.contextmanager
+def tenant_as_param() -> Iterator[None]:
+    """Queries built inside the block, in a request, name its tenant as Param(TENANT_PARAM)
+    rather than as its value: frozen, they serve every tenant (refresh/tenancy/frozen.py)."""
+    token = _TENANT_AS_PARAM.set(True)
+    try:
+        yield
+    finally:
+        _TENANT_AS_PARAM.reset(token)
+
+
 def tenant_where(table: type[Table]) -> Combinable | None:
     tenant = request_tenant(table)
-    return None if tenant is None else tenant_column(table) == tenant
+    if tenant is None:
+        return None
+    return tenant_column(table) == (Param(TENANT_PARAM) if _TENANT_AS_PARAM.get() else tenant)
 
 
 def pop_tenant(table: type[Table], values: dict[Any, Any]) -> Any:

@@ -28,7 +28,6 @@ from refresh.db.claims import Channel, build_claims
 from refresh.db.clients import write_client
 from refresh.db.engines import READ_DB
 from refresh.db.transaction import RequestTransaction
-from refresh.tenancy.routing import request_tenant
 from settings import get_settings
 
 
@@ -105,8 +104,8 @@ async def test_rows_are_what_piccolos_run_returns_from_two_tenants_side(app, ten
     mine, theirs = await a_task(tenant_a.id, "rows A"), await a_task(tenant_b.id, "rows B")
     for tenant, own, other in ((tenant_a, mine, theirs), (tenant_b, theirs, mine)):
         async with as_tenant(tenant):
-            fetch = by_id(request_tenant(Task))
-            page = unfiltered_page(request_tenant(Task), "created_at", True, 50)
+            fetch = by_id()
+            page = unfiltered_page("created_at", True, 50)
             assert fetch.returns_records and page.returns_records  # no fallback taken
             found = await fetch.rows(id=own)
             assert found == await fetch(id=own) and [r["id"] for r in found] == [own]
