@@ -172,6 +172,21 @@ async def test_a_removed_members_comment_stays_authorless_in_the_admin(
         assert after["body"] == "moderated"
 
 
+async def test_an_operator_cannot_make_an_authorless_comment_either(
+    sides: tuple[Side, Side], app: Any
+) -> None:
+    """As staff cannot (above): the author, left empty or out, could never be set later;
+    for either tenant, nothing is created."""
+    operator = await open_session(app, await new_operator())
+    for side in sides:
+        counts = await table_counts()
+        base = {"body": "no author", "task_id": side.task, "tenant_id": str(side.tenant.id)}
+        for body in ({**base, "author_id": None}, base):
+            error = assert_clean(await operator.post("/tables/comment/", body), 422)
+            assert "author_id must be given" in str(error), error
+        assert await table_counts() == counts
+
+
 async def test_database_errors_come_back_in_the_apis_words(sides: tuple[Side, Side]) -> None:
     for side in sides:
         before = await comment_row(side.comment)
