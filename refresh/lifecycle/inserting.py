@@ -5,6 +5,9 @@ tenant refuses the file). A table whose rows refer to rows of the same table (a 
 column: subtasks, replies) cannot go in batch by batch: the database checks a key at the
 end of the statement that inserts its row, and a child may come in a batch before its
 parent's. Its batches go into a staging table, then into the table in one statement.
+Memory stays bounded in the import; the server, though, keeps one pending key check per
+row of that statement until it ends (PostgreSQL's queue of after-trigger events), a few
+dozen bytes a row.
 """
 
 from __future__ import annotations
@@ -30,9 +33,12 @@ BATCH = 1000
 BATCH_BYTES = 16 << 20
 
 
-#: The staging table of a self-referencing table's rows (a temporary table: the
-#: transaction's own, gone with it if the import fails).
-STAGE = "refresh_import_stage"
+#: The staging table of a self-referencing table's rows, named per import. Not a temporary
+#: table: a deployment may revoke TEMPORARY from every role but the database's owner (the
+#: rls migrations revoke it from PUBLIC), which the write client need not be; it creates
+#: tables where it made its own. Unlogged, created and dropped inside the import's
+#: transaction, so no other session ever sees it and a failed import leaves none.
+STAGE_PREFIX = "refresh_import_stage_"
 
 
 def insert_sql(table: TenantRows, into: str | None = None) -> str:
@@ -65,11 +71,11 @@ async def destination(connection: Any, table: TenantRows) -> AsyncIterator[str |
     if not await refers_to_itself(connection, table):
         yield None
         return
-    name = ident(table.name)
-    await connection.execute(f"create temporary table {STAGE} (like {name}) on commit drop")
-    yield STAGE
-    await connection.execute(f"insert into {name} select * from {STAGE}")
-    await connection.execute(f"drop table {STAGE}")
+    name, stage = ident(table.name), STAGE_PREFIX + uuid.uuid4().hex[:12]
+    await connection.execute(f"create unlogged table {ident(stage)} (like {name})")
+    yield stage
+    await connection.execute(f"insert into {name} select * from {ident(stage)}")
+    await connection.execute(f"drop table {ident(stage)}")
 
 
 async def insert_rows(
