@@ -24,7 +24,10 @@ from refresh.tenancy.routing import TENANT_PARAM, request_tenant, tenant_as_para
 
 class FrozenForTenants:
     """`build()` (a query of `table`) frozen on its first run inside a request for every
-    tenant, and on its first run outside one for those; run it as a FrozenWithParams."""
+    tenant, and on its first run outside one for those; run it as a FrozenWithParams.
+    `build` must depend on nothing of the request it first runs in (its user, its role):
+    the tenant, which the routing adds, is the only thing each run gives. A build that
+    names the tenant's id itself is refused; other request state is not detected."""
 
     def __init__(self, table: type[Table], build: Callable[[], Query[Any, Any]]) -> None:
         self.table, self._build = table, build

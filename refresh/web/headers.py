@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from refresh.web.redirects import claimed_host, relative_redirect
+from refresh.web.redirects import relative_redirect
 
 
 def policy(*directives: str) -> bytes:
@@ -79,7 +79,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 own = list(message.get("headers", []))
                 if 300 <= message["status"] < 400:
-                    own = relative_redirect(own, claimed_host(scope))
+                    own = relative_redirect(own, scope)
                 present = {name.lower() for name, _ in own}
                 extra = [(n, v) for n, v in headers if n not in present]
                 message = {**message, "headers": [*own, *extra]}
