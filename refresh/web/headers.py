@@ -77,8 +77,8 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                own = list(message.get("headers", []))
-                if 300 <= message["status"] < 400:
+                own = message.get("headers", [])
+                if 300 <= message["status"] < 400:  # a new list: the message's is not changed
                     own = relative_redirect(own, scope)
                 present = {name.lower() for name, _ in own}
                 extra = [(n, v) for n, v in headers if n not in present]
